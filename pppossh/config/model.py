@@ -1,0 +1,159 @@
+"""The typed, validated configuration of one ``proto pppossh`` interface.
+
+Two doors lead in: the config JSON netifd hands the hook at setup (already typed by netifd,
+see ``golden/netifd/README.md``), and a UCI section read by the standalone commands (strings,
+converted here exactly as netifd would convert them).  Both end in the same checks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from ..errors import ConfigError
+from .checks import interface_name
+from .convert import convert_uci_value
+from .options import BY_NAME, OPTIONS, Option
+
+
+@dataclass(frozen=True)
+class Config:
+    """One interface's options after validation; field names are the UCI option names."""
+
+    iface: str
+    server: str
+    sshuser: str
+    port: int = 22
+    identity: tuple[str, ...] = ()
+    hostkey: tuple[str, ...] = ()
+    ipaddr: str = ""
+    peeraddr: str = ""
+    ssh_client: str = "auto"
+    ssh_options: str = ""
+    ssh_keepalive: int = 15
+    connect_timeout: int = 30
+    remote_pppd: str = "pppd"
+    peer_pppd_options: str = ""
+    use_hostdep: int = 1
+    keepalive: str = ""
+    mtu: int | None = None
+    ipv6: bool = False
+    pppd_options: str = ""
+    persist: bool = False
+    maxfail: int | None = None
+    holdoff: int | None = None
+    username: str = ""
+    password: str = field(default="", repr=False)
+    defaultroute: bool = True
+    peerdns: bool = True
+    metric: int = 0
+    route: tuple[str, ...] = ()
+
+    @property
+    def device(self) -> str:
+        """The PPP device name, the same as OpenWrt's pppossh uses."""
+        return f"pppossh-{self.iface}"
+
+    def option_values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "iface"}
+
+
+def _where(iface: str, option: Option) -> str:
+    return f"network.{iface}.{option.name}"
+
+
+def _code(prefix: str, option: Option) -> str:
+    return f"{prefix}_{option.name.upper()}"
+
+
+def validate(iface: str, raw: dict[str, Any]) -> Config:
+    """Check typed values against the table and build a :class:`Config`.
+
+    ``raw`` maps option names to values of the option's kind (str, int, bool, list of str);
+    options that are absent or empty take their default.  The first problem raises
+    :class:`ConfigError` naming the option and what to write instead.
+    """
+    try:
+        interface_name(iface)
+    except ValueError as exc:
+        raise ConfigError("INVALID_INTERFACE", str(exc)) from None
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = raw.get(option.name)
+        if value is None or value == "" or value == []:
+            if option.required:
+                raise ConfigError(
+                    _code("MISSING", option),
+                    f"{_where(iface, option)} is not set ({option.help})"
+                    f" Set it with: uci set {_where(iface, option)}=<value>",
+                )
+            continue
+        values[option.name] = _check(iface, option, value)
+    return Config(iface=iface, **values)
+
+
+def _check(iface: str, option: Option, value: Any) -> Any:
+    expected = {"string": str, "int": int, "bool": bool, "list": list}[option.kind]
+    if isinstance(value, tuple):
+        value = list(value)
+    if option.kind == "list" and isinstance(value, str):
+        value = [value]  # a handler that declared the option as a string (golden capture did)
+    if not isinstance(value, expected) or (option.kind == "int" and isinstance(value, bool)):
+        raise ConfigError(
+            _code("INVALID", option),
+            f"{_where(iface, option)} must be {_kind_words(option)}, not {value!r}",
+        )
+    try:
+        if option.kind == "list":
+            if not all(isinstance(v, str) for v in value):
+                raise ValueError(f"every entry must be text, not {value!r}")
+            return tuple(option.check(v) for v in value)
+        return option.check(value)
+    except ValueError as exc:
+        raise ConfigError(_code("INVALID", option), f"{_where(iface, option)}: {exc}") from None
+
+
+def _kind_words(option: Option) -> str:
+    return {
+        "string": "a single text value",
+        "int": "a whole number",
+        "bool": "1 or 0",
+        "list": "a list of text values",
+    }[option.kind]
+
+
+def _dedup_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """netifd repeats some keys (defaultroute, mtu, ...) with equal values; the last one wins."""
+    return dict(pairs)
+
+
+def from_netifd_json(iface: str, text: str) -> Config:
+    """Parse the config JSON of a setup/teardown call (``golden/netifd/*/call-*-setup-*.txt``)."""
+    try:
+        data = json.loads(text, object_pairs_hook=_dedup_pairs)
+    except json.JSONDecodeError as exc:
+        raise ConfigError("INVALID_CONFIG", f"netifd passed unreadable JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError("INVALID_CONFIG", "netifd passed config JSON that is not an object")
+    return validate(iface, {k: v for k, v in data.items() if k in BY_NAME})
+
+
+def from_uci(iface: str, section: dict[str, str | tuple[str, ...]]) -> Config:
+    """Convert a UCI section's strings the way netifd would, then validate.
+
+    Where netifd would silently drop a value (``port 'abc'``, ``defaultroute 'yes'``) this
+    raises instead: the standalone commands can see the raw text and say what to fix.
+    """
+    raw: dict[str, Any] = {}
+    for name, value in section.items():
+        option = BY_NAME.get(name)
+        if option is None:
+            continue
+        try:
+            raw[name] = convert_uci_value(option, value)
+        except ValueError as exc:
+            raise ConfigError(
+                _code("INVALID", option), f"{_where(iface, option)}: {exc}"
+            ) from None
+    return validate(iface, raw)

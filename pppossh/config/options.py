@@ -1,0 +1,156 @@
+"""The option table: the single source of truth for every UCI option of ``proto pppossh``.
+
+The netifd hook's ``dump`` (``proto_pppossh_init_config``), the validation in
+:mod:`pppossh.config.model`, the LuCI form and the option reference in the docs are all made
+from this table (``make generate``), and tests fail when one of them drifts from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from . import checks
+from .checks import Check
+
+Kind = Literal["string", "int", "bool", "list"]
+
+# blobmsg types netifd's handler protocol uses in the dump (see golden/netifd/11-manual-dump).
+BLOBMSG_TYPE: dict[Kind, int] = {"list": 1, "string": 3, "int": 5, "bool": 7}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One UCI option.
+
+    ``origin`` says who defined its name and meaning: ``pppossh`` (OpenWrt's own pppossh),
+    ``ppp`` (OpenWrt's generic ppp options), ``netifd`` (interface options netifd itself
+    applies) or ``new`` (added by this package).  ``tab`` places it in the LuCI form.
+    """
+
+    name: str
+    kind: Kind
+    default: Any
+    check: Check
+    help: str
+    origin: Literal["pppossh", "ppp", "netifd", "new"]
+    tab: Literal["general", "advanced"] = "advanced"
+    required: bool = False
+    secret: bool = False
+    placeholder: str = ""
+
+    @property
+    def blobmsg_type(self) -> int:
+        return BLOBMSG_TYPE[self.kind]
+
+    @property
+    def declaration(self) -> str:
+        """The name netifd is given: list options carry their item type, as upstream does."""
+        return f"{self.name}:list(string)" if self.kind == "list" else self.name
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.kind,
+            "blobmsg": self.blobmsg_type,
+            "default": self.default,
+            "required": self.required,
+            "check": self.check.name,
+            "datatype": self.check.datatype,
+            "help": self.help,
+            "origin": self.origin,
+            "tab": self.tab,
+            "secret": self.secret,
+            "placeholder": self.placeholder,
+        }
+
+
+OPTIONS: tuple[Option, ...] = (
+    # --- where to connect -------------------------------------------------------------------
+    Option("server", "string", None, checks.HOST,
+           "SSH server to connect to: host name, IPv4 or IPv6 address.",
+           "pppossh", "general", required=True, placeholder="vpn.example.net"),
+    Option("port", "int", 22, checks.PORT,
+           "TCP port of the SSH server.", "pppossh", "general"),
+    Option("sshuser", "string", None, checks.USER,
+           "User name to log in as on the SSH server.",
+           "pppossh", "general", required=True, placeholder="vpn"),
+    Option("identity", "list", [], checks.PATH,
+           "Private key files to log in with; files that do not exist are skipped. Empty: the"
+           " interface's own key (pppossh keygen), then ~/.ssh/id_ed25519, id_dropbear, id_rsa.",
+           "pppossh", "general"),
+    Option("hostkey", "list", [], checks.HOSTKEY,
+           "Pinned public host keys of the server ('ssh-ed25519 AAAA...'); the connection is"
+           " refused when the server shows another key. Fill it with 'pppossh trust'.",
+           "new", "general"),
+    Option("ipaddr", "string", "", checks.IPV4,
+           "Local address of the tunnel; empty: accept the one the server assigns.",
+           "pppossh", "general"),
+    Option("peeraddr", "string", "", checks.IPV4,
+           "Server's address inside the tunnel; empty: accept the one the server announces.",
+           "pppossh", "general"),
+    # --- how to connect ---------------------------------------------------------------------
+    Option("ssh_client", "string", "auto", checks.SSH_CLIENT,
+           "SSH client to run: dbclient (Dropbear), openssh, or auto (dbclient when installed).",
+           "new"),
+    Option("ssh_options", "string", "", checks.SSH_OPTIONS,
+           "Extra SSH client arguments, split like a shell command line, e.g."
+           " '-c aes128-ctr'. Options that would run commands or skip host key checks are refused.",
+           "pppossh"),
+    Option("ssh_keepalive", "int", 15, checks.uint(0, 3600),
+           "Seconds between SSH-level keepalives, so a dead TCP path is noticed even when LCP"
+           " echoes stall; 0 turns them off.", "new"),
+    Option("connect_timeout", "int", 30, checks.uint(5, 600),
+           "Seconds to wait for the SSH login and PPP negotiation before giving up on an attempt.",
+           "new"),
+    Option("remote_pppd", "string", "pppd", checks.REMOTE_COMMAND,
+           "Command that starts pppd on the server, e.g. 'sudo -n /usr/sbin/pppd'.", "new"),
+    Option("peer_pppd_options", "string", "", checks.PEER_PPPD_OPTIONS,
+           "Extra options for the server's pppd, appended to 'nodetach notty noauth'.",
+           "pppossh"),
+    Option("use_hostdep", "int", 1, checks.uint(0, 1),
+           "Pin a host route to the SSH server through the current uplink (1), or not (0).",
+           "pppossh"),
+    # --- the PPP link -----------------------------------------------------------------------
+    Option("keepalive", "string", "", checks.KEEPALIVE,
+           "LCP echo as 'failure interval': drop the link after <failure> unanswered echoes"
+           " sent every <interval> seconds. Empty: no LCP echo.", "ppp",
+           placeholder="5 3"),
+    Option("mtu", "int", None, checks.uint(128, 9200),
+           "MTU and MRU of the PPP link; empty: pppd's default (1500).", "ppp"),
+    Option("ipv6", "bool", False, checks.BOOL,
+           "Negotiate IPv6 (link-local addresses) on the link as well.", "ppp"),
+    Option("pppd_options", "string", "", checks.PPPD_OPTIONS,
+           "Extra options for the local pppd, split like a shell command line.", "ppp"),
+    Option("persist", "bool", False, checks.BOOL,
+           "Let pppd redial by itself after the link drops (waiting 'holdoff' seconds) instead of"
+           " ending and letting pppossh reconnect with growing back-off.", "ppp"),
+    Option("maxfail", "int", None, checks.uint(0, 1000),
+           "With persist: give up after this many failed attempts in a row (0 = never). Empty: 1"
+           " without persist, 0 with persist.", "ppp"),
+    Option("holdoff", "int", None, checks.uint(0, 3600),
+           "With persist: seconds pppd waits before redialling.", "ppp"),
+    Option("username", "string", "", checks.TEXT,
+           "PAP/CHAP user name, only if the server's pppd asks for authentication.", "ppp"),
+    Option("password", "string", "", checks.TEXT,
+           "PAP/CHAP password, only if the server's pppd asks for authentication.", "ppp",
+           secret=True),
+    # --- routing and DNS (netifd's own interface options; applied by pppossh in standalone) --
+    Option("defaultroute", "bool", True, checks.BOOL,
+           "Send all traffic through the tunnel (default route via the peer).", "netifd",
+           "general"),
+    Option("peerdns", "bool", True, checks.BOOL,
+           "Use the DNS servers the server announces.", "netifd", "general"),
+    Option("metric", "int", 0, checks.uint(0, 2147483647),
+           "Metric of the routes through the tunnel.", "netifd"),
+    Option("route", "list", [], checks.CIDR,
+           "Networks to send through the tunnel (address/prefix), in addition to or instead of"
+           " the default route.", "new", "general"),
+)
+
+BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}
+
+
+def table_json() -> list[dict[str, Any]]:
+    """The table as ``pppossh options --json`` prints it."""
+    return [o.to_json() for o in OPTIONS]

@@ -1,0 +1,103 @@
+"""Shared helpers for the tests: where the golden data lives and how to read it.
+
+The golden transcripts in ``tests/golden/`` (or ``$PPPOSSH_GOLDEN``) are recorded from the real
+OpenWrt netifd, ubus and uci (see ``tests/golden/SOURCE.md``); tests and doubles replay them.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import struct
+from pathlib import Path
+
+GOLDEN = Path(os.environ.get("PPPOSSH_GOLDEN", Path(__file__).resolve().parent / "golden"))
+NETIFD = GOLDEN / "netifd"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def golden_call(phase: str, pattern: str) -> Path:
+    """The one call file of ``phase`` whose name matches ``pattern`` (e.g. ``*-setup-vpn.txt``)."""
+    found = sorted((NETIFD / phase).glob(pattern))
+    assert found, f"no {pattern} in {NETIFD / phase}"
+    return found[-1]
+
+
+def call_argv(path: Path) -> list[str]:
+    """The handler argv recorded in a ``call-*.txt`` file, single quotes stripped."""
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("### argv"))
+    argv: list[str] = []
+    for line in lines[start + 1 :]:
+        if line.startswith("### "):
+            break
+        assert line.startswith("'") and line.endswith("'"), line
+        argv.append(line[1:-1])
+    return argv
+
+
+def setup_json(phase: str, iface: str) -> str:
+    """The config JSON netifd passed to ``setup <iface>`` (4th argv line) in ``phase``."""
+    argv = call_argv(golden_call(phase, f"call-*-setup-{iface}.txt"))
+    assert argv[:3] == ["pppossh", "setup", iface], argv
+    return argv[3]
+
+
+def ed25519_key(seed: int = 1) -> str:
+    """A syntactically valid ``ssh-ed25519 AAAA...`` public key (type name inside the blob)."""
+    kind = b"ssh-ed25519"
+    point = bytes((seed + i) % 256 for i in range(32))
+    blob = struct.pack(">I", len(kind)) + kind + struct.pack(">I", len(point)) + point
+    return "ssh-ed25519 " + base64.b64encode(blob).decode()
+
+
+GOLDEN_PLACEHOLDER_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoldenGoldenGoldenGoldenGoldenGoldenGold"
+)
+
+
+def with_hostkey(config_json: str, key: str) -> str:
+    """Replace the golden placeholder host key in a setup JSON by ``key``."""
+    assert GOLDEN_PLACEHOLDER_KEY in config_json
+    return config_json.replace(GOLDEN_PLACEHOLDER_KEY, key)
+
+
+def parse_ubus_log(text: str) -> list[list[str]]:
+    """argv of each ``=== ubus invocation`` block of a log in golden/ubus-calls.log layout.
+
+    A block cut short by the recorder (the golden log elides most of phase 07's loop with a
+    ``[... N more lines ...]`` line) is skipped.
+    """
+    calls: list[list[str]] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("=== ubus invocation"):
+            i += 1
+            continue
+        header = lines[i + 1] if i + 1 < len(lines) else ""
+        if not header.startswith("--- argv ($# = "):
+            i += 1
+            continue
+        count = int(header.split("$# = ")[1].split(")")[0])
+        calls.append(lines[i + 2 : i + 2 + count])
+        i += 2 + count
+    return calls
+
+
+def read_uci(text: str) -> dict[str, dict[str, str | tuple[str, ...]]]:
+    """Sections of a simple UCI file (``option``/``list`` lines, single-quoted values)."""
+    sections: dict[str, dict[str, str | tuple[str, ...]]] = {}
+    current: dict[str, str | tuple[str, ...]] | None = None
+    for line in text.splitlines():
+        words = line.strip().split(None, 2)
+        if not words or words[0].startswith("#"):
+            continue
+        if words[0] == "config":
+            current = sections.setdefault(words[2].strip("'\""), {})
+        elif current is not None and words[0] == "option":
+            current[words[1]] = words[2][1:-1]
+        elif current is not None and words[0] == "list":
+            old = current.get(words[1], ())
+            current[words[1]] = (*old, words[2][1:-1])
+    return sections
