@@ -1,0 +1,118 @@
+"""The plan: everything that will run for one interface, computed before anything runs.
+
+:func:`make_plan` is a pure function of the configuration and the machine's facts.  Every
+config error surfaces here, before a single process starts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..config import Config
+from ..errors import ConfigError
+from . import knownhosts
+from .facts import HostFacts
+from .identity import select_identities
+from .pppd import pppd_argv
+from .ssh import pty_command, remote_command, ssh_argv
+from .ssh_options import ssh_option_words
+
+
+@dataclass(frozen=True)
+class Plan:
+    iface: str
+    device: str
+    client: str
+    server: str
+    port: int
+    identities: tuple[str, ...]
+    host_keys: tuple[str, ...]
+    home: str
+    known_hosts: str
+    known_hosts_text: str
+    ssh_log: str
+    ssh_argv: tuple[str, ...]
+    remote_command: str
+    pty: str
+    pppd_argv: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def choose_client(config: Config, facts: HostFacts) -> tuple[str, str]:
+    """(client, program path) for option ssh_client."""
+    wanted = config.ssh_client
+    order = ["dbclient", "openssh"] if wanted == "auto" else [wanted]
+    for client in order:
+        if client in facts.clients:
+            return client, facts.clients[client]
+    package = {"dbclient": "dropbear (dbclient)", "openssh": "openssh-client"}
+    if wanted == "auto":
+        raise ConfigError(
+            "NO_SSH_CLIENT",
+            "no SSH client found; install dropbear (dbclient) or openssh-client",
+        )
+    other = "openssh" if wanted == "dbclient" else "dbclient"
+    raise ConfigError(
+        "NO_SSH_CLIENT",
+        f"ssh_client is {wanted} but it is not installed; install {package[wanted]} or set"
+        f" network.{config.iface}.ssh_client={other}",
+    )
+
+
+def make_plan(config: Config, facts: HostFacts, mode: str = "netifd") -> Plan:
+    """Build the plan, or raise ConfigError saying what to change."""
+    client, program = choose_client(config, facts)
+    try:
+        extra, notes = ssh_option_words(config.ssh_options, client)
+    except ValueError as exc:
+        raise ConfigError("INVALID_SSH_OPTIONS", f"network.{config.iface}.{exc}") from None
+    identities = select_identities(
+        config, client, facts.home, facts.keydir, facts.key_formats, facts.unreadable
+    )
+    host_keys = config.hostkey or facts.known_host_keys
+    if not host_keys:
+        raise ConfigError(
+            "HOSTKEY_UNKNOWN",
+            f"the host key of {config.server} is not pinned, and the SSH client would wait"
+            f" forever for someone to accept it; pin it with: pppossh trust {config.iface}"
+            f" (or set network.{config.iface}.hostkey to the server's 'ssh-ed25519 AAAA...' key)",
+        )
+    statedir = os.path.join(facts.rundir, config.iface)
+    home = os.path.join(statedir, "home")
+    known_hosts = os.path.join(home, ".ssh", "known_hosts")
+    ssh_log = os.path.join(statedir, "ssh.log")
+    argv = ssh_argv(config, client, program, identities, known_hosts, extra)
+    pty = pty_command(argv, home, ssh_log)
+    pppd = pppd_argv(
+        config,
+        pppd=facts.pppd,
+        version=facts.pppd_version,
+        pty=pty,
+        hooks_dir=facts.hooks_dir,
+        python=facts.python,
+        rundir=facts.rundir,
+        mode=mode,
+    )
+    return Plan(
+        iface=config.iface,
+        device=config.device,
+        client=client,
+        server=config.server,
+        port=config.port,
+        identities=tuple(identities),
+        host_keys=tuple(host_keys),
+        home=home,
+        known_hosts=known_hosts,
+        known_hosts_text=knownhosts.render(config.server, config.port, client, host_keys),
+        ssh_log=ssh_log,
+        ssh_argv=tuple(argv),
+        remote_command=remote_command(config),
+        pty=pty,
+        pppd_argv=tuple(pppd),
+        notes=tuple(notes),
+    )

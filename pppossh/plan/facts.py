@@ -1,0 +1,107 @@
+"""Facts about the machine the plan depends on, gathered in one place.
+
+:func:`pppossh.plan.make_plan` is a pure function of a :class:`~pppossh.config.Config` and a
+:class:`HostFacts`; :func:`probe` is the only part that looks at the file system, so tests can
+state the facts instead of arranging them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import Config
+from .identity import candidate_identities, key_format
+from .knownhosts import matching_keys
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_RUNDIR = "/var/run/pppossh"
+DEFAULT_KEYDIR = "/etc/pppossh/keys"
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What the plan needs to know about this machine."""
+
+    clients: dict[str, str] = field(default_factory=dict)  # "dbclient"/"openssh" -> path
+    pppd: str = "/usr/sbin/pppd"
+    pppd_version: tuple[int, ...] = (2, 4, 9)
+    key_formats: dict[str, str] = field(default_factory=dict)  # path -> format, if readable
+    unreadable: frozenset[str] = frozenset()
+    home: str = "/root"
+    keydir: str = DEFAULT_KEYDIR
+    rundir: str = DEFAULT_RUNDIR
+    python: str = sys.executable
+    hooks_dir: str = str(PACKAGE_DIR / "ppp")
+    known_host_keys: tuple[str, ...] = ()  # keys the user's known_hosts has for the server
+
+
+def rundir_from_env() -> str:
+    return os.environ.get("PPPOSSH_RUNDIR", DEFAULT_RUNDIR)
+
+
+def keydir_from_env() -> str:
+    return os.environ.get("PPPOSSH_KEYDIR", DEFAULT_KEYDIR)
+
+
+def pppd_version(pppd: str) -> tuple[int, ...]:
+    """``pppd --version`` prints e.g. 'pppd version 2.4.9'; unknown versions count as 2.4."""
+    try:
+        out = subprocess.run(
+            [pppd, "--version"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return (2, 4)
+    match = re.search(r"version (\d+)\.(\d+)(?:\.(\d+))?", out.stdout + out.stderr)
+    return tuple(int(g) for g in match.groups() if g is not None) if match else (2, 4)
+
+
+def probe(config: Config, rundir: str | None = None, keydir: str | None = None) -> HostFacts:
+    """Look at the machine: installed clients, pppd version, key files, known_hosts."""
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
+    clients = {}
+    for name, program in (("dbclient", "dbclient"), ("openssh", "ssh")):
+        found = shutil.which(program, path=path)
+        if found and not (name == "openssh" and _is_dropbear(found)):
+            clients[name] = found
+    pppd = shutil.which("pppd", path=path) or "/usr/sbin/pppd"
+    home = os.path.expanduser("~")
+    keydir = keydir or keydir_from_env()
+    formats: dict[str, str] = {}
+    unreadable: set[str] = set()
+    for candidate in candidate_identities(config, home, keydir):
+        if not os.path.exists(candidate):
+            continue
+        try:
+            with open(candidate, "rb") as fh:
+                formats[candidate] = key_format(fh.read(4096))
+        except OSError:
+            unreadable.add(candidate)
+    known: list[str] = []
+    for kh in (os.path.join(home, ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts"):
+        try:
+            text = Path(kh).read_text(errors="replace")
+        except OSError:
+            continue
+        known += [k for k in matching_keys(text, config.server, config.port) if k not in known]
+    return HostFacts(
+        clients=clients,
+        pppd=pppd,
+        pppd_version=pppd_version(pppd),
+        key_formats=formats,
+        unreadable=frozenset(unreadable),
+        home=home,
+        keydir=keydir,
+        rundir=rundir or rundir_from_env(),
+        known_host_keys=tuple(known),
+    )
+
+
+def _is_dropbear(path: str) -> bool:
+    """On OpenWrt /usr/bin/ssh may be a link to the dropbear multi-call binary."""
+    return "dropbear" in os.path.realpath(path).rsplit("/", 1)[-1]

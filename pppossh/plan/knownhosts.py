@@ -1,0 +1,66 @@
+"""known_hosts files: reading the user's, writing the per-interface one.
+
+The per-interface file holds exactly the pinned keys (option ``hostkey``), so the client
+accepts the pinned server and nothing else.  Without a pin, keys the user already trusts in
+``~/.ssh/known_hosts`` are carried over (what OpenWrt's pppossh relied on).  Dropbear matches
+a line only when it starts with the host exactly as given on its command line (no port, no
+patterns, no hashing), OpenSSH writes ``[host]:port`` for ports other than 22; the file is
+written in the form the chosen client reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import hashlib
+import hmac
+
+
+def host_token(server: str, port: int, client: str) -> str:
+    if client == "openssh" and port != 22:
+        return f"[{server}]:{port}"
+    return server
+
+
+def fingerprint(key: str) -> str:
+    """``SHA256:...`` of a ``type base64`` public key, exactly as OpenSSH prints it."""
+    blob = base64.b64decode(key.split()[1])
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def _pattern_matches(pattern: str, token: str) -> bool:
+    if pattern.startswith("|1|"):
+        try:
+            _, _, salt, digest = pattern.split("|")
+            mac = hmac.new(base64.b64decode(salt), token.encode(), hashlib.sha1).digest()
+            return hmac.compare_digest(base64.b64encode(mac).decode(), digest)
+        except ValueError:
+            return False
+    return fnmatch.fnmatchcase(token, pattern)
+
+
+def matching_keys(text: str, server: str, port: int) -> list[str]:
+    """Keys (``type base64``) that a known_hosts text trusts for ``server``/``port``."""
+    token = server if port == 22 else f"[{server}]:{port}"
+    keys: list[str] = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 3 or fields[0].startswith(("#", "@")):
+            continue
+        patterns = fields[0].split(",")
+        if any(p.startswith("!") and _pattern_matches(p[1:], token) for p in patterns):
+            continue
+        if any(not p.startswith("!") and _pattern_matches(p, token) for p in patterns):
+            key = f"{fields[1]} {fields[2]}"
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def render(server: str, port: int, client: str, keys: list[str] | tuple[str, ...]) -> str:
+    """The per-interface known_hosts file (templates/known_hosts.j2)."""
+    from ..templates import render as render_template
+
+    return render_template(
+        "known_hosts.j2", host=host_token(server, port, client), keys=list(keys)
+    )

@@ -1,0 +1,80 @@
+"""The local pppd command line.
+
+The shape follows OpenWrt's generic ppp handler (``nodetach ipparam <iface> ifname <dev>``,
+LCP echo from ``keepalive``, ``nodefaultroute usepeerdns``) with two differences: the
+ip-up/ip-down hooks are pppossh's own, and only options both pppd 2.4.9 (Debian) and 2.5.x
+(OpenWrt) accept are used; ``ipv6-up-script``/``ipv6-down-script`` are added for 2.5 only,
+because 2.4.9 exits with "invalid option" (status 2) on them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+
+from ..config import Config
+
+LCP_RESTART = 1  # seconds between LCP Configure-Requests (pppd: 3)
+
+
+def lcp_echo(keepalive: str) -> list[str]:
+    """``keepalive 'failure interval'`` -> LCP echo options, as OpenWrt's ppp.sh reads it."""
+    if not keepalive:
+        return []
+    words = keepalive.split()
+    failure = int(words[0])
+    interval = int(words[1]) if len(words) > 1 else 5
+    if failure == 0:
+        return []
+    return ["lcp-echo-interval", str(interval), "lcp-echo-failure", str(failure)]
+
+
+def pppd_argv(
+    config: Config,
+    *,
+    pppd: str,
+    version: tuple[int, ...],
+    pty: str,
+    hooks_dir: str,
+    python: str,
+    rundir: str,
+    mode: str,
+) -> list[str]:
+    argv = [pppd, "nodetach", "ipparam", config.iface, "ifname", config.device]
+    argv += lcp_echo(config.keepalive)
+    # explicit either way: Debian's pppd negotiates IPv6CP unless told not to, OpenWrt's not
+    argv.append("+ipv6" if config.ipv6 else "noipv6")
+    argv.append("nodefaultroute")
+    # netifd decides itself whether to use the peer's DNS (option peerdns); standalone asks
+    # the peer only when the user wants its DNS.
+    if mode == "netifd" or config.peerdns:
+        argv.append("usepeerdns")
+    if config.persist:
+        argv.append("persist")
+    maxfail = config.maxfail if config.maxfail is not None else (0 if config.persist else 1)
+    argv += ["maxfail", str(maxfail)]
+    if config.holdoff is not None:
+        argv += ["holdoff", str(config.holdoff)]
+    if config.username:
+        argv += ["user", config.username, "password", config.password]
+    up, down = os.path.join(hooks_dir, "ip-up"), os.path.join(hooks_dir, "ip-down")
+    argv += ["ip-up-script", up, "ip-down-script", down]
+    if config.ipv6 and version >= (2, 5):
+        argv += ["ipv6-up-script", os.path.join(hooks_dir, "ipv6-up"),
+                 "ipv6-down-script", os.path.join(hooks_dir, "ipv6-down")]
+    # pppd runs its scripts with an empty environment; these tell our hooks where to look.
+    argv += ["set", f"PPPOSSH_PYTHON={python}", "set", f"PPPOSSH_RUNDIR={rundir}"]
+    if config.mtu is not None:
+        argv += ["mtu", str(config.mtu), "mru", str(config.mtu)]
+    # A login that stalls (unreachable server, a client waiting for an answer) ends when LCP
+    # gives up: connect_timeout seconds at the default restart interval.
+    tries = max(1, math.ceil(config.connect_timeout / LCP_RESTART))
+    argv += ["lcp-restart", str(LCP_RESTART), "lcp-max-configure", str(tries)]
+    if not config.ipaddr:
+        argv.append("noipdefault")  # else pppd proposes the address of the router's hostname
+    argv += ["noauth", "pty", pty]
+    if config.ipaddr or config.peeraddr:
+        argv.append(f"{config.ipaddr}:{config.peeraddr}")
+    argv += shlex.split(config.pppd_options)
+    return argv
