@@ -1,0 +1,246 @@
+"""The ``pppossh`` command: argument parsing and dispatch only; the work lives in modules.
+
+Heavy modules are imported inside the command that needs them: the netifd hook runs this on
+a router at every setup and teardown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .errors import PppsshError
+
+if TYPE_CHECKING:
+    from .uci import Uci
+
+log = logging.getLogger("pppossh")
+
+EXIT_CONFIG = 2  # bad input: nothing was started
+
+
+class QuietSysLogHandler(logging.handlers.SysLogHandler):
+    """Syslog that never prints tracebacks: a router without logd must still come up."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
+def setup_logging(verbose: bool, quiet_stderr: bool = False) -> None:
+    """Log to syslog (``logread``) when there is one, and to stderr for a person."""
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if not quiet_stderr:
+        err = logging.StreamHandler(sys.stderr)
+        err.setFormatter(logging.Formatter("pppossh: %(message)s"))
+        err.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        log.addHandler(err)
+    for path in ("/dev/log", "/var/run/log"):
+        if os.path.exists(path) and not os.environ.get("PPPOSSH_NO_SYSLOG"):
+            try:
+                handler = QuietSysLogHandler(address=path)
+            except OSError:
+                continue
+            handler.setFormatter(logging.Formatter("pppossh[%(process)d]: %(message)s"))
+            log.addHandler(handler)
+            break
+
+
+def _rundir(args: argparse.Namespace) -> str:
+    from .plan.facts import rundir_from_env
+
+    return args.rundir or rundir_from_env()
+
+
+def _uci(args: argparse.Namespace) -> Uci:
+    from .uci import open_uci
+
+    return open_uci(args.confdir)
+
+
+def cmd_options(args: argparse.Namespace) -> int:
+    from .config.options import OPTIONS, table_json
+
+    if args.json:
+        print(json.dumps(table_json(), indent=1))
+    else:
+        for o in OPTIONS:
+            default = "" if o.default in (None, "", []) else f" (default {o.default!r})"
+            print(f"{o.name:<18} {o.kind:<6} {o.help}{default}")
+    return 0
+
+
+def cmd_netifd(args: argparse.Namespace) -> int:
+    from .run import netifd, ubus
+
+    handler = netifd.setup if args.action == "setup" else netifd.teardown
+    return handler(args.iface, args.config, _rundir(args), ubus.Ubus())
+
+
+def cmd_ppp_hook(args: argparse.Namespace) -> int:
+    from .run import ppphook
+
+    return ppphook.handle(args.event, args.args, os.environ.get("PPPOSSH_RUNDIR") or _rundir(args))
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    """Sleep the back-off, then become the command (pppd); exit 75 when there is none."""
+    import time
+
+    from .run.outcome import RETRY_EXIT
+
+    time.sleep(max(0.0, args.seconds))
+    command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
+    if not command:
+        return RETRY_EXIT
+    os.execvp(command[0], command)
+    return 127  # not reached
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .plan import make_plan
+    from .plan.facts import probe
+    from .run.standalone import load_config
+
+    config = load_config(_uci(args), args.iface)
+    plan = make_plan(config, probe(config, rundir=_rundir(args)), mode=args.mode)
+    if args.json:
+        print(json.dumps(plan.to_json(), indent=1))
+    else:
+        from .plan.quoting import sh_join
+
+        print(sh_join(plan.pppd_argv))
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from .run import standalone
+    from .run.status import format_text, interface_status
+
+    result = standalone.up(_uci(args), args.iface, _rundir(args))
+    if not result.ok:
+        print(f"pppossh: {args.iface} failed: {result.message}", file=sys.stderr)
+        return 1
+    print(format_text(interface_status(_rundir(args), args.iface)))
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from .run import standalone
+
+    if standalone.down(args.iface, _rundir(args)):
+        print(f"{args.iface} is down")
+    else:
+        print(f"{args.iface} was not running")
+    return 0
+
+
+def cmd_supervise(args: argparse.Namespace) -> int:
+    from .run.standalone import Supervisor
+
+    return Supervisor(_uci(args), args.iface, _rundir(args)).run()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .run.status import format_text, interface_status, known_interfaces
+    from .run.ubus import Ubus
+
+    rundir = _rundir(args)
+    names = [args.iface] if args.iface else known_interfaces(rundir)
+    statuses = [interface_status(rundir, name) for name in names]
+    backends = {"uci": _uci(args).name, "ubus": Ubus().backend}
+    if args.json:
+        if args.iface:
+            print(json.dumps({**statuses[0], "backends": backends}, indent=1))
+        else:
+            print(json.dumps({"interfaces": statuses, "backends": backends}, indent=1))
+    else:
+        for status in statuses:
+            print(format_text(status))
+        if not statuses:
+            print("no pppossh interfaces have run yet")
+        print(f"backends: uci={backends['uci']} ubus={backends['ubus']}")
+    return 0 if not args.iface or statuses[0]["up"] else 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pppossh", description="VPN over SSH: PPP carried by an SSH connection."
+    )
+    parser.add_argument("--confdir", default=os.environ.get("PPPOSSH_CONFDIR", "/etc/config"),
+                        help="UCI config directory (default /etc/config)")
+    parser.add_argument("--rundir", default=None,
+                        help="state directory (default /var/run/pppossh)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=False)
+    # The same options after the command name ("pppossh up vpn --confdir DIR"); SUPPRESS
+    # keeps a sub-command from resetting what was given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--confdir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--rundir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    real_add_parser = sub.add_parser
+
+    def add_parser(name: str, **kwargs: object) -> argparse.ArgumentParser:
+        return real_add_parser(name, parents=[common], **kwargs)  # type: ignore[arg-type]
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
+
+    p = sub.add_parser("options", help="print the option table")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_options)
+
+    p = sub.add_parser("up", help="bring an interface up without netifd")
+    p.add_argument("iface")
+    p.set_defaults(func=cmd_up)
+    p = sub.add_parser("down", help="take a standalone interface down")
+    p.add_argument("iface")
+    p.set_defaults(func=cmd_down)
+    p = sub.add_parser("status", help="show interface state")
+    p.add_argument("iface", nargs="?")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+    p = sub.add_parser("plan", help="show the pppd command line an interface would run")
+    p.add_argument("iface")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--mode", choices=("netifd", "standalone"), default="standalone")
+    p.set_defaults(func=cmd_plan)
+
+    # Called by the netifd hook, by pppd and by the proto task; not for people.
+    p = sub.add_parser("netifd", help="(used by the netifd hook)")
+    p.add_argument("action", choices=("setup", "teardown"))
+    p.add_argument("iface")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_netifd, syslog_only=True)
+    p = sub.add_parser("ppp-hook", help="(used by pppd)")
+    p.add_argument("event", choices=("ip-up", "ip-down", "ipv6-up", "ipv6-down"))
+    p.add_argument("args", nargs="*")
+    p.set_defaults(func=cmd_ppp_hook, syslog_only=True)
+    p = sub.add_parser("wait", help="(used as the proto task while backing off)")
+    p.add_argument("seconds", type=float)
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_wait)
+    p = sub.add_parser("supervise", help="(started by 'up')")
+    p.add_argument("iface")
+    p.set_defaults(func=cmd_supervise)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except PppsshError as exc:
+        print(f"pppossh: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_CONFIG if exc.config_error else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Running a plan: under netifd (proto task + ubus), or standalone (own supervisor)."""

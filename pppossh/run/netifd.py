@@ -1,0 +1,157 @@
+"""The netifd side: what the hook's setup and teardown hand over to.
+
+setup: config JSON -> Config -> Plan -> host dependencies (action 6) -> proto task (action 1),
+or an error code plus block_restart (actions 3, 4) when the configuration is wrong, so netifd
+does not spin (``golden/netifd/07``: a setup every 28 ms).  The back-off wait happens inside
+the proto task (``pppossh wait``), which ``ifdown`` can kill at any moment.
+
+teardown: record how the session ended (``ERROR`` is set only when the task ended by itself),
+report why, then stop the task (action 2), as ``golden/netifd/03``/``05`` show.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from ..config import Config, from_netifd_json
+from ..errors import ConfigError, PppsshError, TransientError
+from ..plan import Plan, make_plan
+from ..plan.facts import HostFacts, probe
+from . import backoff, outcome, ubus
+from .prepare import prepare_state_dir, session_info
+from .resolve import resolve
+from .state import State
+
+log = logging.getLogger("pppossh")
+
+MAX_ARGV = 64  # netifd's limit on the words of a proto task command
+
+
+def task_argv(plan: Plan, facts: HostFacts, wait: float) -> list[str]:
+    """The proto task: pppd itself, or pppd behind ``pppossh wait`` while backing off."""
+    argv = list(plan.pppd_argv)
+    if wait > 0:
+        argv = [facts.python, "-m", "pppossh", "wait", f"{wait:g}", "--", *argv]
+    if len(argv) > MAX_ARGV:
+        raise ConfigError(
+            "TOO_MANY_OPTIONS",
+            f"pppd would get {len(argv)} words but netifd runs at most {MAX_ARGV}; shorten"
+            f" network.{plan.iface}.pppd_options",
+        )
+    return argv
+
+
+def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
+    state = State(rundir, iface)
+    try:
+        config = from_netifd_json(iface, config_json)
+        facts = probe(config, rundir=rundir)
+        plan = make_plan(config, facts, mode="netifd")
+        for note in plan.notes:
+            log.warning("%s: %s", iface, note)
+        addresses = resolve(config.server, config.connect_timeout)
+        if config.use_hostdep:
+            for address in addresses:
+                bus.notify(ubus.host_dependency(iface, address))
+        failures = int(state.load().get("failures", 0))
+        wait = backoff.delay(failures)
+        argv = task_argv(plan, facts, wait)
+        prepare_state_dir(state, plan)
+        state.update(
+            mode="netifd", phase="connecting", attempt_started=time.time(), up_since=None,
+            wait=wait, addresses=addresses, **session_info(config, plan),
+        )
+        bus.notify(ubus.run_command(iface, argv))
+        log.info(
+            "%s: connecting to %s:%d with %s%s", iface, config.server, config.port, plan.client,
+            f" in {wait:g} s (failure {failures} in a row)" if wait else "",
+        )
+    except TransientError as exc:
+        _report(iface, bus, exc)
+        failures = int(state.load().get("failures", 0))
+        wait = max(backoff.delay(failures + 1), 1.0)
+        state.update(mode="netifd", phase="backoff", wait=wait,
+                     last_error={"code": exc.code, "message": exc.message, "time": time.time()})
+        bus.notify(ubus.run_command(iface, _retry_argv(wait)))
+    except PppsshError as exc:
+        _report(iface, bus, exc)
+        state.update(mode="netifd", phase="failed",
+                     last_error={"code": exc.code, "message": exc.message, "time": time.time()})
+    return 0
+
+
+def _retry_argv(wait: float) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "pppossh", "wait", f"{wait:g}"]
+
+
+def _report(iface: str, bus: ubus.Ubus, exc: PppsshError) -> None:
+    log.error("%s: %s: %s", iface, exc.code, exc.message)
+    bus.notify(ubus.notify_error(iface, exc.code, exc.message))
+    if exc.config_error:
+        bus.notify(ubus.block_restart(iface))
+
+
+def teardown(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
+    state = State(rundir, iface)
+    error = os.environ.get("ERROR")
+    try:
+        config: Config | None = from_netifd_json(iface, config_json)
+    except ConfigError:
+        config = None
+    if error is not None and error.strip().lstrip("-").isdigit():
+        _record_end(iface, int(error), state, config, bus)
+    else:
+        with state.edit() as data:
+            # A setup that failed on the configuration stays "failed" until the next setup.
+            phase = "failed" if data.get("phase") == "failed" else "down"
+            data.update(phase=phase, failures=0, up_since=None, wait=0)
+        log.info("%s: stopped", iface)
+    bus.notify(ubus.kill_command(iface))
+    return 0
+
+
+def _record_end(
+    iface: str, status: int, state: State, config: Config | None, bus: ubus.Ubus
+) -> None:
+    now = time.time()
+    data = state.load()
+    up_since = data.get("up_since")
+    session = (data.get("down_at") or now) - up_since if up_since else None
+    try:
+        ssh_log = state.path("ssh.log").read_text(errors="replace")[-4000:]
+    except OSError:
+        ssh_log = ""
+    result = outcome.classify(
+        status, ssh_log, iface=iface,
+        server=config.server if config else "the server",
+        port=config.port if config else 22,
+        user=config.sshuser if config else "the SSH user",
+        session_seconds=session,
+    )
+    failures = backoff.failures_after(int(data.get("failures", 0)), session)
+    with state.edit() as current:
+        current.update(
+            phase="failed" if result.block else "backoff",
+            failures=failures,
+            up_since=None,
+            last_session_seconds=session,
+            last_exit=status,
+        )
+        if result.code != "RETRY":
+            current["last_error"] = {**result.as_dict(), "time": now}
+    if result.code == "RETRY":
+        return
+    log.log(
+        logging.ERROR if result.block else logging.WARNING,
+        "%s: %s: %s%s", iface, result.code, result.message,
+        "" if result.block else f" (next attempt in about {backoff.delay(failures):g} s)",
+    )
+    if ssh_log.strip():
+        log.info("%s: ssh client said: %s", iface, outcome.tail(ssh_log))
+    bus.notify(ubus.notify_error(iface, result.code, result.message))
+    if result.block:
+        bus.notify(ubus.block_restart(iface))

@@ -1,0 +1,144 @@
+"""Why a session ended, in words a router admin can act on.
+
+pppd's exit status says little when the SSH client dies ("hangup"); the client's own message,
+captured in ``ssh.log``, says the rest.  :func:`classify` turns both into a netifd error code,
+a sentence with the fix, and whether retrying can help at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# pppd(8) EXIT STATUS
+PPPD_EXIT = {
+    0: "ENDED", 1: "FATAL_ERROR", 2: "INVALID_OPTIONS", 3: "NOT_ROOT", 4: "NO_KERNEL_SUPPORT",
+    5: "USER_REQUEST", 6: "LOCK_FAILED", 7: "OPEN_FAILED", 8: "CONNECT_FAILED",
+    9: "PTYCMD_FAILED", 10: "NEGOTIATION_FAILED", 11: "PEER_AUTH_FAILED", 12: "IDLE_TIMEOUT",
+    13: "CONNECT_TIME", 14: "CALLBACK", 15: "PEER_DEAD", 16: "HANGUP", 17: "LOOPBACK",
+    18: "INIT_FAILED", 19: "AUTH_TOPEER_FAILED", 20: "TRAFFIC_LIMIT", 21: "CNID_AUTH_FAILED",
+}
+RETRY_EXIT = 75  # the exit status of ``pppossh wait`` after a setup that could not start pppd
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: str
+    message: str
+    block: bool = False  # retrying cannot help: stop netifd's restart loop
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "block": self.block}
+
+
+# (pattern in the SSH client's messages, code, message, block); first match wins.
+_SSH_PATTERNS: list[tuple[str, str, str, bool]] = [
+    (r"host key mismatch|REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed"
+     r"(?![\s\S]*No \S+ host key is known)",
+     "HOSTKEY_MISMATCH",
+     "the server {server} shows a different host key than the one pinned{detail}; if the"
+     " server was really re-keyed, pin the new key: pppossh trust {iface}", True),
+    (r"No \S+ host key is known|Host key not accepted|host key .* not accepted",
+     "HOSTKEY_UNKNOWN",
+     "the host key of {server} is not pinned; pin it with: pppossh trust {iface}", True),
+    (r"String too long",
+     "INVALID_IDENTITY",
+     "dbclient cannot read an identity file (an OpenSSH-format key?); convert it with"
+     " dropbearconvert or create one with: pppossh keygen {iface}", True),
+    (r"sudo: (a password is required|a terminal is required|.*password)",
+     "REMOTE_SUDO_PASSWORD",
+     "sudo on {server} asks for a password; allow pppd without one for {user} (pppossh"
+     " server-setup writes that sudoers rule)", False),
+    (r"(pppd|sudo).*(not found|No such file)|command not found|: pppd: .*not found",
+     "REMOTE_PPPD_MISSING",
+     "pppd could not be started on {server}; install ppp there or set remote_pppd to its"
+     " path (e.g. 'sudo -n /usr/sbin/pppd')", False),
+    (r"must be root to run pppd|Operation not permitted|Permission denied \(publickey"
+     r"|No auth methods could be used|Permission denied",
+     "AUTH_FAILED",
+     "{server} refused the login of {user} with the configured key; add the key to the"
+     " server's authorized_keys (pppossh pubkey {iface} prints it)", False),
+    (r"Connection refused",
+     "CONNECT_REFUSED",
+     "{server} refused the connection on port {port}; check the port and that the SSH server"
+     " runs", False),
+    (r"No route to host|Network is unreachable|Network unreachable",
+     "NO_ROUTE",
+     "no route to {server}; check the router's uplink", False),
+    (r"[Tt]imed out|timeout",
+     "CONNECT_TIMEOUT",
+     "{server} did not answer on port {port}; check the address and any firewall", False),
+    (r"Name or service not known|Could not resolve|Temporary failure in name resolution"
+     r"|Name does not resolve|Host lookup failed",
+     "RESOLVE_FAILED",
+     "cannot resolve {server}; check the name and the router's DNS", False),
+]
+
+_PPPD_MESSAGES = {
+    2: ("INVALID_OPTIONS", "pppd refused its options; check pppd_options ({detail})", True),
+    3: ("NOT_ROOT", "pppd must run as root", True),
+    4: ("NO_KERNEL_SUPPORT",
+        "the kernel has no PPP support (/dev/ppp missing); install kmod-ppp / load ppp_generic",
+        True),
+    10: ("NEGOTIATION_FAILED",
+         "the PPP link did not come up within connect_timeout; the SSH login or the remote"
+         " pppd stalled (see the log)", False),
+    11: ("PEER_AUTH_FAILED", "the server's pppd failed our PAP/CHAP check", False),
+    15: ("PEER_DEAD", "the server stopped answering LCP echoes (option keepalive)", False),
+    19: ("AUTH_TOPEER_FAILED", "the server's pppd rejected username/password", False),
+}
+
+
+def tail(text: str, lines: int = 6) -> str:
+    kept = [line.strip() for line in text.splitlines() if line.strip()]
+    return " | ".join(kept[-lines:])
+
+
+def classify(
+    exit_status: int | None,
+    ssh_log: str,
+    *,
+    iface: str,
+    server: str,
+    port: int,
+    user: str,
+    session_seconds: float | None,
+) -> Outcome:
+    """The reason a session ended; ``exit_status`` None means it was stopped on request."""
+    fields = {"iface": iface, "server": server, "port": port, "user": user}
+    if exit_status is None:
+        return Outcome("STOPPED", "stopped on request")
+    if exit_status == RETRY_EXIT:
+        return Outcome("RETRY", "retrying after a failed setup")
+    if exit_status in (2, 3, 4):
+        code, text, block = _PPPD_MESSAGES[exit_status]
+        return Outcome(code, text.format(detail=tail(ssh_log) or "see logread"), block)
+    for pattern, code, text, block in _SSH_PATTERNS:
+        match = re.search(pattern, ssh_log)
+        if match:
+            detail = _fingerprints(ssh_log)
+            return Outcome(code, text.format(detail=detail, **fields), block)
+    if exit_status in _PPPD_MESSAGES:
+        code, text, block = _PPPD_MESSAGES[exit_status]
+        return Outcome(code, text, block)
+    name = PPPD_EXIT.get(exit_status, f"EXIT_{exit_status}")
+    if session_seconds is not None:
+        return Outcome(
+            "CONNECTION_LOST",
+            f"the tunnel to {server} went down after {session_seconds:.0f} s (pppd: {name})"
+            + (f"; ssh said: {tail(ssh_log, 2)}" if ssh_log.strip() else ""),
+        )
+    return Outcome(
+        name,
+        f"the connection to {server} ended before the link came up (pppd: {name})"
+        + (f"; ssh said: {tail(ssh_log, 3)}" if ssh_log.strip() else ""),
+    )
+
+
+def _fingerprints(log: str) -> str:
+    found = re.findall(r"SHA256:[A-Za-z0-9+/]{43}", log)
+    if len(found) >= 2:
+        return f" (server now shows {found[0]}, pinned {found[1]})"
+    if found:
+        return f" (server now shows {found[0]})"
+    return ""

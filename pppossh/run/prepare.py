@@ -1,0 +1,31 @@
+"""Files a session needs before pppd starts: the private HOME and its known_hosts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import Config
+from ..plan import Plan
+from .state import State, ensure_private_dir, write_atomic
+
+
+def prepare_state_dir(state: State, plan: Plan) -> None:
+    """Write the per-interface known_hosts (only the pinned keys) and empty the SSH log."""
+    ensure_private_dir(state.dir)
+    ensure_private_dir(f"{plan.home}/.ssh")
+    write_atomic(plan.known_hosts, plan.known_hosts_text, mode=0o600)
+    write_atomic(plan.ssh_log, "", mode=0o600)
+
+
+def session_info(config: Config, plan: Plan) -> dict[str, Any]:
+    """What the ppp hooks need to know about the session (they run with an empty env)."""
+    return {
+        "device": plan.device,
+        "transport": plan.client,
+        "server": config.server,
+        "port": config.port,
+        "defaultroute": config.defaultroute,
+        "peerdns": config.peerdns,
+        "metric": config.metric,
+        "routes": list(config.route),
+    }

@@ -1,0 +1,73 @@
+"""Resolve the SSH server to every address, bounded in time.
+
+The host dependencies (netifd) and the host routes (standalone) must cover each address the
+SSH client might connect to, IPv4 and IPv6.  OpenWrt's ``resolveip`` takes a timeout;
+elsewhere ``getaddrinfo`` runs in a thread we stop waiting for.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import socket
+import subprocess
+import threading
+
+from ..errors import TransientError
+
+
+def resolve(server: str, timeout: float) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(server))]
+    except ValueError:
+        pass
+    addresses = _resolveip(server, timeout) if shutil.which("resolveip") else None
+    if addresses is None:
+        addresses = _getaddrinfo(server, timeout)
+    if not addresses:
+        raise TransientError(
+            "RESOLVE_FAILED",
+            f"cannot resolve {server} within {timeout:.0f} s; check the name and the router's"
+            " DNS (pppossh will retry)",
+        )
+    return addresses
+
+
+def _resolveip(server: str, timeout: float) -> list[str] | None:
+    try:
+        out = subprocess.run(
+            ["resolveip", "-t", str(max(1, int(timeout))), server],
+            capture_output=True, text=True, timeout=timeout + 2, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return _ordered(line.strip() for line in out.stdout.splitlines() if line.strip())
+
+
+def _getaddrinfo(server: str, timeout: float) -> list[str]:
+    result: list[str] = []
+
+    def worker() -> None:
+        try:
+            infos = socket.getaddrinfo(server, None, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return
+        result.extend(str(info[4][0]) for info in infos)
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return _ordered(result)
+
+
+def _ordered(addresses: object) -> list[str]:
+    """Unique valid addresses, IPv4 first (what the clients try first on a router)."""
+    seen: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    for text in addresses:  # type: ignore[attr-defined]
+        try:
+            addr = ipaddress.ip_address(text.split("%")[0])
+        except ValueError:
+            continue
+        if addr not in seen:
+            seen.append(addr)
+    return [str(a) for a in sorted(seen, key=lambda a: a.version)]

@@ -1,0 +1,305 @@
+"""Standalone mode: ``pppossh up|down IFACE`` on a Linux box without netifd.
+
+``up`` starts a detached supervisor and waits, like pppd's ``updetach``, until the link is up
+and addressed or the first attempt has failed (bounded by connect_timeout).  The supervisor
+owns everything the tunnel adds to the machine: the pppd process (and through it the SSH
+client), the host route to the server, the routes through the tunnel and the resolv file.
+It reconnects with the same back-off netifd mode uses, and on SIGTERM (``down``) it removes
+all of it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, from_uci
+from ..errors import ConfigError, PppsshError
+from ..plan import Plan, make_plan
+from ..plan.facts import probe
+from ..uci import Uci
+from . import backoff, outcome, routes
+from .prepare import prepare_state_dir, session_info
+from .resolve import resolve
+from .state import State, ensure_private_dir
+
+log = logging.getLogger("pppossh")
+
+
+def load_config(uci: Uci, iface: str) -> Config:
+    section = uci.section("network", iface)
+    if section is None:
+        raise ConfigError(
+            "NO_INTERFACE",
+            f"there is no interface {iface!r} in {uci.confdir}/network; create it with:"
+            f" uci set network.{iface}=interface; uci set network.{iface}.proto=pppossh",
+        )
+    proto = section.options.get("proto")
+    if proto != "pppossh":
+        raise ConfigError(
+            "WRONG_PROTO",
+            f"network.{iface} has proto {proto!r}, not 'pppossh'; set it with:"
+            f" uci set network.{iface}.proto=pppossh",
+        )
+    return from_uci(iface, section.options)
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie (our own dead child) counts as gone
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def device_exists(device: str) -> bool:
+    return Path("/sys/class/net", device).exists()
+
+
+@dataclass
+class UpResult:
+    ok: bool
+    message: str
+    state: dict[str, Any]
+
+
+def up(uci: Uci, iface: str, rundir: str) -> UpResult:
+    """Start the tunnel and wait until it is up or has failed."""
+    config = load_config(uci, iface)
+    state = State(rundir, iface)
+    current = state.load()
+    if pid_alive(current.get("supervisor_pid")):
+        raise PppsshError(
+            "ALREADY_UP",
+            f"{iface} is already running (supervisor pid {current['supervisor_pid']}, device"
+            f" {config.device}); run 'pppossh down {iface}' first",
+        )
+    if device_exists(config.device):
+        raise PppsshError(
+            "DEVICE_EXISTS",
+            f"device {config.device} already exists (netifd or another pppd owns it);"
+            f" stop that first (ifdown {iface})",
+        )
+    make_plan(config, probe(config, rundir=rundir), mode="standalone")  # fail fast
+    ensure_private_dir(state.dir)
+    with state.edit() as data:
+        data.clear()
+        data.update(mode="standalone", phase="starting", started=time.time(), failures=0)
+    logfile = open(state.path("supervisor.log"), "ab")  # noqa: SIM115 - handed to the child
+    cmd = [sys.executable, "-m", "pppossh", "--confdir", uci.confdir, "--rundir", rundir,
+           "supervise", iface]
+    child = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile,
+        start_new_session=True, close_fds=True,
+    )
+    logfile.close()
+    deadline = time.monotonic() + config.connect_timeout + 15
+    while time.monotonic() < deadline:
+        data = state.load()
+        if data.get("phase") == "up":  # the ip-up hook sets it after adding the routes
+            return UpResult(True, f"{iface} is up", data)
+        if data.get("phase") in ("failed", "down") or child.poll() is not None:
+            err = data.get("last_error") or {}
+            child.wait(timeout=15)
+            return UpResult(
+                False, f"{err.get('code', 'FAILED')}: {err.get('message', 'see the log')}",
+                state.load(),
+            )
+        time.sleep(0.1)
+    down(iface, rundir)
+    return UpResult(
+        False,
+        f"CONNECT_TIMEOUT: {iface} did not come up within {config.connect_timeout + 15} s",
+        state.load(),
+    )
+
+
+def down(iface: str, rundir: str, timeout: float = 20.0) -> bool:
+    """Stop the supervisor and wait until it has removed everything; False if none ran."""
+    state = State(rundir, iface)
+    pid = state.load().get("supervisor_pid")
+    if not pid_alive(pid):
+        _cleanup_leftovers(state)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        _cleanup_leftovers(state)
+    return True
+
+
+def _cleanup_leftovers(state: State) -> None:
+    """After a supervisor that died without cleaning up: pppd, host routes."""
+    data = state.load()
+    pppd = data.get("pppd_pid")
+    if pid_alive(pppd):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pppd, signal.SIGTERM)
+    for pin in data.get("host_routes", []):
+        routes.unpin_host_route(pin)
+    if data:
+        state.update(phase="down", supervisor_pid=None, pppd_pid=None, host_routes=[])
+
+
+class Supervisor:
+    """Runs pppd attempts until stopped; lives in its own session, detached from ``up``."""
+
+    def __init__(self, uci: Uci, iface: str, rundir: str) -> None:
+        self.uci = uci
+        self.iface = iface
+        self.rundir = rundir
+        self.state = State(rundir, iface)
+        self.stop = threading.Event()
+        self.pppd: subprocess.Popen[bytes] | None = None
+        self.pins: list[dict[str, str]] = []
+
+    def _on_term(self, signum: int, frame: object) -> None:
+        self.stop.set()
+        if self.pppd and self.pppd.poll() is None:
+            self.pppd.terminate()
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGINT, self._on_term)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        self.state.update(supervisor_pid=os.getpid(), phase="connecting")
+        ever_up = False
+        try:
+            while not self.stop.is_set():
+                try:
+                    config = load_config(self.uci, self.iface)
+                    plan = make_plan(config, probe(config, rundir=self.rundir), "standalone")
+                    status, session = self._attempt(config, plan)
+                except PppsshError as exc:
+                    self._fail(exc.code, exc.message, exc.config_error or not ever_up)
+                    if exc.config_error or not ever_up:
+                        return 1
+                    status, session = None, None
+                    config = None  # type: ignore[assignment]
+                if self.stop.is_set():
+                    break
+                ever_up = ever_up or session is not None
+                if status is not None and config is not None:
+                    result = self._classify(config, status, session)
+                    if result.block or not ever_up:
+                        self._fail(result.code, result.message, True)
+                        return 1
+                wait = backoff.delay(int(self.state.load().get("failures", 1)))
+                self.state.update(phase="backoff", wait=wait, next_attempt=time.time() + wait)
+                log.info("%s: reconnecting in %g s", self.iface, wait)
+                self._sleep(wait)
+        finally:
+            self._cleanup()
+        return 0
+
+    def _attempt(self, config: Config, plan: Plan) -> tuple[int, float | None]:
+        addresses = resolve(config.server, config.connect_timeout)
+        self._unpin()
+        if config.use_hostdep:
+            for address in addresses:
+                pin = routes.pin_host_route(address)
+                if pin:
+                    self.pins.append(pin)
+        prepare_state_dir(self.state, plan)
+        self.state.update(
+            phase="connecting", attempt_started=time.time(), up_since=None, down_at=None,
+            addresses=addresses, host_routes=self.pins,
+            **session_info(config, plan),
+        )
+        with open(self.state.path("pppd.log"), "ab") as out:
+            self.pppd = subprocess.Popen(
+                list(plan.pppd_argv), stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self.state.update(pppd_pid=self.pppd.pid)
+        status = self.pppd.wait()
+        self._reap_group(self.pppd.pid)
+        data = self.state.load()
+        up_since = data.get("up_since")
+        session = (data.get("down_at") or time.time()) - up_since if up_since else None
+        return status, session
+
+    def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.stop.is_set() and time.monotonic() < end:
+            time.sleep(min(0.2, max(0.0, end - time.monotonic())))
+
+    def _classify(self, config: Config, status: int, session: float | None) -> outcome.Outcome:
+        try:
+            ssh_log = self.state.path("ssh.log").read_text(errors="replace")[-4000:]
+        except OSError:
+            ssh_log = ""
+        result = outcome.classify(
+            status, ssh_log, iface=self.iface, server=config.server, port=config.port,
+            user=config.sshuser, session_seconds=session,
+        )
+        with self.state.edit() as data:
+            data["failures"] = backoff.failures_after(int(data.get("failures", 0)), session)
+            data["last_error"] = {**result.as_dict(), "time": time.time()}
+            data["last_exit"] = status
+            data["last_session_seconds"] = session
+        log.warning("%s: %s: %s", self.iface, result.code, result.message)
+        return result
+
+    def _fail(self, code: str, message: str, final: bool) -> None:
+        log.error("%s: %s: %s", self.iface, code, message)
+        with self.state.edit() as data:
+            data["last_error"] = {"code": code, "message": message, "time": time.time()}
+            data["failures"] = int(data.get("failures", 0)) + 1
+            if final:
+                data["phase"] = "failed"
+
+    def _reap_group(self, pgid: int) -> None:
+        """pppd normally ends its SSH client; make sure nothing of the session lingers."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGTERM)
+
+    def _unpin(self) -> None:
+        for pin in self.pins:
+            routes.unpin_host_route(pin)
+        self.pins = []
+
+    def _cleanup(self) -> None:
+        if self.pppd and self.pppd.poll() is None:
+            self.pppd.terminate()
+            try:
+                self.pppd.wait(10)
+            except subprocess.TimeoutExpired:
+                self.pppd.kill()
+                self.pppd.wait()
+        if self.pppd:
+            self._reap_group(self.pppd.pid)
+        data = self.state.load()
+        device = data.get("device", "")
+        for network in data.get("routes_added", []):
+            routes.delete_device_route(network, device, int(data.get("metric") or 0))
+        self._unpin()
+        with contextlib.suppress(OSError):
+            self.state.path("resolv.conf").unlink()
+        with self.state.edit() as current:
+            failed = current.get("phase") == "failed"
+            current.update(
+                phase="failed" if failed else "down", supervisor_pid=None, pppd_pid=None,
+                host_routes=[], routes_added=[], up_since=None,
+            )
+        log.info("%s: stopped", self.iface)

@@ -1,0 +1,174 @@
+"""``notify_proto`` messages to netifd, one small verb per message.
+
+The builders mirror the verbs of OpenWrt's ``netifd-proto.sh`` (``proto_run_command``,
+``proto_notify_error``, ...) key for key and in the same order, so the JSON equals what
+``golden/ubus-calls.log`` recorded from the real shell library.  :class:`Ubus` sends them with
+the Python ``ubus`` binding when it is installed, else with the ``ubus`` command line tool.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import jsonc
+
+Message = dict[str, Any]
+
+RUN, KILL, ERROR, BLOCK_RESTART, AVAILABLE, HOST_DEPENDENCY, SETUP_FAILED = 1, 2, 3, 4, 5, 6, 7
+UPDATE = 0
+
+
+def run_command(iface: str, argv: Sequence[str], env: Sequence[str] = ()) -> Message:
+    message: Message = {"action": RUN, "command": list(argv)}
+    if env:
+        message["env"] = list(env)
+    message["interface"] = iface
+    return message
+
+
+def kill_command(iface: str, signal: int | None = None) -> Message:
+    message: Message = {"action": KILL}
+    if signal is not None:
+        message["signal"] = signal
+    message["interface"] = iface
+    return message
+
+
+def notify_error(iface: str, code: str, *data: str) -> Message:
+    return {"action": ERROR, "error": [code, *data], "interface": iface}
+
+
+def block_restart(iface: str) -> Message:
+    return {"action": BLOCK_RESTART, "interface": iface}
+
+
+def host_dependency(iface: str, host: str, ifname: str = "") -> Message:
+    message: Message = {"action": HOST_DEPENDENCY, "host": host}
+    if ifname:
+        message["ifname"] = ifname
+    message["interface"] = iface
+    return message
+
+
+def setup_failed(iface: str) -> Message:
+    return {"action": SETUP_FAILED, "interface": iface}
+
+
+@dataclass(frozen=True)
+class Address:
+    ipaddr: str
+    mask: str = "32"
+    ptp: str = ""
+
+
+@dataclass(frozen=True)
+class Route:
+    target: str
+    netmask: str
+    gateway: str = ""
+
+
+def update(
+    iface: str,
+    ifname: str,
+    link_up: bool,
+    *,
+    external: bool | None = None,
+    keep: bool = False,
+    data: dict[str, Any] | None = None,
+    ipaddr: Sequence[Address] = (),
+    ip6addr: Sequence[Address] = (),
+    routes: Sequence[Route] = (),
+    routes6: Sequence[Route] = (),
+    dns: Sequence[str] = (),
+) -> Message:
+    """An interface update (action 0), as proto_init_update ... proto_send_update builds it."""
+    message: Message = {"action": UPDATE, "ifname": ifname, "link-up": link_up}
+    if external is not None:
+        message["address-external"] = external
+    if data is not None:
+        message["data"] = data
+    message["keep"] = keep
+    if ipaddr:
+        message["ipaddr"] = [_address(a) for a in ipaddr]
+    if ip6addr:
+        message["ip6addr"] = [_address(a) for a in ip6addr]
+    if routes:
+        message["routes"] = [_route(r) for r in routes]
+    if routes6:
+        message["routes6"] = [_route(r) for r in routes6]
+    if dns:
+        message["dns"] = list(dns)
+    message["interface"] = iface
+    return message
+
+
+def _address(a: Address) -> dict[str, str]:
+    out = {"ipaddr": a.ipaddr}
+    if a.mask:
+        out["mask"] = a.mask
+    if a.ptp:
+        out["ptp"] = a.ptp
+    return out
+
+
+def _route(r: Route) -> dict[str, str]:
+    out = {"target": r.target, "netmask": r.netmask}
+    if r.gateway:
+        out["gateway"] = r.gateway
+    return out
+
+
+class UbusError(RuntimeError):
+    pass
+
+
+class Ubus:
+    """Sends notify_proto; ``backend`` says which way ("binding" or "cli")."""
+
+    def __init__(self) -> None:
+        self.backend = "cli"
+        self._binding: Any = None
+        if os.environ.get("PPPOSSH_UBUS", "") != "cli":
+            try:
+                import ubus  # type: ignore[import-not-found]
+
+                self._binding = ubus
+                self.backend = "binding"
+            except ImportError:
+                pass
+
+    def notify(self, message: Message) -> None:
+        # proto_add_host_dependency calls ubus with -S, every other verb without it.
+        simple = message["action"] == HOST_DEPENDENCY
+        if self._binding is not None:
+            self._notify_binding(message)
+            return
+        argv = ["ubus", *(["-S"] if simple else []), "call", "network.interface",
+                "notify_proto", jsonc.dumps(message)]
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise UbusError(f"cannot run ubus: {exc}") from exc
+        if result.returncode != 0:
+            raise UbusError(
+                f"ubus call network.interface notify_proto failed ({result.returncode}):"
+                f" {result.stderr.strip()}"
+            )
+
+    def _notify_binding(self, message: Message) -> None:
+        ubus = self._binding
+        connected = False
+        try:
+            ubus.connect()
+            connected = True
+            ubus.call("network.interface", "notify_proto", message)
+        except Exception as exc:  # the binding raises plain RuntimeError/IOError
+            raise UbusError(f"ubus notify_proto failed: {exc}") from exc
+        finally:
+            if connected:
+                ubus.disconnect()
