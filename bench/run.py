@@ -1,0 +1,115 @@
+"""Tunnel figures from one test-bed run: setup time, RTT, throughput, raw SSH channel.
+
+``make bench`` (as root) boots the user-mode-linux test bed once and, for dbclient and for
+OpenSSH, measures:
+
+- setup time: ``pppossh up vpn`` started -> first ping answered through the tunnel;
+- ping RTT through the tunnel (20 pings);
+- TCP throughput through the tunnel (iperf3, 5 s);
+- the raw SSH channel of the same client to the same server (``dd`` of zeros into
+  ``cat >/dev/null`` on the server), the ceiling any VPN over that SSH connection can reach;
+- the bare veth link for scale.
+
+``PPPD_OPTIONS='noccp novj' make bench`` measures with extra local pppd options.
+
+UML makes system calls and process starts slow, so compare the figures with each other
+(tunnel vs raw channel, dbclient vs OpenSSH), not with real hardware.  Nothing here asserts:
+it prints figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "uml"))
+
+MIB = 64
+
+
+def guest() -> int:
+    from bed import LOCAL_TUN, REMOTE_TUN, ROUTER, SERVER_LINK_IP, SSH_IP, Bed, sh, wait_for
+    from scenarios import _standard_bed, _vpn
+
+    bed = Bed(Path(tempfile.mkdtemp(prefix="bench-")))
+    results: dict[str, dict[str, float]] = {}
+    try:
+        keys = _standard_bed(bed)
+        results["veth"] = {"mbit": bed.iperf(SERVER_LINK_IP, seconds=5)}
+        for client in ("dbclient", "openssh"):
+            section = _vpn(keys, client)
+            if os.environ.get("PPPD_OPTIONS"):
+                section["pppd_options"] = os.environ["PPPD_OPTIONS"]
+            bed.write_network({"vpn": section})
+            if client == "dbclient":
+                ssh = (f"dbclient -T -i {keys.client_dropbear} -p 22 -l root {SSH_IP}"
+                       f" 'cat >/dev/null'")
+                home = bed.root / "home"
+                (home / ".ssh").mkdir(parents=True, exist_ok=True)
+                (home / ".ssh" / "known_hosts").write_text(f"{SSH_IP} {keys.dropbear_host_pub}\n")
+                ssh = f"HOME={home} {ssh}"
+            else:
+                kh = bed.root / "kh"
+                kh.write_text(f"[{SSH_IP}]:2222 {keys.openssh_host_pub}\n")
+                ssh = (f"ssh -T -i {keys.client_openssh} -p 2222 -o BatchMode=yes"
+                       f" -o UserKnownHostsFile={kh} root@{SSH_IP} 'cat >/dev/null'")
+            t0 = time.monotonic()
+            sh(f"dd if=/dev/zero bs=1M count={MIB} 2>/dev/null | {ssh}", ns=ROUTER, timeout=300)
+            raw = MIB * 8 * 1.048576 / (time.monotonic() - t0)
+            started = time.monotonic()
+            up = bed.pppossh("up", "vpn")
+            if up.returncode != 0:
+                raise AssertionError(up.stderr)
+            wait_for(lambda: sh(["ping", "-c1", "-W1", REMOTE_TUN], ns=ROUTER, check=False,
+                                timeout=5).returncode == 0, 30, "first ping")
+            setup = time.monotonic() - started
+            ping = bed.ping(REMOTE_TUN, count=20)
+            tunnel = bed.iperf(REMOTE_TUN, seconds=5)
+            back = bed.ping(LOCAL_TUN, ns="server", count=5)
+            bed.pppossh("down", "vpn")
+            results[client] = {
+                "setup_s": round(setup, 2),
+                "rtt_ms": ping["rtt_avg_ms"],
+                "rtt_back_ms": back["rtt_avg_ms"],
+                "tunnel_mbit": tunnel,
+                "raw_ssh_channel_mbit": round(raw, 1),
+                "tunnel_vs_raw": round(tunnel / raw, 2),
+            }
+    finally:
+        bed.close()
+    Path("/xfer/bench.json").write_text(json.dumps(results, indent=1))
+    return 0
+
+
+def host() -> int:
+    import testbed
+
+    reason = testbed.available()
+    if reason:
+        print(f"bench: {reason}", file=sys.stderr)
+        return 1
+    xfer = Path(tempfile.mkdtemp(prefix="pppossh-bench-"))
+    result = testbed.run(f"{sys.executable} {Path(__file__).resolve()} --guest", timeout=600,
+                         xfer=xfer)
+    data = json.loads(result.file("bench.json") or "{}")
+    if result.rc != 0 or not data:
+        print(result.output[-4000:], file=sys.stderr)
+        return 1
+    print(f"bare veth link (iperf3 5 s): {data['veth']['mbit']} Mbit/s")
+    print(f"{'client':<10} {'setup s':>8} {'RTT ms':>8} {'tunnel Mbit/s':>14} "
+          f"{'raw SSH Mbit/s':>15} {'tunnel/raw':>10}")
+    for client in ("dbclient", "openssh"):
+        r = data[client]
+        print(f"{client:<10} {r['setup_s']:>8} {r['rtt_ms']:>8} {r['tunnel_mbit']:>14} "
+              f"{r['raw_ssh_channel_mbit']:>15} {r['tunnel_vs_raw']:>10}")
+    print(json.dumps(data))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(guest() if sys.argv[1:] == ["--guest"] else host())

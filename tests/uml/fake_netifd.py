@@ -1,0 +1,259 @@
+"""A stand-in for netifd's side of the protocol-handler contract, for the test bed.
+
+netifd is not packaged for Debian.  This double drives the real hook the way netifd does, as
+recorded in ``tests/golden/netifd``:
+
+- ``'' dump`` once, cwd = the proto dir, environment HOME, PATH only (``00-start-autostart``);
+- ``pppossh setup <iface> '<config JSON>'`` with 4 arguments (no device: ``no_device=1``), the
+  same environment and cwd (``01-ifup-vpn/call-*-setup-vpn.txt``); the config JSON carries
+  ints as numbers, booleans as true/false, lists as arrays, drops values it cannot convert
+  (``09-wrong-types``, ``10-bool-int-spellings``);
+- notify_proto messages arrive through the ``ubus`` command (``ubus-calls.log``): action 6
+  pins a host route via the current route, action 1 starts the proto task with HOME and PATH
+  only (``proto-task-env.txt``), action 2 kills it, 3 records errors, 4 blocks restarts,
+  0 updates the link (the default route is used only with defaultroute 1, as in
+  ``02-ifup-vpn2/status-vpn2-up.json``, DNS goes to resolv.conf.auto);
+- when the proto task exits by itself: teardown with ``ERROR=<exit status>``, then setup again
+  at once unless restart was blocked (``05-task-exit-code7``, ``06-notify-error-block-restart``);
+- ifdown: teardown without ERROR (``03-ifdown-vpn``).
+
+It installs the hook files where OpenWrt keeps them (the guest's root is a throwaway overlay).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+PROTO_DIR = Path("/lib/netifd/proto")
+SPOOL = Path("/run/fake-netifd/ubus.jsonl")
+ENV = {"HOME": "/root", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+SHELL = ["/bin/busybox", "sh"]  # OpenWrt's /bin/sh; Debian's is dash
+UBUS_DOUBLE = """#!/bin/sh
+# ubus double of the test bed: hands notify_proto calls to fake_netifd.py through a spool file
+exec {python} -c 'import json, sys, fcntl
+with open("{spool}", "a") as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    f.write(json.dumps(sys.argv[1:]) + "\\n")' "$@"
+"""
+
+
+def install(venv_bin: Path) -> None:
+    """Put the hook, the shell library double, the helper and the ubus double in place."""
+    PROTO_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "files/lib/netifd/proto/pppossh.sh", PROTO_DIR / "pppossh.sh")
+    shutil.copy(REPO / "tests/netifd/netifd-proto.sh", PROTO_DIR.parent / "netifd-proto.sh")
+    helper = Path("/usr/bin/pppossh")
+    helper.write_text(f"#!/bin/sh\nexec {venv_bin / 'pppossh'} \"$@\"\n")
+    helper.chmod(0o755)
+    SPOOL.parent.mkdir(parents=True, exist_ok=True)
+    SPOOL.write_text("")
+    ubus = Path("/usr/bin/ubus")
+    ubus.write_text(UBUS_DOUBLE.format(python=venv_bin / "python", spool=SPOOL))
+    ubus.chmod(0o755)
+
+
+def _c_int(text: str) -> int | None:
+    m = re.fullmatch(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", text)
+    if not m:
+        return None
+    value = int(m.group(2), 0) if not re.fullmatch(r"0[0-7]+", m.group(2)) else int(m.group(2), 8)
+    value = -value if m.group(1) == "-" else value
+    return ((value + 2**31) % 2**32) - 2**31
+
+
+def config_json(section: dict[str, Any], declared: dict[str, int]) -> str:
+    """netifd's conversion of one UCI section to the handler's config JSON."""
+    out: dict[str, Any] = {"proto": section.get("proto", "")}
+    for name, value in section.items():
+        kind = declared.get(name)
+        if kind is None or value in ("", []):
+            continue
+        if kind == 1:
+            out[name] = value if isinstance(value, list) else [value]
+        elif isinstance(value, list):
+            continue  # a list for a scalar option is dropped
+        elif kind == 3:
+            out[name] = value
+        elif kind == 5 and _c_int(value) is not None:
+            out[name] = _c_int(value)
+        elif kind == 7 and value in ("1", "0", "true", "false"):
+            out[name] = value in ("1", "true")
+    return json.dumps(out, separators=(",", ":"))
+
+
+class FakeNetifd:
+    def __init__(self, iface: str, section: dict[str, Any], uplink_ns: str | None = None) -> None:
+        self.iface = iface
+        self.section = section
+        self.log: list[dict[str, Any]] = []
+        self.calls: list[list[str]] = []
+        self.outputs: list[str] = []
+        self.task: subprocess.Popen[bytes] | None = None
+        self.blocked = False
+        self.errors: list[list[str]] = []
+        self.up = False
+        self.update: dict[str, Any] = {}
+        self.setups = 0
+        self.teardowns: list[str | None] = []
+        self.host_routes: list[str] = []
+        self.wanted = False
+        self._offset = 0
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self.declared = self._dump()
+
+    def _run_hook(self, *args: str, error: int | None = None) -> None:
+        env = dict(ENV)
+        if error is not None:
+            env["ERROR"] = str(error)
+        self.calls.append(list(args) + ([f"ERROR={error}"] if error is not None else []))
+        out = subprocess.run([*SHELL, "./pppossh.sh", *args], cwd=PROTO_DIR, env=env,
+                             timeout=60, check=False, stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True)
+        self.outputs.append(f"{args[:2]} rc={out.returncode}\n{out.stdout}{out.stderr}")
+        self._drain()
+
+    def _dump(self) -> dict[str, int]:
+        out = subprocess.run([*SHELL, "./pppossh.sh", "", "dump"], cwd=PROTO_DIR, env=ENV,
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        dump = json.loads(out)
+        self.dump = dump
+        return {name.split(":")[0]: kind for name, kind in dump["config"]}
+
+    # --- messages ------------------------------------------------------------------------
+    def _drain(self) -> None:
+        with self._lock:
+            data = SPOOL.read_text()
+            lines = data[self._offset:].splitlines()
+            self._offset = len(data)
+            for line in lines:
+                argv = json.loads(line)
+                message = json.loads(argv[-1])
+                if message.get("interface") != self.iface:
+                    continue
+                self.log.append({"argv": argv[:-1], **message})
+                self._handle(message)
+
+    def _handle(self, m: dict[str, Any]) -> None:
+        action = m["action"]
+        if action == 6:
+            self._pin(m["host"])
+        elif action == 1:
+            self._start_task(m["command"], m.get("env", []))
+        elif action == 2:
+            self._kill_task()
+        elif action == 3:
+            self.errors.append(m["error"])
+        elif action == 4:
+            self.blocked = True
+        elif action == 0:
+            self._apply_update(m)
+
+    def _pin(self, host: str) -> None:
+        route = subprocess.run(["ip", "-j", "route", "get", host], capture_output=True,
+                               text=True, check=False).stdout
+        info = json.loads(route or "[{}]")[0]
+        if "dev" not in info:
+            return
+        cmd = ["ip", "route", "replace", f"{host}/32", "dev", info["dev"]]
+        if info.get("gateway"):
+            cmd[4:4] = ["via", info["gateway"]]
+        subprocess.run(cmd, check=False)
+        self.host_routes.append(host)
+
+    def _start_task(self, argv: list[str], env: list[str]) -> None:
+        task_env = dict(ENV)
+        task_env.update(e.split("=", 1) for e in env)
+        self.task = subprocess.Popen(argv, cwd=PROTO_DIR, env=task_env,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def _kill_task(self) -> None:
+        task = self.task
+        if task and task.poll() is None:
+            task.send_signal(signal.SIGTERM)
+            try:
+                task.wait(15)
+            except subprocess.TimeoutExpired:
+                task.kill()
+                task.wait()
+        self.task = None
+
+    def _apply_update(self, m: dict[str, Any]) -> None:
+        self.update = m
+        self.up = bool(m.get("link-up"))
+        if not self.up:
+            return
+        dev = m["ifname"]
+        defaultroute = self.section.get("defaultroute", "1") in ("1", "true")
+        for route in m.get("routes", []):
+            target = f"{route['target']}/{route['netmask']}"
+            if target == "0.0.0.0/0" and not defaultroute:
+                continue  # netifd keeps it under "inactive"
+            subprocess.run(["ip", "route", "replace", target, "dev", dev], check=False)
+        if m.get("dns"):
+            Path("/tmp/resolv.conf.auto").write_text(
+                "".join(f"nameserver {d}\n" for d in m["dns"]))
+
+    # --- interface verbs -------------------------------------------------------------------
+    def _setup(self) -> None:
+        self.setups += 1
+        self.errors = []
+        self._run_hook("pppossh", "setup", self.iface, config_json(self.section, self.declared))
+
+    def _teardown(self, error: int | None) -> None:
+        self.up = False
+        self.teardowns.append(None if error is None else str(error))
+        self._run_hook("pppossh", "teardown", self.iface,
+                       config_json(self.section, self.declared), error=error)
+        for host in self.host_routes:
+            subprocess.run(["ip", "route", "del", f"{host}/32"], check=False)
+        self.host_routes = []
+        self.up = False
+
+    def ifup(self) -> None:
+        self.wanted = True
+        self.blocked = False
+        self._setup()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def ifdown(self) -> None:
+        self.wanted = False
+        if self._thread:
+            self._thread.join(10)
+        self._teardown(None)
+        self._kill_task()
+
+    def _watch(self) -> None:
+        try:
+            self._watch_loop()
+        except BaseException as exc:
+            self.outputs.append(f"watcher died: {exc!r}")
+            raise
+
+    def _watch_loop(self) -> None:
+        while self.wanted:
+            self._drain()
+            task = self.task
+            if task is not None and task.poll() is not None and self.wanted:
+                self.task = None
+                # netifd passes WEXITSTATUS: 0 for a task killed by a signal (golden 04)
+                self._teardown(max(task.returncode, 0))  # the task ended by itself
+                if not self.blocked and self.wanted:
+                    self._setup()  # netifd restarts at once (golden 05)
+            time.sleep(0.05)
+
+    def status(self) -> dict[str, Any]:
+        self._drain()
+        return {"up": self.up, "pending": self.wanted and not self.up, "errors": self.errors,
+                "blocked": self.blocked, "setups": self.setups, "teardowns": self.teardowns,
+                "task_running": bool(self.task and self.task.poll() is None)}

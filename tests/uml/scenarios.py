@@ -1,0 +1,330 @@
+"""End-to-end scenarios, run inside the test-bed guest by ``guest.py``.
+
+Each scenario builds what it needs on a fresh :class:`bed.Bed`, drives the real ``pppossh``
+command (real pppd on both ends, real dbclient/OpenSSH against real dropbear/sshd, real
+kernel PPP), asserts what a user would check, and returns the figures it measured.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bed import (
+    DROPBEAR_PORT,
+    FAR,
+    FAR_IP,
+    LOCAL_TUN,
+    REMOTE_TUN,
+    ROUTER,
+    SERVER,
+    SSH_IP,
+    SSHD_PORT,
+    VENV_BIN,
+    Bed,
+    Keys,
+    processes,
+    sh,
+    step,
+    wait_for,
+)
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def _vpn(keys: Keys, client: str = "dbclient", **extra: str | list[str]) -> dict:
+    dropbear = client == "dbclient"
+    section: dict[str, str | list[str]] = {
+        "proto": "pppossh",
+        "server": SSH_IP,
+        "port": str(DROPBEAR_PORT if dropbear else SSHD_PORT),
+        "sshuser": "root",
+        "identity": [str(keys.client_dropbear if dropbear else keys.client_openssh)],
+        "hostkey": [keys.dropbear_host_pub if dropbear else keys.openssh_host_pub],
+        "ssh_client": client,
+        "ipaddr": LOCAL_TUN,
+        "peeraddr": REMOTE_TUN,
+        "peer_pppd_options": "ms-dns 192.0.2.53",
+        "defaultroute": "0",
+        "connect_timeout": "20",
+    }
+    section.update(extra)
+    return section
+
+
+def _standard_bed(bed: Bed) -> Keys:
+    bed.network()
+    keys = bed.keys()
+    bed.authorize(keys.client_dropbear_pub, keys.client_openssh_pub)
+    bed.start_dropbear(keys)
+    bed.start_sshd(keys)
+    bed.start_iperf()
+    return keys
+
+
+def _up_and_measure(bed: Bed, client: str) -> dict:
+    step(f"pppossh up vpn ({client})")
+    started = time.monotonic()
+    up = bed.pppossh("up", "vpn")
+    assert up.returncode == 0, f"pppossh up failed ({up.returncode}):\n{up.stdout}{up.stderr}"
+    wait_for(lambda: sh(["ping", "-c1", "-W1", REMOTE_TUN], ns=ROUTER, check=False,
+                        timeout=5).returncode == 0, 30, "first ping through the tunnel")
+    setup_s = round(time.monotonic() - started, 2)
+    step(f"tunnel up after {setup_s} s:\n{up.stdout.strip()}")
+    there = bed.ping(REMOTE_TUN)
+    back = bed.ping(LOCAL_TUN, ns=SERVER)
+    assert there["loss_pct"] == 0 and back["loss_pct"] == 0, f"ping loss: {there} {back}"
+    mbit = bed.iperf(REMOTE_TUN, seconds=3)
+    assert mbit > 0.5, f"iperf3 through the tunnel gave only {mbit} Mbit/s"
+    status = bed.status()
+    assert status["up"] is True and status["device"] == "pppossh-vpn", status
+    assert status["local"] == LOCAL_TUN and status["remote"] == REMOTE_TUN, status
+    assert status["transport"] == client, status
+    assert status["rx_bytes"] > 10_000 and status["tx_bytes"] > 1_000_000, status
+    assert status["dns"] == ["192.0.2.53"], status
+    assert status["backends"]["uci"] == "file", status
+    step(f"ping {there['rtt_avg_ms']} ms, iperf3 {mbit} Mbit/s, status ok")
+    return {"setup_s": setup_s, "rtt_ms": there["rtt_avg_ms"], "mbit": mbit}
+
+
+def _down_and_verify(bed: Bed) -> None:
+    step("pppossh down vpn")
+    down = bed.pppossh("down", "vpn")
+    assert down.returncode == 0, down.stdout + down.stderr
+    left = bed.leftovers()
+    assert not left, f"left behind after down: {left}"
+    assert bed.status()["up"] is False
+    wait_for(lambda: not remote_pppd_sessions(), 15, "the server to end its pppd as well")
+
+
+def remote_pppd_sessions() -> list[str]:
+    """Remote pppd processes that are not the 'charshunt' child pppd forks for notty."""
+    found = processes(r"^pppd nodetach notty noauth")
+    pids = {line.split(":")[0] for line in found}
+    return [line for line in found if parent(line.split(":")[0]) not in pids]
+
+
+def parent(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+    except (OSError, IndexError):
+        return ""
+
+
+def dbclient_standalone(bed: Bed) -> dict:
+    """Scenario 1: UCI config, pppossh up over dbclient, traffic both ways, down, nothing left."""
+    keys = _standard_bed(bed)
+    bed.write_network({"vpn": _vpn(keys, "dbclient")})
+    metrics = _up_and_measure(bed, "dbclient")
+    _down_and_verify(bed)
+    return metrics
+
+
+def openssh_standalone(bed: Bed) -> dict:
+    """Scenario 2: the same with ssh_client openssh against sshd."""
+    keys = _standard_bed(bed)
+    bed.write_network({"vpn": _vpn(keys, "openssh")})
+    metrics = _up_and_measure(bed, "openssh")
+    _down_and_verify(bed)
+    return metrics
+
+
+def default_route(bed: Bed) -> dict:
+    """Scenario 3: default route through the tunnel reaches far; SSH keeps its pinned route."""
+    keys = _standard_bed(bed)
+    far_before = sh(["ping", "-c1", "-W1", FAR_IP], ns=ROUTER, check=False, timeout=5)
+    assert far_before.returncode != 0, "far must not be reachable without the tunnel"
+    bed.write_network({"vpn": _vpn(keys, "dbclient", defaultroute="1")})
+    up = bed.pppossh("up", "vpn")
+    assert up.returncode == 0, up.stdout + up.stderr
+    far = bed.ping(FAR_IP)
+    assert far["loss_pct"] == 0, f"far not reachable through the tunnel: {far}"
+    via_far = sh(["ip", "route", "get", FAR_IP], ns=ROUTER).stdout
+    via_ssh = sh(["ip", "route", "get", SSH_IP], ns=ROUTER).stdout
+    assert "dev pppossh-vpn" in via_far, via_far
+    assert "dev up0" in via_ssh and "pppossh" not in via_ssh, via_ssh
+    # the server sees the tunnel address (masqueraded towards far), the SSH session stays up
+    mbit = bed.iperf(REMOTE_TUN, seconds=2)
+    assert bed.status()["up"], "tunnel fell over while carrying the default route"
+    step(f"far reachable via tunnel ({far['rtt_avg_ms']} ms); ssh via {via_ssh.split()[2:5]}")
+    _down_and_verify(bed)
+    after = sh(["ip", "route", "get", SSH_IP], ns=ROUTER).stdout
+    assert "via 192.0.2.2 dev up0" in after, after
+    return {"far_rtt_ms": far["rtt_avg_ms"], "mbit_with_default_route": mbit}
+
+
+def unknown_hostkey(bed: Bed) -> dict:
+    """Scenario 4: nothing pinned -> fails within connect_timeout naming the fix; no hang."""
+    keys = _standard_bed(bed)
+    section = _vpn(keys, "dbclient")
+    del section["hostkey"]
+    bed.write_network({"vpn": section})
+    started = time.monotonic()
+    up = bed.pppossh("up", "vpn", timeout=60)
+    took = round(time.monotonic() - started, 1)
+    assert up.returncode != 0, "up must fail without a pinned host key"
+    assert "HOSTKEY_UNKNOWN" in up.stderr and "pppossh trust vpn" in up.stderr, up.stderr
+    step(f"no pin: {up.stderr.strip()}")
+    assert took < 20, f"took {took} s"
+    assert not processes(r"dbclient"), processes(r"dbclient")
+    # a pinned key that is not the server's: dbclient refuses, pppossh says so and stops
+    bed.write_network({"vpn": _vpn(keys, "dbclient", hostkey=[keys.openssh_host_pub])})
+    started = time.monotonic()
+    up = bed.pppossh("up", "vpn", timeout=60)
+    took_wrong = round(time.monotonic() - started, 1)
+    assert up.returncode != 0 and "HOSTKEY_MISMATCH" in up.stderr, up.stdout + up.stderr
+    step(f"wrong pin: {up.stderr.strip()}")
+    assert took_wrong < 20 + 15, f"took {took_wrong} s"
+    assert not bed.leftovers(), bed.leftovers()
+    return {"unknown_s": took, "mismatch_s": took_wrong}
+
+
+def auth_failure(bed: Bed) -> dict:
+    """Scenario 5: a key the server does not accept -> clear error, no tight loop."""
+    keys = _standard_bed(bed)
+    bed.authorize("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOtherKeyOtherKeyOtherKeyOther0")
+    bed.write_network({"vpn": _vpn(keys, "dbclient")})
+    up = bed.pppossh("up", "vpn", timeout=60)
+    assert up.returncode != 0, "up must fail with a key the server refuses"
+    assert "AUTH_FAILED" in up.stderr and "authorized_keys" in up.stderr, up.stderr
+    step(f"dbclient, key refused: {up.stderr.strip()}")
+    bed.write_network({"vpn": _vpn(keys, "openssh")})
+    up = bed.pppossh("up", "vpn", timeout=60)
+    assert up.returncode != 0 and "AUTH_FAILED" in up.stderr, up.stderr
+    step(f"openssh, key refused: {up.stderr.strip()}")
+    assert not bed.leftovers(), bed.leftovers()
+    return {}
+
+
+def transport_loss(bed: Bed) -> dict:
+    """Scenario 6: kill dbclient, then the remote pppd, mid-traffic: back-off, reconnect."""
+    keys = _standard_bed(bed)
+    bed.write_network({"vpn": _vpn(keys, "dbclient")})
+    up = bed.pppossh("up", "vpn")
+    assert up.returncode == 0, up.stdout + up.stderr
+    times = {}
+    for victim, pattern in (("dbclient", r"^\S*dbclient "),
+                            ("remote pppd", r"^pppd nodetach notty noauth")):
+        pids = [int(p.split(":")[0]) for p in processes(pattern)]
+        assert pids, f"no {victim} process found"
+        traffic = sh(f"ip netns exec {ROUTER} ping -i 0.2 -c 150 -W 1 {REMOTE_TUN}"
+                     " >/dev/null 2>&1 &", check=False)
+        del traffic
+        step(f"killing {victim} (pid {pids})")
+        killed = time.monotonic()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not bed.status()["up"], 30, "the tunnel to notice the loss")
+        status = bed.status()
+        assert status["failures"] >= 1 and status["last_error"], status
+        wait_for(lambda: bed.status()["up"], 60, "the tunnel to come back")
+        back = round(time.monotonic() - killed, 1)
+        assert bed.ping(REMOTE_TUN)["loss_pct"] == 0
+        devices = sh(["ip", "-o", "link"], ns=ROUTER).stdout.count("pppossh-")
+        assert devices == 1, f"{devices} pppossh devices after reconnect"
+        pppds = processes(r"pppd nodetach ipparam vpn")
+        assert len(pppds) == 1, pppds
+        # the server ends the old session's pppd too: one remote pppd, not one per attempt
+        wait_for(lambda: len(remote_pppd_sessions()) == 1, 15,
+                 f"one remote pppd session (have {remote_pppd_sessions()})")
+        times[victim] = back
+        step(f"{victim} killed: back up after {back} s, one device, one pppd")
+    sh("pkill -f 'ping -i 0.2' || true", check=False)
+    _down_and_verify(bed)
+    return {"reconnect_after_client_kill_s": times["dbclient"],
+            "reconnect_after_remote_kill_s": times["remote pppd"]}
+
+
+def second_up_refused(bed: Bed) -> dict:
+    """A second 'up' while one runs is refused; never a duplicate device."""
+    keys = _standard_bed(bed)
+    bed.write_network({"vpn": _vpn(keys, "dbclient")})
+    assert bed.pppossh("up", "vpn").returncode == 0
+    again = bed.pppossh("up", "vpn")
+    assert again.returncode != 0 and "ALREADY_UP" in again.stderr, again.stderr
+    assert sh(["ip", "-o", "link"], ns=ROUTER).stdout.count("pppossh-vpn") == 1
+    _down_and_verify(bed)
+    return {}
+
+
+def _golden_vpn_section() -> dict[str, str | list[str]]:
+    """The ``vpn`` section of golden/netifd/network.uci, read with the UCI file backend."""
+    from pppossh.uci.fileformat import parse
+
+    text = (GOLDEN / "netifd" / "network.uci").read_text()
+    sections = {s.name: s for s in parse(text).sections}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in sections["vpn"].options.items()}
+
+
+def netifd_path(bed: Bed) -> dict:
+    """Scenario 7: the real hook under the netifd double brings up golden's vpn section."""
+    import fake_netifd
+
+    keys = _standard_bed(bed)
+    section = _golden_vpn_section()
+    # adapted to the test bed: its server, a key it accepts, its real host key, root login
+    section.update(server=SSH_IP, sshuser="root", identity=[str(keys.client_dropbear)],
+                   hostkey=keys.openssh_host_pub, peer_pppd_options="ms-dns 192.0.2.53")
+    assert section["port"] == str(SSHD_PORT) and section["keepalive"] == "5 3"
+    step(f"golden vpn section, adapted: {section}")
+    fake_netifd.install(VENV_BIN)
+    # netifd and its hook live in the router's namespace: run this process there
+    netns_enter(ROUTER)
+    netifd = fake_netifd.FakeNetifd("vpn", section)
+    assert netifd.dump["no-device"] is True and netifd.dump["available"] is True
+    started = time.monotonic()
+    netifd.ifup()
+    wait_for(lambda: netifd.status()["up"], 40, "netifd to report the link up")
+    setup_s = round(time.monotonic() - started, 2)
+    actions = [m["action"] for m in netifd.log]
+    assert actions[:2] == [6, 1], netifd.log[:3]
+    assert netifd.log[0]["host"] == SSH_IP and netifd.log[0]["argv"][0] == "-S"
+    command = netifd.log[1]["command"]
+    assert command[:6] == ["/usr/sbin/pppd", "nodetach", "ipparam", "vpn", "ifname",
+                           "pppossh-vpn"], command
+    assert len(command) <= 64
+    update = netifd.update
+    assert update["ifname"] == "pppossh-vpn" and update["ipaddr"][0]["ipaddr"] == LOCAL_TUN
+    assert update["dns"] == ["192.0.2.53"], update
+    ping = bed.ping(REMOTE_TUN)
+    assert ping["loss_pct"] == 0, ping
+    routes = sh(["ip", "route"]).stdout
+    # defaultroute '0': netifd keeps the peer's default route inactive
+    assert not [r for r in routes.splitlines() if r.startswith("default") and "pppossh" in r]
+    # the proto task dies: netifd tears down with ERROR, our setup backs off, link returns
+    pppd = netifd.task.pid
+    os.kill(pppd, signal.SIGKILL)
+    killed = time.monotonic()
+    wait_for(lambda: netifd.status()["setups"] >= 2, 20, "netifd's setup after the task died")
+    assert netifd.status()["teardowns"][0] == "0", netifd.status()  # SIGKILL: WEXITSTATUS 0
+    wait_for(lambda: netifd.status()["up"], 60, "the link to come back after the task died")
+    back_s = round(time.monotonic() - killed, 1)
+    errors = [m["error"] for m in netifd.log if m["action"] == 3]
+    assert errors and errors[0][0] == "CONNECTION_LOST", errors
+    step(f"task killed: netifd saw {errors[0]}, link back after {back_s} s")
+    wait_cmd = [m for m in netifd.log if m["action"] == 1][-1]["command"]
+    assert wait_cmd[2:4] == ["pppossh", "wait"], wait_cmd
+    netifd.ifdown()
+    assert netifd.calls[-1][:2] == ["pppossh", "teardown"] and "ERROR" not in str(
+        netifd.calls[-1]), netifd.calls[-1]
+    assert [m["action"] for m in netifd.log][-1] == 2
+    wait_for(lambda: not bed.leftovers(), 15, "pppd and dbclient to end after ifdown")
+    return {"netifd_setup_s": setup_s, "rtt_ms": ping["rtt_avg_ms"], "netifd_back_s": back_s}
+
+
+def netns_enter(ns: str) -> None:
+    """Move this process into a named network namespace (what 'ip netns exec' does)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open(f"/run/netns/{ns}") as fh:
+        if libc.setns(fh.fileno(), 0x40000000) != 0:  # CLONE_NEWNET
+            raise OSError(ctypes.get_errno(), f"setns {ns}")
+
+
+_ = FAR  # the namespace name is part of the topology the docstrings describe
+
