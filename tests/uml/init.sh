@@ -27,7 +27,7 @@ $B mkdir -p $R/dev/pts
 $B mount -t devpts -o newinstance,ptmxmode=0666 devpts $R/dev/pts
 $B ln -sf pts/ptmx $R/dev/ptmx
 $B mount -t tmpfs tmpfs $R/run
-$B mount -t tmpfs tmpfs $R/tmp
+# /tmp stays the overlay's: a checkout or venv under the host's /tmp must stay visible
 $B mkdir -p $R/run/lock $R/run/sshd $R/run/netns $R/xfer $R/lib/modules
 $B ln -sfn $M $R/lib/modules/$($B uname -r)
 $B mount -t hostfs -o "$XFER" none $R/xfer || { echo "uml-init: cannot mount $XFER"; $B poweroff -f; }
