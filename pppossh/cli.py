@@ -102,6 +102,67 @@ def cmd_wait(args: argparse.Namespace) -> int:
     return 127  # not reached
 
 
+def _keydir(args: argparse.Namespace) -> str:
+    from .plan.facts import keydir_from_env
+
+    return args.keydir or keydir_from_env()
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from .admin.keys import keygen
+
+    info = keygen(_uci(args), args.iface, _keydir(args), force=args.force, shared=args.shared)
+    verb = "created" if info.created else "reusing"
+    print(f"{verb} {info.path} (listed in network.{args.iface}.identity)")
+    print("public key for the server's authorized_keys:")
+    print(info.public)
+    return 0
+
+
+def cmd_pubkey(args: argparse.Namespace) -> int:
+    from .admin.keys import pubkey
+
+    print(pubkey(_uci(args), args.iface, _keydir(args)))
+    return 0
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    from .admin import trust
+
+    def confirm(question: str) -> bool:
+        if not sys.stdin.isatty():
+            return False
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+    def show(key: trust.HostKey) -> None:
+        print(key.describe() + ".")
+
+    result = trust.trust(_uci(args), args.iface, yes=args.yes, expected=args.fingerprint,
+                         confirm=confirm, show=show)
+    print(result.message)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .admin import check
+
+    def progress(step: check.Step) -> None:
+        if not args.json:
+            print(check.format_step(step), flush=True)
+
+    steps = check.run(_uci(args), args.iface, _rundir(args), _keydir(args), progress)
+    ok = all(s.ok for s in steps)
+    if args.json:
+        print(json.dumps(check.to_json(args.iface, steps), indent=1))
+    else:
+        for step in steps:
+            if step.ok is None:
+                print(check.format_step(step))
+        print(f"{args.iface}: all {len(steps)} checks passed" if ok else
+              f"{args.iface}: stopped at '{next(s.name for s in steps if s.ok is False)}'")
+    return 0 if ok else 1
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from .plan import make_plan
     from .plan.facts import probe
@@ -176,12 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="UCI config directory (default /etc/config)")
     parser.add_argument("--rundir", default=None,
                         help="state directory (default /var/run/pppossh)")
+    parser.add_argument("--keydir", default=None,
+                        help="where keygen puts keys (default /etc/pppossh/keys)")
     parser.add_argument("-v", "--verbose", action="store_true", default=False)
     # The same options after the command name ("pppossh up vpn --confdir DIR"); SUPPRESS
     # keeps a sub-command from resetting what was given before it.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--confdir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     common.add_argument("--rundir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--keydir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -206,6 +270,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("iface", nargs="?")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+    p = sub.add_parser("keygen", help="create an ed25519 login key for an interface")
+    p.add_argument("iface")
+    p.add_argument("--force", action="store_true", help="replace an existing key")
+    p.add_argument("--shared", action="store_true",
+                   help="use (or create) the router's key shared by several interfaces")
+    p.set_defaults(func=cmd_keygen)
+    p = sub.add_parser("pubkey", help="print the public key line for the server")
+    p.add_argument("iface")
+    p.set_defaults(func=cmd_pubkey)
+    p = sub.add_parser("trust", help="fetch the server's host key and pin it")
+    p.add_argument("iface")
+    p.add_argument("--yes", action="store_true", help="pin without asking (first use)")
+    p.add_argument("--fingerprint", metavar="SHA256:...",
+                   help="pin only if the server's key has this fingerprint")
+    p.set_defaults(func=cmd_trust)
+    p = sub.add_parser("check", help="test every step of a connection, say what to fix")
+    p.add_argument("iface")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_check)
     p = sub.add_parser("plan", help="show the pppd command line an interface would run")
     p.add_argument("iface")
     p.add_argument("--json", action="store_true")

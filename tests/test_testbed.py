@@ -27,6 +27,10 @@ SCENARIOS = [
     "transport_loss",
     "second_up_refused",
     "netifd_path",
+    "newcomer_dbclient",
+    "newcomer_openssh",
+    "check_failures",
+    "trust_refusals",
 ]
 
 

@@ -64,8 +64,14 @@ def choose_client(config: Config, facts: HostFacts) -> tuple[str, str]:
     )
 
 
-def make_plan(config: Config, facts: HostFacts, mode: str = "netifd") -> Plan:
-    """Build the plan, or raise ConfigError saying what to change."""
+def make_plan(
+    config: Config, facts: HostFacts, mode: str = "netifd", require_hostkey: bool = True
+) -> Plan:
+    """Build the plan, or raise ConfigError saying what to change.
+
+    ``require_hostkey=False`` lets ``pppossh check`` look at the rest of the configuration
+    of an interface whose server key is not pinned yet (it reports that as its own step).
+    """
     client, program = choose_client(config, facts)
     try:
         extra, notes = ssh_option_words(config.ssh_options, client)
@@ -75,7 +81,7 @@ def make_plan(config: Config, facts: HostFacts, mode: str = "netifd") -> Plan:
         config, client, facts.home, facts.keydir, facts.key_formats, facts.unreadable
     )
     host_keys = config.hostkey or facts.known_host_keys
-    if not host_keys:
+    if not host_keys and require_hostkey:
         raise ConfigError(
             "HOSTKEY_UNKNOWN",
             f"the host key of {config.server} is not pinned, and the SSH client would wait"

@@ -43,9 +43,14 @@ def own_key_paths(iface: str, keydir: str) -> list[str]:
 def candidate_identities(config: Config, home: str, keydir: str) -> list[str]:
     if config.identity:
         return list(config.identity)
+    return default_identities(config.iface, home, keydir)
+
+
+def default_identities(iface: str, home: str, keydir: str) -> list[str]:
+    """Where an interface without option identity looks for its key, in order."""
     ssh = os.path.join(home, ".ssh")
     return [
-        *own_key_paths(config.iface, keydir),
+        *own_key_paths(iface, keydir),
         os.path.join(keydir, "shared"),
         os.path.join(keydir, "shared.openssh"),
         os.path.join(ssh, "id_ed25519"),

@@ -131,6 +131,7 @@ def _record_end(
         port=config.port if config else 22,
         user=config.sshuser if config else "the SSH user",
         session_seconds=session,
+        pinned=data.get("pinned", []),
     )
     failures = backoff.failures_after(int(data.get("failures", 0)), session)
     with state.edit() as current:

@@ -8,6 +8,7 @@ a sentence with the fix, and whether retrying can help at all.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # pppd(8) EXIT STATUS
@@ -103,8 +104,13 @@ def classify(
     port: int,
     user: str,
     session_seconds: float | None,
+    pinned: Sequence[str] = (),
 ) -> Outcome:
-    """The reason a session ended; ``exit_status`` None means it was stopped on request."""
+    """The reason a session ended; ``exit_status`` None means it was stopped on request.
+
+    ``pinned`` are the fingerprints of the keys the client was told to accept, so that a
+    changed host key is reported with the old and the new fingerprint.
+    """
     fields = {"iface": iface, "server": server, "port": port, "user": user}
     if exit_status is None:
         return Outcome("STOPPED", "stopped on request")
@@ -116,7 +122,7 @@ def classify(
     for pattern, code, text, block in _SSH_PATTERNS:
         match = re.search(pattern, ssh_log)
         if match:
-            detail = _fingerprints(ssh_log)
+            detail = _fingerprints(ssh_log, pinned)
             return Outcome(code, text.format(detail=detail, **fields), block)
     if exit_status in _PPPD_MESSAGES:
         code, text, block = _PPPD_MESSAGES[exit_status]
@@ -135,10 +141,11 @@ def classify(
     )
 
 
-def _fingerprints(log: str) -> str:
-    found = re.findall(r"SHA256:[A-Za-z0-9+/]{43}", log)
-    if len(found) >= 2:
-        return f" (server now shows {found[0]}, pinned {found[1]})"
-    if found:
-        return f" (server now shows {found[0]})"
-    return ""
+def _fingerprints(log: str, pinned: Sequence[str]) -> str:
+    shown = [f for f in re.findall(r"SHA256:[A-Za-z0-9+/]{43}", log) if f not in pinned]
+    parts = []
+    if shown:
+        parts.append(f"server now shows {shown[0]}")
+    if pinned:
+        parts.append(f"pinned {', '.join(pinned)}")
+    return f" ({', '.join(parts)})" if parts else ""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from ..config import Config
 from ..plan import Plan
+from ..plan.knownhosts import fingerprint
 from .state import State, ensure_private_dir, write_atomic
 
 
@@ -28,4 +30,13 @@ def session_info(config: Config, plan: Plan) -> dict[str, Any]:
         "peerdns": config.peerdns,
         "metric": config.metric,
         "routes": list(config.route),
+        "pinned": _fingerprints(plan.host_keys),
     }
+
+
+def _fingerprints(keys: tuple[str, ...]) -> list[str]:
+    out = []
+    for key in keys:
+        with contextlib.suppress(ValueError, IndexError):  # a bad line in ~/.ssh/known_hosts
+            out.append(fingerprint(key))
+    return out

@@ -252,6 +252,7 @@ class Supervisor:
         result = outcome.classify(
             status, ssh_log, iface=self.iface, server=config.server, port=config.port,
             user=config.sshuser, session_seconds=session,
+            pinned=self.state.load().get("pinned", []),
         )
         with self.state.edit() as data:
             data["failures"] = backoff.failures_after(int(data.get("failures", 0)), session)

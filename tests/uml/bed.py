@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def sh(
         argv = ["ip", "netns", "exec", ns, *argv]
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
-                              env=env, input=input)
+                              env=env, input=input,
+                              stdin=None if input is not None else subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
         raise BedError(f"timed out after {timeout} s: {shlex.join(argv)}") from exc
     if check and proc.returncode != 0:
@@ -108,6 +110,7 @@ class Bed:
     root: Path
     started: list[int] = field(default_factory=list)
     namespaces: list[str] = field(default_factory=list)
+    cleanup: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def confdir(self) -> Path:
@@ -211,11 +214,15 @@ class Bed:
         return text
 
     def pppossh(self, *args: str, timeout: float = 90, check: bool = False,
-                ns: str = ROUTER) -> subprocess.CompletedProcess[str]:
+                ns: str = ROUTER, wrap: str = "") -> subprocess.CompletedProcess[str]:
+        """Run the pppossh command in a namespace; ``wrap`` is a shell prefix that execs it."""
         env = {"PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
                "PPPOSSH_UCI_BACKEND": "file", "PPPOSSH_NO_SYSLOG": "1"}
-        return sh([PPPOSSH, "--confdir", str(self.confdir), "--rundir", str(self.rundir), *args],
-                  ns=ns, timeout=timeout, check=check, env=env)
+        argv = ["ip", "netns", "exec", ns, PPPOSSH, "--confdir", str(self.confdir),
+                "--rundir", str(self.rundir), *args]
+        if wrap:
+            return sh(f"{wrap} {shlex.join(argv)}", timeout=timeout, check=check, env=env)
+        return sh(argv, timeout=timeout, check=check, env=env)
 
     def status(self, iface: str = "vpn") -> dict:
         return json.loads(self.pppossh("status", iface, "--json").stdout)
@@ -256,6 +263,8 @@ class Bed:
                 os.kill(pid, signal.SIGTERM)
         for ns in reversed(self.namespaces):
             sh(["ip", "netns", "del", ns], check=False)
+        for undo in self.cleanup:
+            undo()
 
 
 def _read(path: Path) -> str:

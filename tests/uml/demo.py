@@ -2,15 +2,17 @@
 
 On the host this boots the user-mode-linux test bed (the machine's own kernel may lack PPP)
 and runs itself inside with ``--guest``.  There it builds a router and a server namespace,
-starts a real dropbear server, lets pppossh make the router's key, fetch and pin the server's
-host key, writes the UCI section a router admin would write, brings the tunnel up with
-``pppossh up vpn``, measures ping and throughput through it, shows ``pppossh status`` and
-takes everything down again.  Exit status 0 only when every step worked.
+starts a real dropbear server, writes the UCI section a router admin would write, lets
+pppossh make the router's key (the server authorizes it), fetch and pin the server's host
+key and check every step of the connection, brings the tunnel up with ``pppossh up vpn``,
+measures ping and throughput through it, shows ``pppossh status`` and takes everything down
+again.  Exit status 0 only when every step worked.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -42,18 +44,21 @@ def guest() -> int:
         keys = bed.keys()
         bed.start_dropbear(keys)
         bed.start_iperf()
-        say(3, "router: an ed25519 key for the interface; the server authorizes it")
-        bed.authorize(keys.client_dropbear_pub)
-        print(indent(f"key {keys.client_dropbear}: {keys.client_dropbear_pub[:50]}..."))
-        say(4, "router: pin the server's host key (no blind trust on first use)")
-        print(indent(f"hostkey {keys.dropbear_host_pub[:50]}..."))
         bed.write_network({"vpn": {"proto": "pppossh", "server": SSH_IP, "sshuser": "root",
-                                   "identity": [str(keys.client_dropbear)],
-                                   "hostkey": [keys.dropbear_host_pub],
                                    "ipaddr": LOCAL_TUN, "peeraddr": REMOTE_TUN,
                                    "defaultroute": "0",
                                    "peer_pppd_options": "ms-dns 192.0.2.53"}})
-        say(5, "the UCI section the router uses (/etc/config/network on OpenWrt)")
+        say(3, "router: pppossh keygen vpn, then the server authorizes pppossh pubkey vpn")
+        print(indent(bed.pppossh("keygen", "vpn", check=True).stdout))
+        bed.cleanup.append(lambda: shutil.rmtree("/etc/pppossh/keys", ignore_errors=True))
+        bed.authorize(bed.pppossh("pubkey", "vpn", check=True).stdout.strip())
+        say(4, "router: pppossh trust vpn --yes, then pppossh check vpn")
+        print(indent(bed.pppossh("trust", "vpn", "--yes", check=True).stdout))
+        check = bed.pppossh("check", "vpn", timeout=120)
+        print(indent(check.stdout))
+        if check.returncode != 0:
+            return 1
+        say(5, "the UCI section the router now has (/etc/config/network on OpenWrt)")
         print(indent((bed.confdir / "network").read_text()))
         say(6, "pppossh up vpn")
         t0 = time.monotonic()
@@ -81,7 +86,7 @@ def guest() -> int:
         ok = status["up"] and not left
         print(f"\n{'demo OK' if ok else 'demo FAILED'} in {time.monotonic() - started:.0f} s"
               " (inside the test bed)")
-        print(indent(sh(["ip", "-br", "link"], ns="router").stdout))
+        print(indent("router's links now:\n" + sh(["ip", "-br", "link"], ns="router").stdout))
         return 0 if ok else 1
     finally:
         bed.close()

@@ -32,6 +32,7 @@ $B mkdir -p $R/run/lock $R/run/sshd $R/run/netns $R/xfer $R/lib/modules
 $B ln -sfn $M $R/lib/modules/$($B uname -r)
 $B mount -t hostfs -o "$XFER" none $R/xfer || { echo "uml-init: cannot mount $XFER"; $B poweroff -f; }
 $B hostname testbed
+echo "127.0.1.1 testbed" >> $R/etc/hosts
 
 # modprobe resolves dependencies (crc-ccitt before ppp_async); the kernel has no nf_tables
 # for ip, so masquerading in the tests uses iptables-legacy

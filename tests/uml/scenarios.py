@@ -7,7 +7,9 @@ kernel PPP), asserts what a user would check, and returns the figures it measure
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -327,4 +329,156 @@ def netns_enter(ns: str) -> None:
 
 
 _ = FAR  # the namespace name is part of the topology the docstrings describe
+
+
+
+def _bare_vpn(client: str, **extra: str | list[str]) -> dict:
+    """What a newcomer writes: server, user, addresses; no key, no host key."""
+    section: dict[str, str | list[str]] = {
+        "proto": "pppossh", "server": SSH_IP,
+        "port": str(DROPBEAR_PORT if client == "dbclient" else SSHD_PORT),
+        "sshuser": "root", "ssh_client": client, "ipaddr": LOCAL_TUN, "peeraddr": REMOTE_TUN,
+        "defaultroute": "0", "connect_timeout": "20",
+    }
+    section.update(extra)
+    return section
+
+
+def _newcomer(bed: Bed, client: str) -> dict:
+    keys = _standard_bed(bed)
+    del keys
+    bed.write_network({"vpn": _bare_vpn(client)})
+    keydir = Path("/etc/pppossh/keys")
+    assert not keydir.exists(), "the router must start without keys"
+    step("pppossh keygen vpn")
+    gen = bed.pppossh("keygen", "vpn", check=True)
+    key = keydir / "vpn"
+    assert key.is_file() and (key.stat().st_mode & 0o777) == 0o600, oct(key.stat().st_mode)
+    assert (keydir.stat().st_mode & 0o777) == 0o700
+    assert str(key) in (bed.confdir / "network").read_text()
+    step(gen.stdout.strip())
+    bed.cleanup.append(lambda: shutil.rmtree(keydir))
+    pub = bed.pppossh("pubkey", "vpn", check=True).stdout.strip()
+    assert pub.startswith("ssh-ed25519 ") and pub.endswith("pppossh-vpn@testbed"), pub
+    bed.authorize(pub)
+    step("pppossh trust vpn --yes")
+    pinned = bed.pppossh("trust", "vpn", "--yes", check=True).stdout
+    assert "ED25519 key fingerprint is SHA256:" in pinned, pinned
+    step(pinned.strip())
+    check = bed.pppossh("check", "vpn", timeout=120)
+    step(check.stdout.strip())
+    assert check.returncode == 0, check.stdout + check.stderr
+    report = json.loads(bed.pppossh("check", "vpn", "--json", timeout=120).stdout)
+    assert report["ok"] and [s["name"] for s in report["steps"]] == [
+        "config", "resolve", "tcp", "hostkey", "auth", "remote_pppd", "local_ppp", "route"]
+    up = bed.pppossh("up", "vpn")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert bed.ping(REMOTE_TUN)["loss_pct"] == 0
+    _down_and_verify(bed)
+    return {}
+
+
+def newcomer_dbclient(bed: Bed) -> dict:
+    """Issue 4 done-when, dbclient: keygen, pubkey, trust --yes, check all green, up."""
+    return _newcomer(bed, "dbclient")
+
+
+def newcomer_openssh(bed: Bed) -> dict:
+    """The same with OpenSSH: ssh-keygen key, ssh-keyscan trust, sshd server."""
+    return _newcomer(bed, "openssh")
+
+
+# A /dev without ppp, in a mount namespace of its own: what a router without kmod-ppp has.
+NO_DEV_PPP = (
+    "unshare -m --propagation private /bin/sh -c 'mkdir -p /run/olddev"
+    " && mount --bind /dev /run/olddev && mount -t tmpfs -o mode=755 tmpfs /dev"
+    " && for n in null zero random urandom tty; do touch /dev/$n;"
+    " mount --bind /run/olddev/$n /dev/$n; done && mkdir /dev/pts"
+    " && mount --bind /run/olddev/pts /dev/pts && ln -s pts/ptmx /dev/ptmx && exec \"$0\" \"$@\"'"
+)
+
+
+def _check_fails(bed: Bed, step_name: str, *needles: str, wrap: str = "") -> str:
+    out = bed.pppossh("check", "vpn", "--json", timeout=120, wrap=wrap)
+    assert out.returncode == 1, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    failed = [s for s in report["steps"] if s["ok"] is False]
+    assert failed and failed[0]["name"] == step_name, json.dumps(failed)
+    text = f"{failed[0]['detail']} / {failed[0]['fix']}"
+    for needle in needles:
+        assert needle in text, f"{needle!r} not in {text!r}"
+    step(f"check stops at {step_name}: {text}")
+    return text
+
+
+def check_failures(bed: Bed) -> dict:
+    """Each failure `pppossh check` knows, made real, with its message."""
+    keys = _standard_bed(bed)
+    good = _vpn(keys, "dbclient")
+    cases = [
+        ({"port": "2299"}, "tcp", "nothing listens on port 2299"),
+        ({"server": "203.0.113.99"}, "tcp", "no route to 203.0.113.99"),
+        ({"hostkey": []}, "hostkey", "pppossh trust vpn"),
+        ({"hostkey": [keys.openssh_host_pub]}, "hostkey", "HOSTKEY_MISMATCH", "re-keyed"),
+        ({"identity": [str(keys.client_openssh)], "ssh_client": "openssh",
+          "port": str(SSHD_PORT), "hostkey": [keys.openssh_host_pub]}, None, ""),
+        ({"remote_pppd": "/usr/sbin/nosuchpppd"}, "remote_pppd", "REMOTE_PPPD_MISSING"),
+    ]
+    sh(["ip", "route", "add", "unreachable", "203.0.113.99/32"], ns=ROUTER)
+    for change, step_name, *needles in cases:
+        section = dict(good)
+        section.update(change)
+        if not section.get("hostkey"):
+            del section["hostkey"]
+        bed.write_network({"vpn": section})
+        if step_name is None:
+            assert bed.pppossh("check", "vpn", timeout=120).returncode == 0
+            continue
+        _check_fails(bed, step_name, *needles)
+    # a key the server does not accept
+    bed.authorize(keys.client_openssh_pub)
+    bed.write_network({"vpn": good})
+    _check_fails(bed, "auth", "AUTH_FAILED", "pppossh pubkey vpn")
+    # sudo that wants a password, for an unprivileged user
+    sh("useradd -m -s /bin/sh vpn && echo 'vpn ALL=(root) /usr/sbin/pppd' >/etc/sudoers.d/vpn"
+       " && chmod 440 /etc/sudoers.d/vpn")
+    bed.authorize(keys.client_dropbear_pub, user_home="/home/vpn")
+    sh("chown -R vpn: /home/vpn/.ssh")
+    bed.write_network({"vpn": {**good, "sshuser": "vpn", "remote_pppd": "sudo -n /usr/sbin/pppd"}})
+    _check_fails(bed, "remote_pppd", "REMOTE_SUDO_PASSWORD", "password")
+    # no kernel PPP on the router: its /dev without ppp (the server keeps its own)
+    bed.authorize(keys.client_dropbear_pub)
+    bed.write_network({"vpn": good})
+    _check_fails(bed, "local_ppp", "/dev/ppp", "kmod-ppp", wrap=NO_DEV_PPP)
+    again = bed.pppossh("check", "vpn", timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    return {}
+
+
+def trust_refusals(bed: Bed) -> dict:
+    """trust pins only what the admin confirmed; a changed key is loud."""
+    keys = _standard_bed(bed)
+    section = _vpn(keys, "dbclient")
+    del section["hostkey"]
+    bed.write_network({"vpn": section})
+    wrong = bed.pppossh("trust", "vpn", "--fingerprint", "SHA256:" + "A" * 43)
+    assert wrong.returncode != 0 and "HOSTKEY_FINGERPRINT_MISMATCH" in wrong.stderr
+    assert "hostkey" not in (bed.confdir / "network").read_text()
+    no_tty = bed.pppossh("trust", "vpn")
+    assert no_tty.returncode != 0 and "--fingerprint SHA256:" in no_tty.stderr, no_tty.stderr
+    fp = no_tty.stdout.split("is ")[-1].strip().rstrip(".")
+    ok = bed.pppossh("trust", "vpn", "--fingerprint", fp, check=True)
+    assert "pinned" in ok.stdout
+    assert keys.dropbear_host_pub in (bed.confdir / "network").read_text()
+    # the server is re-keyed: setup refuses loudly with both fingerprints
+    sh(["dropbearkey", "-t", "ed25519", "-f", str(bed.root / "newhost")])
+    sh(["kill", str(bed.started[0])])
+    keys.dropbear_host = bed.root / "newhost"
+    time.sleep(0.5)
+    bed.start_dropbear(keys)
+    up = bed.pppossh("up", "vpn", timeout=60)
+    assert up.returncode != 0 and "HOSTKEY_MISMATCH" in up.stderr, up.stderr
+    assert up.stderr.count("SHA256:") >= 2, up.stderr
+    step(up.stderr.strip())
+    return {}
 

@@ -1,0 +1,314 @@
+"""``pppossh check``: walk the path of a connection step by step, stop at the first break.
+
+Each step says what it saw and, when it fails, the one thing to change.  The order follows
+the connection: configuration, name, TCP, host key, login, remote pppd, local pppd and
+kernel PPP, and the route the SSH connection will take once the tunnel is up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import select
+import signal
+import socket
+import stat
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..config import Config
+from ..errors import PppsshError
+from ..plan import Plan, make_plan
+from ..plan.facts import HostFacts, probe
+from ..plan.knownhosts import fingerprint
+from ..run import outcome, routes
+from ..run.resolve import resolve
+from ..run.standalone import load_config
+from ..run.state import State, ensure_private_dir, write_atomic
+from ..uci import Uci
+from . import trust
+
+STEPS = ("config", "resolve", "tcp", "hostkey", "auth", "remote_pppd", "local_ppp", "route")
+# An LCP Configure-Request as pppd frames it on an async line: flag, address 0xff, control
+# 0x03 escaped as 0x7d 0x23, protocol 0xc021.
+LCP_START = b"\x7e\xff\x7d\x23\xc0\x21"
+DEV_PPP = "/dev/ppp"
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool | None  # None: not run because an earlier step failed
+    detail: str = ""
+    fix: str = ""
+    ms: int | None = None
+
+
+@dataclass
+class Context:
+    uci: Uci
+    iface: str
+    rundir: str
+    keydir: str | None
+    config: Config | None = None
+    facts: HostFacts | None = None
+    plan: Plan | None = None
+    addresses: list[str] = field(default_factory=list)
+
+
+class Failed(Exception):
+    def __init__(self, detail: str, fix: str) -> None:
+        super().__init__(detail)
+        self.detail, self.fix = detail, fix
+
+
+def _config(ctx: Context) -> str:
+    try:
+        ctx.config = load_config(ctx.uci, ctx.iface)
+        ctx.facts = probe(ctx.config, rundir=ctx.rundir, keydir=ctx.keydir)
+        ctx.plan = make_plan(ctx.config, ctx.facts, mode="standalone", require_hostkey=False)
+    except PppsshError as exc:
+        raise Failed(f"{exc.code}", exc.message) from None
+    keys = ", ".join(ctx.plan.identities)
+    return f"{ctx.plan.client} as {ctx.config.sshuser}, key {keys}"
+
+
+def _resolve(ctx: Context) -> str:
+    assert ctx.config
+    try:
+        ctx.addresses = resolve(ctx.config.server, ctx.config.connect_timeout)
+    except PppsshError as exc:
+        raise Failed(exc.code, exc.message) from None
+    return " ".join(ctx.addresses)
+
+
+def _tcp(ctx: Context) -> str:
+    assert ctx.config
+    port, last = ctx.config.port, ""
+    for address in ctx.addresses:
+        started = time.monotonic()
+        try:
+            with socket.create_connection((address, port), timeout=ctx.config.connect_timeout):
+                ms = (time.monotonic() - started) * 1000
+                return f"{address} port {port} answered in {ms:.0f} ms"
+        except TimeoutError:
+            last = "timeout"
+        except OSError as exc:
+            last = {errno.ECONNREFUSED: "refused", errno.ENETUNREACH: "no route",
+                    errno.EHOSTUNREACH: "no route"}.get(exc.errno or 0, exc.strerror or str(exc))
+    server = ctx.config.server
+    fixes = {
+        "refused": f"nothing listens on port {port} of {server}: check option port and that"
+                   " the SSH server runs",
+        "no route": f"the router has no route to {server}: check its uplink and default route",
+        "timeout": f"{server} did not answer within {ctx.config.connect_timeout} s: check the"
+                   " address and firewalls on the way",
+    }
+    raise Failed(f"port {port}: {last}", fixes.get(last, f"cannot connect to {server}: {last}"))
+
+
+def _hostkey(ctx: Context) -> str:
+    assert ctx.config and ctx.plan and ctx.facts
+    offered = trust.fetch(ctx.plan.client, ctx.plan.ssh_argv[0], ctx.config.server,
+                          ctx.config.port, ctx.config.sshuser, ctx.config.connect_timeout)
+    if not offered:
+        raise Failed("the server offered no host key",
+                     "the SSH server did not complete the key exchange; look at its log")
+    pinned = list(ctx.plan.host_keys)
+    if not pinned:
+        raise Failed(
+            f"not pinned; the server offers {offered[0].describe()}",
+            f"pin it after checking the fingerprint: pppossh trust {ctx.iface}",
+        )
+    if not any(k.key in pinned for k in offered):
+        raise Failed(
+            f"HOSTKEY_MISMATCH: the server offers {offered[0].fingerprint}, pinned "
+            + ", ".join(fingerprint(k) for k in pinned),
+            "if the server was really re-keyed, pin the new key: pppossh trust"
+            f" {ctx.iface} (otherwise someone may be in the middle)",
+        )
+    match = next(k for k in offered if k.key in pinned)
+    source = "option hostkey" if ctx.config.hostkey else "~/.ssh/known_hosts"
+    return f"{match.describe()}, pinned in {source}"
+
+
+def _session(ctx: Context, command: str, timeout: float) -> tuple[str, bytes, str, float]:
+    """Run the SSH client with ``command``; (how it ended, stdout, stderr, seconds)."""
+    assert ctx.plan
+    state = State(ctx.rundir, ctx.iface)
+    ensure_private_dir(state.dir)
+    ensure_private_dir(f"{ctx.plan.home}/.ssh")
+    write_atomic(ctx.plan.known_hosts, ctx.plan.known_hosts_text)
+    argv = [*ctx.plan.ssh_argv[:-1], command]
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, env={"HOME": ctx.plan.home, "PATH": os.environ["PATH"]},
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stdout and proc.stderr
+    out, err, ended = b"", b"", "timeout"
+    deadline = started + timeout
+    streams = [proc.stdout, proc.stderr]
+    while streams and time.monotonic() < deadline:
+        ready, _, _ = select.select(streams, [], [], max(0.0, deadline - time.monotonic()))
+        for stream in ready:
+            chunk = os.read(stream.fileno(), 4096)
+            if not chunk:
+                streams.remove(stream)
+            elif stream is proc.stdout:
+                out += chunk
+            else:
+                err += chunk
+        if LCP_START in out:
+            ended = "ppp"
+            break
+    else:
+        if not streams:
+            ended = "exit"
+    if ended == "exit":
+        # the client closed its output; give it a moment to report its exit status
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(max(1.0, deadline - time.monotonic()))
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    status = proc.wait()
+    if ended == "exit":
+        ended = f"exit {status}"
+    return ended, out, err.decode(errors="replace"), time.monotonic() - started
+
+
+def _fail_from_log(ctx: Context, err: str, what: str) -> Failed:
+    assert ctx.config
+    result = outcome.classify(
+        255, err, iface=ctx.iface, server=ctx.config.server, port=ctx.config.port,
+        user=ctx.config.sshuser, session_seconds=None,
+    )
+    if result.code.startswith("EXIT_") or result.code == "FATAL_ERROR":
+        return Failed(f"{what}: {outcome.tail(err) or 'no message'}",
+                      "see the SSH client's message above")
+    return Failed(f"{result.code}: {outcome.tail(err, 2)}", result.message)
+
+
+def _auth(ctx: Context) -> str:
+    assert ctx.config
+    ended, _, err, took = _session(ctx, "exit 0", ctx.config.connect_timeout)
+    if ended == "exit 0":
+        return f"{ctx.config.sshuser} logged in ({took:.1f} s)"
+    if ended == "ppp":
+        return (f"{ctx.config.sshuser} logged in ({took:.1f} s); the server forces its own"
+                " command (pppd)")
+    if ended == "timeout":
+        raise Failed(f"no login within {ctx.config.connect_timeout} s",
+                     "the server did not finish the login; look at its log")
+    raise _fail_from_log(ctx, err, f"login failed ({ended})")
+
+
+def _remote_pppd(ctx: Context) -> str:
+    assert ctx.config and ctx.plan
+    ended, _, err, took = _session(ctx, ctx.plan.remote_command, ctx.config.connect_timeout)
+    if ended == "ppp":
+        return f"'{ctx.plan.remote_command}' answered with PPP ({took:.1f} s)"
+    if ended == "timeout":
+        raise Failed(
+            f"'{ctx.plan.remote_command}' said nothing in {ctx.config.connect_timeout} s",
+            "the remote command does not speak PPP on its output; a forced command in the"
+            " server's authorized_keys may run something else",
+        )
+    failed = _fail_from_log(ctx, err, f"'{ctx.plan.remote_command}' ended ({ended})")
+    if not failed.fix or failed.fix.startswith("see the"):
+        failed.fix = ("the server ran something that is not pppd; check remote_pppd and any"
+                      " forced command for this key on the server")
+    raise failed
+
+
+def _local_ppp(ctx: Context) -> str:
+    assert ctx.facts
+    if not os.access(ctx.facts.pppd, os.X_OK):
+        raise Failed(f"{ctx.facts.pppd} not found", "install pppd (opkg install ppp)")
+    version = ".".join(map(str, ctx.facts.pppd_version))
+    try:
+        info = os.stat(DEV_PPP)
+        if not stat.S_ISCHR(info.st_mode) or os.major(info.st_rdev) != 108:
+            raise OSError(errno.ENODEV, "not the PPP character device (108, 0)")
+        fd = os.open(DEV_PPP, os.O_RDWR)
+        os.close(fd)
+    except OSError as exc:
+        raise Failed(
+            f"{DEV_PPP}: {exc.strerror}",
+            "the kernel has no PPP support: install kmod-ppp (OpenWrt) or load ppp_generic"
+            " (modprobe ppp_generic ppp_async)" if exc.errno in (errno.ENOENT, errno.ENODEV,
+                                                                  errno.ENXIO)
+            else f"run pppossh as root ({DEV_PPP} needs it)",
+        ) from None
+    return f"pppd {version}, {DEV_PPP} opens"
+
+
+
+def _route(ctx: Context) -> str:
+    assert ctx.config and ctx.plan
+    notes = []
+    for address in ctx.addresses:
+        via = routes.route_get(address)
+        dev = via.get("dev", "")
+        if not dev:
+            raise Failed(f"no route to {address}", "check the router's uplink")
+        if dev.startswith("pppossh-"):
+            raise Failed(
+                f"{address} is routed through {dev}",
+                "the SSH connection would run through its own tunnel; keep use_hostdep 1 (a"
+                " host route pins the server) or add a route to the server via the uplink",
+            )
+        notes.append(f"{address} via {via.get('gateway', 'link')} dev {dev}")
+    if ctx.config.defaultroute and not ctx.config.use_hostdep:
+        raise Failed(
+            "defaultroute 1 with use_hostdep 0",
+            "once the tunnel takes the default route, the SSH connection would follow it;"
+            " set use_hostdep 1",
+        )
+    return "; ".join(notes) + ", not through the tunnel"
+
+
+CHECKS: dict[str, Callable[[Context], str]] = {
+    "config": _config, "resolve": _resolve, "tcp": _tcp, "hostkey": _hostkey, "auth": _auth,
+    "remote_pppd": _remote_pppd, "local_ppp": _local_ppp, "route": _route,
+}
+
+
+def run(uci: Uci, iface: str, rundir: str, keydir: str | None = None,
+        progress: Callable[[Step], None] | None = None) -> list[Step]:
+    ctx = Context(uci, iface, rundir, keydir)
+    steps: list[Step] = []
+    failed = False
+    for name in STEPS:
+        if failed:
+            steps.append(Step(name, None))
+            continue
+        started = time.monotonic()
+        try:
+            detail = CHECKS[name](ctx)
+            step = Step(name, True, detail)
+        except Failed as exc:
+            step = Step(name, False, exc.detail, exc.fix)
+            failed = True
+        step.ms = round((time.monotonic() - started) * 1000)
+        steps.append(step)
+        if progress:
+            progress(step)
+    return steps
+
+
+def to_json(iface: str, steps: list[Step]) -> dict[str, Any]:
+    return {"interface": iface, "ok": all(s.ok for s in steps),
+            "steps": [asdict(s) for s in steps]}
+
+
+def format_step(step: Step) -> str:
+    mark = {True: "[ ok ]", False: "[FAIL]", None: "[ -- ]"}[step.ok]
+    line = f"{mark} {step.name:<12} {step.detail}"
+    if step.ok is False:
+        line += f"\n       fix: {step.fix}"
+    return line
+

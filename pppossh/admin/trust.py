@@ -1,0 +1,178 @@
+"""``pppossh trust``: fetch the server's host key, show its fingerprint, pin it on consent.
+
+The key is fetched with the client the router has: with dbclient alone, dbclient runs against
+an empty, throw-away HOME, is told "y" when it asks whether to accept the unknown key, so it
+writes the key it was offered into that HOME's known_hosts, and then fails to log in (it has
+no key there); nothing is trusted until the admin confirms the fingerprint.  With OpenSSH,
+``ssh-keyscan`` does the same job.  The key fetched by the interface's own client is the type
+that client negotiates, so the pinned key is the one it will check on every connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import PppsshError
+from ..plan.knownhosts import fingerprint
+from ..uci import Uci
+
+# OpenSSH's names for key types in "ED25519 key fingerprint is SHA256:..."
+TYPE_NAMES = {
+    "ssh-ed25519": "ED25519",
+    "ecdsa-sha2-nistp256": "ECDSA",
+    "ecdsa-sha2-nistp384": "ECDSA",
+    "ecdsa-sha2-nistp521": "ECDSA",
+    "ssh-rsa": "RSA",
+    "sk-ssh-ed25519@openssh.com": "ED25519-SK",
+    "sk-ecdsa-sha2-nistp256@openssh.com": "ECDSA-SK",
+}
+PREFERENCE = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+              "ecdsa-sha2-nistp521", "ssh-rsa"]
+
+
+@dataclass(frozen=True)
+class HostKey:
+    key: str  # "type base64"
+
+    @property
+    def kind(self) -> str:
+        return self.key.split()[0]
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.key)
+
+    def describe(self) -> str:
+        """As OpenSSH words it when it asks: 'ED25519 key fingerprint is SHA256:...'."""
+        return f"{TYPE_NAMES.get(self.kind, self.kind)} key fingerprint is {self.fingerprint}"
+
+
+def _keys_from_known_hosts(text: str) -> list[str]:
+    keys = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and not fields[0].startswith("#"):
+            key = f"{fields[1]} {fields[2]}"
+            if key not in keys:
+                keys.append(key)
+    return sorted(keys, key=lambda k: PREFERENCE.index(k.split()[0])
+                  if k.split()[0] in PREFERENCE else len(PREFERENCE))
+
+
+def fetch_with_dbclient(program: str, server: str, port: int, user: str,
+                        timeout: float) -> list[str]:
+    """dbclient answers its own "continue connecting? (y/n)" from stdin when it has no
+    terminal (it never writes a key it accepted with -y), so it gets "y" there."""
+    with tempfile.TemporaryDirectory(prefix="pppossh-trust-") as home:
+        os.makedirs(f"{home}/.ssh", mode=0o700)
+        argv = [program, "-T", "-p", str(port), "-l", user, server, "true"]
+        # a timeout may come after the key was written; reading the file tells
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            subprocess.run(argv, env={"HOME": home, "PATH": os.environ.get("PATH", "")},
+                           input=b"y\n", capture_output=True, timeout=timeout,
+                           start_new_session=True, check=False)
+        try:
+            return _keys_from_known_hosts(Path(home, ".ssh", "known_hosts").read_text())
+        except OSError:
+            return []
+
+
+def fetch_with_keyscan(server: str, port: int, timeout: float) -> list[str]:
+    keyscan = shutil.which("ssh-keyscan")
+    if not keyscan:
+        return []
+    argv = [keyscan, "-T", str(max(1, int(timeout))), "-p", str(port),
+            "-t", "ed25519,ecdsa,rsa", server]
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 5,
+                             check=False, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return []
+    return _keys_from_known_hosts(out.stdout)
+
+
+def fetch(client: str, program: str, server: str, port: int, user: str,
+          timeout: float) -> list[HostKey]:
+    """The server's host keys, the one the client will check first; [] if none came."""
+    if client == "dbclient":
+        keys = fetch_with_dbclient(program, server, port, user, timeout)
+    else:
+        keys = fetch_with_keyscan(server, port, timeout)
+    return [HostKey(k) for k in keys]
+
+
+def fetch_or_fail(client: str, program: str, server: str, port: int, user: str,
+                  timeout: float) -> HostKey:
+    keys = fetch(client, program, server, port, user, timeout)
+    if not keys:
+        raise PppsshError(
+            "HOSTKEY_FETCH_FAILED",
+            f"{server} port {port} offered no host key within {timeout:.0f} s; check that the"
+            " server is reachable ('pppossh check' says where it stops)",
+        )
+    return keys[0]
+
+
+def normalize_fingerprint(text: str) -> str:
+    text = text.strip()
+    return text if text.startswith("SHA256:") else f"SHA256:{text}"
+
+
+@dataclass(frozen=True)
+class TrustResult:
+    offered: HostKey
+    pinned_before: tuple[str, ...]
+    pinned: bool
+    message: str
+
+
+def trust(uci: Uci, iface: str, *, yes: bool, expected: str | None,
+          confirm: Callable[[str], bool] | None = None,
+          show: Callable[[HostKey], None] | None = None) -> TrustResult:
+    """Fetch the key of the interface's server and pin it when allowed.
+
+    ``confirm(question) -> bool`` asks a person; without it, only ``yes`` or a matching
+    ``expected`` fingerprint pin the key.
+    """
+    from ..plan import choose_client
+    from ..plan.facts import probe
+    from ..run.standalone import load_config
+
+    config = load_config(uci, iface)
+    client, program = choose_client(config, probe(config))
+    offered = fetch_or_fail(client, program, config.server, config.port, config.sshuser,
+                            config.connect_timeout)
+    before = config.hostkey
+    if show:
+        show(offered)
+    if offered.key in before:
+        return TrustResult(offered, before, True, f"{iface}: this key is already pinned")
+    if expected is not None:
+        if normalize_fingerprint(expected) != offered.fingerprint:
+            raise PppsshError(
+                "HOSTKEY_FINGERPRINT_MISMATCH",
+                f"{config.server} offers {offered.fingerprint}, not {expected}; nothing pinned."
+                " Check the fingerprint on the server: ssh-keygen -lf <host key file>",
+            )
+    elif not yes:
+        question = f"Pin this key for {iface}?"
+        if before:
+            question = (f"The server's key CHANGED (pinned: "
+                        f"{', '.join(fingerprint(k) for k in before)}). Replace the pin?")
+        if confirm is None or not confirm(question):
+            raise PppsshError(
+                "NOT_PINNED",
+                "nothing pinned; confirm the fingerprint with the server's admin, then run"
+                f" 'pppossh trust {iface} --fingerprint {offered.fingerprint}'",
+            )
+    uci.set("network", iface, "hostkey", (offered.key,))
+    uci.commit("network")
+    return TrustResult(offered, before, True,
+                       f"{iface}: pinned {offered.describe().replace(' key fingerprint is', '')}")
