@@ -163,6 +163,49 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_peer(args: argparse.Namespace) -> int:
+    from .plan.knownhosts import fingerprint
+    from .server import peers, setup
+
+    uci = _uci(args)
+    if args.action == "add":
+        peer = peers.add_peer(uci, args.name, args.key, args.ip, tuple(args.route),
+                              enabled=not args.disabled)
+        print(f"added peer {peer.name}: server {peer.ipaddr}, peer {peer.peeraddr}"
+              f"{' routes ' + ' '.join(peer.routes) if peer.routes else ''}"
+              " (run 'pppossh peer apply' to let it in)")
+    elif args.action == "del":
+        peer = peers.del_peer(uci, args.name)
+        print(f"removed peer {peer.name} (run 'pppossh peer apply' to shut it out)")
+    elif args.action == "apply":
+        applied = setup.apply(uci)
+        print(f"{applied.peers} enabled peers in {applied.authorized_keys}: "
+              + (f"wrote {', '.join(applied.changed)}" if applied.changed else "unchanged"))
+    else:
+        listed = [{"name": p.name, "fingerprint": fingerprint(p.key), "ipaddr": p.ipaddr,
+                   "peeraddr": p.peeraddr, "routes": list(p.routes), "enabled": p.enabled,
+                   "key": p.key} for p in peers.load_peers(uci)]
+        if args.json:
+            print(json.dumps({"peers": listed}, indent=1))
+        for p in [] if args.json else listed:
+            state = "" if p["enabled"] else "  (disabled)"
+            print(f"{p['name']:<16} {p['peeraddr']:<15} {p['fingerprint']}"
+                  f"{'  routes ' + ' '.join(p['routes']) if p['routes'] else ''}{state}")
+    return 0
+
+
+def cmd_server_setup(args: argparse.Namespace) -> int:
+    from .server import setup
+
+    script = setup.setup_script(_uci(args), args.user, masquerade=args.masquerade)
+    if not args.apply:
+        print(script, end="")
+        return 0
+    status, output = setup.run_script(script)
+    print(output, end="")
+    return status
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from .plan import make_plan
     from .plan.facts import probe
@@ -289,6 +332,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("iface")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser("peer", help="server role: the routers allowed to connect")
+    peer_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = peer_sub.add_parser("add", help="add a peer by its public key")
+    q.add_argument("name")
+    q.add_argument("--key", required=True, help="the peer's public key line (pppossh pubkey)")
+    q.add_argument("--ip", metavar="LOCAL:REMOTE",
+                   help="the server's and the peer's address (default: from the pool)")
+    q.add_argument("--route", action="append", default=[], metavar="CIDR",
+                   help="a network behind the peer (repeatable)")
+    q.add_argument("--disabled", action="store_true")
+    q = peer_sub.add_parser("list", help="list peers")
+    q.add_argument("--json", action="store_true")
+    q = peer_sub.add_parser("del", help="remove a peer")
+    q.add_argument("name")
+    peer_sub.add_parser("apply", help="write the peers' keys into authorized_keys")
+    p.set_defaults(func=cmd_peer)
+    p = sub.add_parser("server-setup",
+                       help="set up a Debian/Ubuntu OpenSSH server for the peers (a script)")
+    p.add_argument("--user", default="pppossh", help="the account peers log in as")
+    p.add_argument("--masquerade", action="store_true",
+                   help="masquerade the peers' addresses towards the rest of the network")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--print", action="store_true", help="print the script (default)")
+    mode.add_argument("--apply", action="store_true", help="run it here, as root")
+    p.set_defaults(func=cmd_server_setup)
     p = sub.add_parser("plan", help="show the pppd command line an interface would run")
     p.add_argument("iface")
     p.add_argument("--json", action="store_true")

@@ -31,6 +31,8 @@ SCENARIOS = [
     "newcomer_openssh",
     "check_failures",
     "trust_refusals",
+    "server_setup_openssh",
+    "server_dropbear_peers",
 ]
 
 

@@ -33,6 +33,7 @@ class Plan:
     known_hosts: str
     known_hosts_text: str
     ssh_log: str
+    pppd_log: str
     ssh_argv: tuple[str, ...]
     remote_command: str
     pty: str
@@ -92,6 +93,7 @@ def make_plan(
     home = os.path.join(statedir, "home")
     known_hosts = os.path.join(home, ".ssh", "known_hosts")
     ssh_log = os.path.join(statedir, "ssh.log")
+    pppd_log = os.path.join(statedir, "pppd.log")
     argv = ssh_argv(config, client, program, identities, known_hosts, extra)
     pty = pty_command(argv, home, ssh_log)
     pppd = pppd_argv(
@@ -103,6 +105,7 @@ def make_plan(
         python=facts.python,
         rundir=facts.rundir,
         mode=mode,
+        logfile=pppd_log,
     )
     return Plan(
         iface=config.iface,
@@ -116,6 +119,7 @@ def make_plan(
         known_hosts=known_hosts,
         known_hosts_text=knownhosts.render(config.server, config.port, client, host_keys),
         ssh_log=ssh_log,
+        pppd_log=pppd_log,
         ssh_argv=tuple(argv),
         remote_command=remote_command(config),
         pty=pty,

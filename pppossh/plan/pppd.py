@@ -40,6 +40,7 @@ def pppd_argv(
     python: str,
     rundir: str,
     mode: str,
+    logfile: str = "",
 ) -> list[str]:
     argv = [pppd, "nodetach", "ipparam", config.iface, "ifname", config.device]
     argv += lcp_echo(config.keepalive)
@@ -65,6 +66,9 @@ def pppd_argv(
                  "ipv6-down-script", os.path.join(hooks_dir, "ipv6-down")]
     # pppd runs its scripts with an empty environment; these tell our hooks where to look.
     argv += ["set", f"PPPOSSH_PYTHON={python}", "set", f"PPPOSSH_RUNDIR={rundir}"]
+    if logfile:
+        # pppd's own account of the session (syslog gets it too), read when it ends
+        argv += ["logfile", logfile]
     if config.mtu is not None:
         argv += ["mtu", str(config.mtu), "mru", str(config.mtu)]
     # A login that stalls (unreachable server, a client waiting for an answer) ends when LCP

@@ -20,6 +20,7 @@ from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
 from ..plan.facts import HostFacts, probe
 from . import backoff, outcome, ubus
+from .outcome import tail_file as _tail_file
 from .prepare import prepare_state_dir, session_info
 from .resolve import resolve
 from .state import State
@@ -132,6 +133,7 @@ def _record_end(
         user=config.sshuser if config else "the SSH user",
         session_seconds=session,
         pinned=data.get("pinned", []),
+        pppd_log=_tail_file(state.path("pppd.log")),
     )
     failures = backoff.failures_after(int(data.get("failures", 0)), session)
     with state.edit() as current:

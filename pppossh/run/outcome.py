@@ -75,6 +75,25 @@ _SSH_PATTERNS: list[tuple[str, str, str, bool]] = [
      "cannot resolve {server}; check the name and the router's DNS", False),
 ]
 
+# (pattern in pppd's own log, code, message, block)
+_PPPD_PATTERNS: list[tuple[str, str, str, bool]] = [
+    (r"Peer refused to agree to our IP address|Peer is not authorized to use remote address"
+     r"|Could not determine remote IP address",
+     "ADDRESS_REFUSED",
+     "the server gives this tunnel other addresses than options ipaddr/peeraddr say; clear"
+     " them so that the server's are accepted (uci delete network.{iface}.ipaddr; uci delete"
+     " network.{iface}.peeraddr)", False),
+    (r"LCP: timeout sending Config-Requests",
+     "NO_PPP_ANSWER",
+     "no PPP answer from {server} within connect_timeout: the SSH login stalled, or the"
+     " command the server runs for this key is not pppd ('pppossh check {iface}' tells)",
+     False),
+    (r"Couldn't open the /dev/ppp device|lacks kernel support for PPP",
+     "NO_KERNEL_SUPPORT",
+     "the kernel has no PPP support (/dev/ppp missing); install kmod-ppp / load ppp_generic",
+     True),
+]
+
 _PPPD_MESSAGES = {
     2: ("INVALID_OPTIONS", "pppd refused its options; check pppd_options ({detail})", True),
     3: ("NOT_ROOT", "pppd must run as root", True),
@@ -88,6 +107,17 @@ _PPPD_MESSAGES = {
     15: ("PEER_DEAD", "the server stopped answering LCP echoes (option keepalive)", False),
     19: ("AUTH_TOPEER_FAILED", "the server's pppd rejected username/password", False),
 }
+
+
+def tail_file(path: object, size: int = 4000) -> str:
+    """The end of a log file, or "" when there is none."""
+    try:
+        with open(str(path), "rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - size))
+            return fh.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def tail(text: str, lines: int = 6) -> str:
@@ -105,6 +135,7 @@ def classify(
     user: str,
     session_seconds: float | None,
     pinned: Sequence[str] = (),
+    pppd_log: str = "",
 ) -> Outcome:
     """The reason a session ended; ``exit_status`` None means it was stopped on request.
 
@@ -124,6 +155,9 @@ def classify(
         if match:
             detail = _fingerprints(ssh_log, pinned)
             return Outcome(code, text.format(detail=detail, **fields), block)
+    for pattern, code, text, block in _PPPD_PATTERNS:
+        if re.search(pattern, pppd_log):
+            return Outcome(code, text.format(**fields), block)
     if exit_status in _PPPD_MESSAGES:
         code, text, block = _PPPD_MESSAGES[exit_status]
         return Outcome(code, text, block)

@@ -12,11 +12,12 @@ from .state import State, ensure_private_dir, write_atomic
 
 
 def prepare_state_dir(state: State, plan: Plan) -> None:
-    """Write the per-interface known_hosts (only the pinned keys) and empty the SSH log."""
+    """Write the per-interface known_hosts (only the pinned keys), empty the session logs."""
     ensure_private_dir(state.dir)
     ensure_private_dir(f"{plan.home}/.ssh")
     write_atomic(plan.known_hosts, plan.known_hosts_text, mode=0o600)
     write_atomic(plan.ssh_log, "", mode=0o600)
+    write_atomic(plan.pppd_log, "", mode=0o600)
 
 
 def session_info(config: Config, plan: Plan) -> dict[str, Any]:

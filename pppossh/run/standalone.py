@@ -28,6 +28,7 @@ from ..plan import Plan, make_plan
 from ..plan.facts import probe
 from ..uci import Uci
 from . import backoff, outcome, routes
+from .outcome import tail_file as _tail_file
 from .prepare import prepare_state_dir, session_info
 from .resolve import resolve
 from .state import State, ensure_private_dir
@@ -226,11 +227,12 @@ class Supervisor:
             addresses=addresses, host_routes=self.pins,
             **session_info(config, plan),
         )
-        with open(self.state.path("pppd.log"), "ab") as out:
-            self.pppd = subprocess.Popen(
-                list(plan.pppd_argv), stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
+        # pppd writes its log to pppd.log itself (option logfile); what it prints before it
+        # opens that file (option errors) goes to the supervisor's log
+        self.pppd = subprocess.Popen(
+            list(plan.pppd_argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.state.update(pppd_pid=self.pppd.pid)
         status = self.pppd.wait()
         self._reap_group(self.pppd.pid)
@@ -253,6 +255,7 @@ class Supervisor:
             status, ssh_log, iface=self.iface, server=config.server, port=config.port,
             user=config.sshuser, session_seconds=session,
             pinned=self.state.load().get("pinned", []),
+            pppd_log=_tail_file(self.state.path("pppd.log")),
         )
         with self.state.edit() as data:
             data["failures"] = backoff.failures_after(int(data.get("failures", 0)), session)

@@ -51,7 +51,8 @@ def sh(
     if ns:
         argv = ["ip", "netns", "exec", ns, *argv]
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
+        proc = subprocess.run(argv, capture_output=True, text=True, errors="replace",
+                              timeout=timeout, check=False,
                               env=env, input=input,
                               stdin=None if input is not None else subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
@@ -187,7 +188,7 @@ class Bed:
             f"Port {SSHD_PORT}\nListenAddress {SSH_IP}\nHostKey {keys.openssh_host}\n"
             f"PidFile {self.root / 'sshd.pid'}\nPermitRootLogin prohibit-password\n"
             "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
-            f"StrictModes no\nLogLevel VERBOSE\n{extra}"
+            f"StrictModes yes\nLogLevel VERBOSE\n{extra}"
         )
         sh(f"/usr/sbin/sshd -f {cfg} -E {self.root / 'sshd.log'} >/dev/null 2>&1", ns=SERVER)
         self.started.append(int(wait_for(lambda: _read(self.root / "sshd.pid"), 10, "sshd pid")))

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -482,3 +484,178 @@ def trust_refusals(bed: Bed) -> dict:
     step(up.stderr.strip())
     return {}
 
+
+
+def _server_chooses(section: dict, **extra: str) -> dict:
+    """A client section without tunnel addresses: the server's forced command sets them."""
+    out = {k: v for k, v in section.items() if k not in ("ipaddr", "peeraddr")}
+    out.update(extra)
+    return out
+
+
+def _sha(*paths: str) -> dict[str, str]:
+    import hashlib
+
+    return {p: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
+
+
+def _srv(bed: Bed, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """pppossh on the server, with the server's own UCI directory."""
+    confdir = bed.root / "server-config"
+    confdir.mkdir(exist_ok=True)
+    env = {"PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
+           "PPPOSSH_UCI_BACKEND": "file", "PPPOSSH_NO_SYSLOG": "1"}
+    return sh([str(VENV_BIN / "pppossh"), "--confdir", str(confdir), *args], ns=SERVER,
+              env=env, check=check, timeout=120)
+
+
+def _peer_ssh(key: Path, port: int, user: str, *options: str, command: str = "",
+              stdin: str = "", timeout: float = 20,
+              hold_stdin: bool = False) -> subprocess.CompletedProcess[str]:
+    """OpenSSH's client with a peer's key, as an attacker holding that key would use it."""
+    kh = key.parent / "restriction_known_hosts"
+    key_file = key
+    if key.read_bytes().startswith(b"\x00"):  # a dropbear key: ssh needs it converted
+        key_file = key.parent / f"{key.name}.openssh"
+        if not key_file.exists():
+            sh(["/usr/lib/dropbear/dropbearconvert", "dropbear", "openssh", str(key),
+                str(key_file)])
+    argv = ["timeout", str(timeout), "ssh", "-i", str(key_file), "-p", str(port),
+            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", f"UserKnownHostsFile={kh}", "-l", user, *options, SSH_IP]
+    argv += [command] if command else []
+    if hold_stdin:  # keep stdin open, as a PPP peer would, instead of sending EOF at once
+        return sh(f"sleep {timeout} | {shlex.join(argv)}", ns=ROUTER, check=False,
+                  timeout=timeout + 10)
+    return sh(argv, ns=ROUTER, check=False, input=stdin, timeout=timeout + 10)
+
+
+def server_setup_openssh(bed: Bed) -> dict:
+    """Issue 5: server-setup --apply on an OpenSSH server; a peer connects unprivileged."""
+    keys = _standard_bed(bed)
+    bed.write_network({"vpn": _server_chooses(_bare_vpn("openssh", sshuser="pppossh",
+                                                         defaultroute="1"))})
+    bed.cleanup.append(lambda: shutil.rmtree("/etc/pppossh", ignore_errors=True))
+    bed.pppossh("keygen", "vpn", check=True)
+    router_pub = bed.pppossh("pubkey", "vpn", check=True).stdout.strip()
+    _srv(bed, "peer", "add", "router-a", "--key", router_pub, "--route", "192.168.77.0/24")
+    _srv(bed, "peer", "add", "router-b", "--key", keys.client_openssh_pub)
+    peers = json.loads(_srv(bed, "peer", "list", "--json").stdout)["peers"]
+    a, b = peers
+    assert (a["ipaddr"], a["peeraddr"], b["peeraddr"]) == ("10.64.0.1", "10.64.0.2", "10.64.0.3")
+    # far answers only the server's own address: the peers reach it through masquerading
+    sh(["ip", "route", "del", "default"], ns=FAR)
+    sh(["iptables-legacy", "-t", "nat", "-F", "POSTROUTING"], ns=SERVER)
+    step("pppossh server-setup --apply --masquerade")
+    first = _srv(bed, "server-setup", "--apply", "--masquerade", check=False)
+    assert first.returncode == 0, first.stdout + first.stderr
+    step(first.stdout.strip())
+    files = ["/var/lib/pppossh/.ssh/authorized_keys", "/etc/sudoers.d/pppossh",
+             "/usr/local/sbin/pppossh-login-shell", "/etc/sysctl.d/90-pppossh.conf",
+             "/etc/pppossh/peer-up", "/etc/passwd", "/etc/shadow"]
+    before = _sha(*files)
+    again = _srv(bed, "server-setup", "--apply", "--masquerade", check=False)
+    assert again.returncode == 0 and "nothing to change" in again.stdout, again.stdout
+    assert _sha(*files) == before, "a second run changed files"
+    account = sh(["getent", "passwd", "pppossh"]).stdout.strip().split(":")
+    assert account[6] == "/usr/local/sbin/pppossh-login-shell", account
+    assert sh(["getent", "shadow", "pppossh"]).stdout.split(":")[1] == "*", "has a password"
+    keyfile = Path(files[0])
+    assert keyfile.stat().st_uid == 0 and keyfile.stat().st_mode & 0o777 == 0o644
+    # the router: trust, check, up; it gets the addresses the server chose for router-a
+    bed.pppossh("trust", "vpn", "--yes", check=True)
+    check = bed.pppossh("check", "vpn", timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
+    up = bed.pppossh("up", "vpn")
+    assert up.returncode == 0, up.stdout + up.stderr
+    status = bed.status()
+    assert (status["local"], status["remote"]) == ("10.64.0.2", "10.64.0.1"), status
+    assert bed.ping("10.64.0.1")["loss_pct"] == 0
+    assert bed.ping(FAR_IP)["loss_pct"] == 0, "masquerading towards far does not work"
+    server_routes = sh(["ip", "route"], ns=SERVER).stdout
+    assert "192.168.77.0/24 dev ppp" in server_routes, server_routes
+    pppd_user = sh("ps -o user= -C pppd", ns=SERVER, check=False).stdout.split()
+    step(f"server pppd runs as {pppd_user}; server routes:\n{server_routes}")
+    _down_and_verify(bed)
+    return _restrictions(bed, Path("/etc/pppossh/keys/vpn"), SSHD_PORT, "pppossh",
+                         keys.client_openssh, "openssh", keys.openssh_host_pub)
+
+
+def _restrictions(bed: Bed, key: Path, port: int, user: str, b_key: Path, b_client: str,
+                  hostkey: str) -> dict:
+    """What a peer's key must not be able to do, each shown by a failing attempt."""
+    # the key logs in: the server runs the forced pppd, which talks PPP
+    ran = _peer_ssh(key, port, user, command="id", timeout=8, hold_stdin=True)
+    assert "uid=" not in ran.stdout, f"ran a command: {ran.stdout}"
+    assert ran.stdout.startswith("~"), f"no PPP frame from the forced pppd: {ran}"
+    shell = _peer_ssh(key, port, user, "-tt", stdin="id\nexit\n", timeout=8)
+    assert "uid=" not in shell.stdout, f"got a shell: {shell.stdout}"
+    forward = _peer_ssh(key, port, user, "-W", f"{FAR_IP}:22", timeout=8)
+    assert "SSH-2.0" not in forward.stdout, f"-W reached far's SSH: {forward.stdout[:80]}"
+    remote = _peer_ssh(key, port, user, "-N", "-o", "ExitOnForwardFailure=yes",
+                       "-R", "18080:127.0.0.1:22", timeout=8)
+    assert remote.returncode not in (0, 124), f"remote forwarding was allowed: {remote}"
+    step(f"{user}: no command ({ran.returncode}), no shell, -W refused ({forward.returncode}),"
+         f" -R refused ({remote.returncode})")
+    if user != "root":
+        own = sh(["/usr/local/sbin/pppossh-login-shell", "-c", "id"], check=False)
+        assert own.returncode != 0 and "uid=" not in own.stdout
+        sudo = sh(["sudo", "-u", user, "sudo", "-n", "/bin/sh", "-c", "id"], check=False)
+        assert sudo.returncode != 0 and "uid=0" not in sudo.stdout, sudo.stdout
+    # peer B's key asking for peer A's address gets nowhere near it
+    bed.write_network({"vpn": _server_chooses(_bare_vpn(
+        b_client, sshuser=user, identity=[str(b_key)], hostkey=[hostkey]), ipaddr="10.64.0.2")})
+    stolen = bed.pppossh("up", "vpn", timeout=90)
+    status = bed.status()
+    assert not (stolen.returncode == 0 and status.get("local") == "10.64.0.2"), status
+    step(f"peer B asking for A's address: up exit {stolen.returncode}, {stolen.stderr.strip()}")
+    bed.pppossh("down", "vpn")
+    return {}
+
+
+def server_dropbear_peers(bed: Bed) -> dict:
+    """Issue 5 on an OpenWrt-style dropbear server: peer add + peer apply, admin lines kept."""
+    keys = _standard_bed(bed)
+    bed.authorize(keys.client_openssh_pub)  # the admin's own key, outside the managed block
+    admin_line = Path("/root/.ssh/authorized_keys").read_text()
+    bed.write_network({"vpn": _server_chooses(_bare_vpn("dbclient"))})
+    bed.cleanup.append(lambda: shutil.rmtree("/etc/pppossh", ignore_errors=True))
+    bed.pppossh("keygen", "vpn", check=True)
+    pub = bed.pppossh("pubkey", "vpn", check=True).stdout.strip()
+    (bed.root / "server-config").mkdir()
+    (bed.root / "server-config" / "pppossh").write_text(
+        "config server 'server'\n\toption sshd 'dropbear'\n"
+        "\toption authorized_keys '/root/.ssh/authorized_keys'\n\tlist dns '192.0.2.53'\n")
+    _srv(bed, "peer", "add", "router-a", "--key", pub)
+    _srv(bed, "peer", "add", "router-b", "--key", keys.client_dropbear_pub)
+    applied = _srv(bed, "peer", "apply").stdout
+    step(applied.strip())
+    text = Path("/root/.ssh/authorized_keys").read_text()
+    assert text.startswith(admin_line), "the admin's own line was changed"
+    assert text.count("no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-pty,"
+                      'command="/usr/sbin/pppd nodetach notty noauth ipparam pppossh-') == 2
+    before = _sha("/root/.ssh/authorized_keys")
+    assert "unchanged" in _srv(bed, "peer", "apply").stdout
+    assert _sha("/root/.ssh/authorized_keys") == before
+    bed.pppossh("trust", "vpn", "--yes", check=True)
+    up = bed.pppossh("up", "vpn")
+    assert up.returncode == 0, up.stdout + up.stderr
+    status = bed.status()
+    assert (status["local"], status["remote"], status["dns"]) == (
+        "10.64.0.2", "10.64.0.1", ["192.0.2.53"]), status
+    assert bed.ping("10.64.0.1")["loss_pct"] == 0
+    _down_and_verify(bed)
+    # the admin can still log in with a shell: their line is theirs
+    admin = _peer_ssh(keys.client_openssh, DROPBEAR_PORT, "root", command="id", timeout=15)
+    assert "uid=0" in admin.stdout, admin.stdout + admin.stderr
+    _restrictions(bed, Path("/etc/pppossh/keys/vpn"), DROPBEAR_PORT, "root",
+                  keys.client_dropbear, "dbclient", keys.dropbear_host_pub)
+    # removing the peer shuts its key out
+    _srv(bed, "peer", "del", "router-a")
+    _srv(bed, "peer", "apply")
+    bed.write_network({"vpn": {**_server_chooses(_bare_vpn("dbclient")),
+                               "identity": ["/etc/pppossh/keys/vpn"],
+                               "hostkey": [keys.dropbear_host_pub]}})
+    gone = bed.pppossh("up", "vpn", timeout=60)
+    assert gone.returncode != 0 and "AUTH_FAILED" in gone.stderr, gone.stderr
+    return {}

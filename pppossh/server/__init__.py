@@ -1,0 +1,1 @@
+"""The server role: peers in UCI, their forced-command keys, and the server's set-up."""

@@ -1,0 +1,253 @@
+"""The server role's configuration: ``/etc/config/pppossh`` with one ``peer`` per router.
+
+::
+
+    config server 'server'
+        option remote_pppd '/usr/sbin/pppd'     # pppd as the login user runs it
+        option pool '10.64.0.0/24'              # the server side takes the first address
+        list dns '192.0.2.53'                   # ms-dns for peers; default: our resolvers
+        option authorized_keys '/etc/dropbear/authorized_keys'
+        option sshd 'auto'                      # dropbear | openssh: restriction syntax
+
+    config peer
+        option name 'branch-1'
+        option key 'ssh-ed25519 AAAA...'
+        option ipaddr '10.64.0.1'               # the server's end of this peer's link
+        option peeraddr '10.64.0.2'             # the address the peer gets
+        list route '192.168.10.0/24'            # networks behind the peer
+        option enabled '1'
+
+A peer's addresses are chosen from the pool when it is added and written to UCI, so they
+never change behind the admin's back.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+
+from ..config import checks
+from ..errors import ConfigError
+from ..uci import Uci
+
+CONFIG = "pppossh"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+USER_KEY_TYPES = tuple(t for t in checks.HOSTKEY_TYPES)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    remote_pppd: str = "/usr/sbin/pppd"
+    pool: str = "10.64.0.0/24"
+    dns: tuple[str, ...] = ()
+    authorized_keys: str = ""
+    sshd: str = "auto"
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.pool, strict=False)
+
+    @property
+    def server_address(self) -> str:
+        return str(next(self.network.hosts()))
+
+
+@dataclass(frozen=True)
+class Peer:
+    name: str
+    key: str
+    ipaddr: str
+    peeraddr: str
+    routes: tuple[str, ...] = ()
+    enabled: bool = True
+    section: str = field(default="", compare=False)
+
+    @property
+    def ipparam(self) -> str:
+        return f"pppossh-{self.name}"
+
+
+def check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise ConfigError(
+            "INVALID_PEER_NAME",
+            f"{name!r} cannot name a peer: use letters, digits, '.', '_', '-' (not first),"
+            " at most 32 characters",
+        )
+    return name
+
+
+def check_key(text: str) -> str:
+    """A public login key line; the comment is dropped (it could carry anything)."""
+    try:
+        key = checks.hostkey(text)
+    except ValueError as exc:
+        raise ConfigError("INVALID_PEER_KEY", f"--key: {exc}") from None
+    return key
+
+
+def _default_authorized_keys() -> str:
+    if os.path.isdir("/etc/dropbear"):
+        return "/etc/dropbear/authorized_keys"
+    return os.path.expanduser("~/.ssh/authorized_keys")
+
+
+def _default_dns(server_address: str) -> tuple[str, ...]:
+    """The server's own resolvers, unless they are loopback (then: us, inside the tunnel)."""
+    found: list[str] = []
+    try:
+        with open("/etc/resolv.conf") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) >= 2 and parts[0] == "nameserver":
+                    try:
+                        addr = ipaddress.ip_address(parts[1].split("%")[0])
+                    except ValueError:
+                        continue
+                    if addr.version == 4 and not addr.is_loopback and str(addr) not in found:
+                        found.append(str(addr))
+    except OSError:
+        pass
+    return tuple(found[:2]) or (server_address,)
+
+
+def load_server(uci: Uci) -> ServerConfig:
+    sections = uci.sections(CONFIG, "server")
+    opts = sections[0].options if sections else {}
+    pool = str(opts.get("pool", ServerConfig.pool))
+    try:
+        net = ipaddress.IPv4Network(pool, strict=False)
+    except ValueError:
+        raise ConfigError("INVALID_POOL", f"pppossh.server.pool {pool!r} is not an IPv4"
+                          " network such as 10.64.0.0/24") from None
+    if net.num_addresses < 4:
+        raise ConfigError("INVALID_POOL", f"pppossh.server.pool {pool} is too small")
+    server = ServerConfig(pool=str(net))
+    remote = str(opts.get("remote_pppd", server.remote_pppd))
+    try:
+        checks.remote_command(remote)
+    except ValueError as exc:
+        raise ConfigError("INVALID_REMOTE_PPPD", f"pppossh.server.remote_pppd: {exc}") from None
+    dns = opts.get("dns", ())
+    dns_list = (dns,) if isinstance(dns, str) else tuple(dns)
+    try:
+        dns_list = tuple(checks.ipv4(d) for d in dns_list)
+    except ValueError as exc:
+        raise ConfigError("INVALID_DNS", f"pppossh.server.dns: {exc}") from None
+    sshd = str(opts.get("sshd", "auto"))
+    if sshd not in ("auto", "dropbear", "openssh"):
+        raise ConfigError("INVALID_SSHD", f"pppossh.server.sshd {sshd!r}: use auto, dropbear"
+                          " or openssh")
+    target = str(opts.get("authorized_keys", "")) or _default_authorized_keys()
+    try:
+        checks.abspath(target)
+    except ValueError as exc:
+        raise ConfigError("INVALID_AUTHORIZED_KEYS", f"pppossh.server.authorized_keys: {exc}"
+                          ) from None
+    return ServerConfig(
+        remote_pppd=remote,
+        pool=str(net),
+        dns=dns_list or _default_dns(server.server_address),
+        authorized_keys=target,
+        sshd=sshd,
+    )
+
+
+def sshd_kind(server: ServerConfig) -> str:
+    if server.sshd != "auto":
+        return server.sshd
+    if server.authorized_keys.startswith("/etc/dropbear/"):
+        return "dropbear"
+    if shutil.which("dropbear") and not shutil.which("sshd", path="/usr/sbin:/usr/bin"):
+        return "dropbear"
+    return "openssh"
+
+
+def load_peers(uci: Uci) -> list[Peer]:
+    peers = []
+    for section in uci.sections(CONFIG, "peer"):
+        o = section.options
+        name = str(o.get("name", section.name))
+        routes = o.get("route", ())
+        try:
+            peer = Peer(
+                name=check_name(name),
+                key=check_key(str(o.get("key", ""))),
+                ipaddr=checks.ipv4(str(o.get("ipaddr", ""))),
+                peeraddr=checks.ipv4(str(o.get("peeraddr", ""))),
+                routes=tuple(checks.cidr(r) for r in ((routes,) if isinstance(routes, str)
+                                                      else routes)),
+                enabled=str(o.get("enabled", "1")) in ("1", "true", "yes", "on"),
+                section=section.name,
+            )
+        except ValueError as exc:
+            raise ConfigError("INVALID_PEER", f"peer {name}: {exc}") from None
+        except ConfigError as exc:
+            raise ConfigError(exc.code, f"peer {name}: {exc.message}") from None
+        peers.append(peer)
+    return peers
+
+
+def _allocate(server: ServerConfig, peers: list[Peer]) -> str:
+    used = {p.peeraddr for p in peers} | {p.ipaddr for p in peers} | {server.server_address}
+    for host in server.network.hosts():
+        if str(host) not in used:
+            return str(host)
+    raise ConfigError("POOL_EXHAUSTED", f"no free address left in {server.pool}; enlarge"
+                      " pppossh.server.pool")
+
+
+def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
+             routes: tuple[str, ...] = (), enabled: bool = True) -> Peer:
+    check_name(name)
+    key = check_key(key)
+    server = load_server(uci)
+    peers = load_peers(uci)
+    for other in peers:
+        if other.name == name:
+            raise ConfigError("PEER_EXISTS", f"peer {name} exists; remove it first:"
+                              f" pppossh peer del {name}")
+        if other.key == key:
+            raise ConfigError("DUPLICATE_KEY", f"this key already belongs to peer {other.name}"
+                              "; every router needs its own key")
+    if ip:
+        local, sep, remote = ip.partition(":")
+        try:
+            if not sep:
+                raise ValueError("give both ends as LOCAL:REMOTE")
+            local, remote = checks.ipv4(local), checks.ipv4(remote)
+        except ValueError as exc:
+            raise ConfigError("INVALID_PEER_IP", f"--ip {ip}: {exc}") from None
+    else:
+        local, remote = server.server_address, _allocate(server, peers)
+    for other in peers:
+        if remote in (other.peeraddr, other.ipaddr):
+            raise ConfigError("ADDRESS_IN_USE", f"{remote} is already used by peer {other.name}")
+    try:
+        routes = tuple(checks.cidr(r) for r in routes)
+    except ValueError as exc:
+        raise ConfigError("INVALID_ROUTE", f"--route: {exc}") from None
+    if not uci.sections(CONFIG, "server"):
+        uci.set_section(CONFIG, "server", "server")
+    section = uci.add_section(CONFIG, "peer")
+    uci.set(CONFIG, section, "name", name)
+    uci.set(CONFIG, section, "key", key)
+    uci.set(CONFIG, section, "ipaddr", local)
+    uci.set(CONFIG, section, "peeraddr", remote)
+    if routes:
+        uci.set(CONFIG, section, "route", routes)
+    uci.set(CONFIG, section, "enabled", "1" if enabled else "0")
+    uci.commit(CONFIG)
+    return Peer(name, key, local, remote, routes, enabled, section)
+
+
+def del_peer(uci: Uci, name: str) -> Peer:
+    for peer in load_peers(uci):
+        if peer.name == name:
+            uci.delete(CONFIG, peer.section)
+            uci.commit(CONFIG)
+            return peer
+    raise ConfigError("NO_PEER", f"there is no peer {name!r} (pppossh peer list shows them)")

@@ -1,0 +1,110 @@
+"""From peers to the text files a server needs (jinja2 templates in ``pppossh/templates``).
+
+Each enabled peer's key becomes one ``authorized_keys`` line whose forced command starts
+pppd with that peer's addresses: whatever the client asks for, its key can only start that
+pppd.  Only the marked block of the file is pppossh's; lines outside it are the admin's and
+stay as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import tempfile
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..templates import render
+from .peers import Peer, ServerConfig
+
+BEGIN = "# --- pppossh peers: managed by 'pppossh peer apply', edit them there ---"
+END = "# --- end of pppossh peers ---"
+PEER_UP = "/etc/pppossh/peer-up"
+
+RESTRICT = {
+    "openssh": "restrict",
+    # dropbear knows the single options, not OpenSSH's umbrella 'restrict'
+    "dropbear": "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-pty",
+}
+
+
+def pppd_words(server: ServerConfig, peer: Peer, peer_up: str = PEER_UP) -> list[str]:
+    """The server's pppd for one peer: its addresses fixed, its ipparam for the routes."""
+    words = [*shlex.split(server.remote_pppd), "nodetach", "notty", "noauth",
+             "ipparam", peer.ipparam, f"{peer.ipaddr}:{peer.peeraddr}"]
+    for dns in server.dns:
+        words += ["ms-dns", dns]
+    if peer.routes:
+        words += ["ip-up-script", peer_up]
+    for word in words:
+        if not word or any(c in word for c in ' "\\\'$`\n'):
+            raise ConfigError("INVALID_FORCED_COMMAND", f"{word!r} cannot go into a forced"
+                              " command; check pppossh.server.remote_pppd")
+    return words
+
+
+def key_line(kind: str, command: str, peer: Peer) -> str:
+    return f'{RESTRICT[kind]},command="{command}" {peer.key} pppossh-peer-{peer.name}'
+
+
+def managed_block(kind: str, server: ServerConfig, peers: list[Peer], *, sudo: bool = False,
+                  peer_up: str = PEER_UP) -> str:
+    lines = []
+    for peer in peers:
+        if peer.enabled:
+            words = pppd_words(server, peer, peer_up)
+            command = " ".join((["sudo", "-n"] if sudo else []) + words)
+            lines.append(key_line(kind, command, peer))
+    return render("authorized_keys_block.j2", begin=BEGIN, end=END, lines=lines)
+
+
+def merge_block(existing: str, block: str) -> str:
+    """``existing`` with its managed block replaced by ``block`` (appended if there was none)."""
+    out: list[str] = []
+    inside = placed = False
+    for line in existing.splitlines():
+        if line == BEGIN:
+            inside = True
+            if not placed:
+                out += block.splitlines()
+                placed = True
+            continue
+        if line == END and inside:
+            inside = False
+            continue
+        if not inside:
+            out.append(line)
+    if not placed:
+        out += block.splitlines()
+    return "\n".join(out) + "\n"
+
+
+def peer_up_script(peers: list[Peer]) -> str:
+    return render("peer-up.sh.j2", peers=[p for p in peers if p.enabled and p.routes])
+
+
+def write_if_changed(path: str, text: str, mode: int) -> bool:
+    """Atomic replace keeping the old owner; False when the content is already there."""
+    target = Path(path)
+    try:
+        old = target.read_text()
+        stat = target.stat()
+    except FileNotFoundError:
+        old, stat = None, None
+    if old == text:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, stat.st_mode & 0o777 if stat else mode)
+        if stat:
+            os.chown(tmp, stat.st_uid, stat.st_gid)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
