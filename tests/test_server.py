@@ -24,7 +24,7 @@ KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGz+/hMemoN2+jdTwbfe9+GLeVzlHap36Rh
 
 
 @pytest.fixture
-def uci(tmp_path: Path):  # noqa: ANN201 - the backend type is a Protocol
+def uci(tmp_path: Path):
     (tmp_path / "pppossh").write_text(
         "config server 'server'\n\toption authorized_keys '%s'\n\tlist dns '192.0.2.53'\n"
         % (tmp_path / "authorized_keys")
@@ -32,7 +32,7 @@ def uci(tmp_path: Path):  # noqa: ANN201 - the backend type is a Protocol
     return open_uci(str(tmp_path), backend="file")
 
 
-def test_peers_get_stable_addresses_from_the_pool(uci) -> None:  # noqa: ANN001
+def test_peers_get_stable_addresses_from_the_pool(uci) -> None:
     a = peers.add_peer(uci, "branch-1", KEY_A + " alice@laptop", routes=("192.168.10.0/24",))
     b = peers.add_peer(uci, "branch-2", KEY_B)
     assert (a.ipaddr, a.peeraddr, b.peeraddr) == ("10.64.0.1", "10.64.0.2", "10.64.0.3")
@@ -55,7 +55,7 @@ def test_peers_get_stable_addresses_from_the_pool(uci) -> None:  # noqa: ANN001
         ("ok", KEY_A, "10.64.0.1:10.64.0.x", "INVALID_PEER_IP"),
     ],
 )
-def test_bad_peers_are_refused(uci, name: str, key: str, ip: str | None,  # noqa: ANN001
+def test_bad_peers_are_refused(uci, name: str, key: str, ip: str | None,
                                code: str) -> None:
     with pytest.raises(ConfigError) as err:
         peers.add_peer(uci, name, key, ip)
@@ -63,7 +63,7 @@ def test_bad_peers_are_refused(uci, name: str, key: str, ip: str | None,  # noqa
     assert peers.load_peers(uci) == []
 
 
-def test_duplicates_are_refused(uci) -> None:  # noqa: ANN001
+def test_duplicates_are_refused(uci) -> None:
     peers.add_peer(uci, "a", KEY_A)
     for name, key, code in (("a", KEY_B, "PEER_EXISTS"), ("b", KEY_A, "DUPLICATE_KEY")):
         with pytest.raises(ConfigError) as err:
@@ -74,7 +74,7 @@ def test_duplicates_are_refused(uci) -> None:  # noqa: ANN001
     assert err.value.code == "ADDRESS_IN_USE"
 
 
-def test_forced_command_fixes_the_peers_addresses(uci) -> None:  # noqa: ANN001
+def test_forced_command_fixes_the_peers_addresses(uci) -> None:
     peer = peers.add_peer(uci, "branch-1", KEY_A, routes=("192.168.10.0/24",))
     server = peers.load_server(uci)
     block = render.managed_block("openssh", server, [peer])
@@ -89,7 +89,7 @@ def test_forced_command_fixes_the_peers_addresses(uci) -> None:  # noqa: ANN001
                                'no-pty,command="/usr/sbin/pppd ')
 
 
-def test_only_the_managed_block_changes(uci, tmp_path: Path) -> None:  # noqa: ANN001
+def test_only_the_managed_block_changes(uci, tmp_path: Path) -> None:
     target = tmp_path / "authorized_keys"
     target.write_text(f"# admin\n{KEY_B} admin@desk\n")
     target.chmod(0o600)
@@ -113,7 +113,7 @@ def test_sudoers_arguments_are_escaped() -> None:
     )
 
 
-def test_setup_script_is_valid_sh_and_matches_its_parts(uci, tmp_path: Path) -> None:  # noqa: ANN001
+def test_setup_script_is_valid_sh_and_matches_its_parts(uci, tmp_path: Path) -> None:
     peers.add_peer(uci, "a", KEY_A, routes=("192.168.10.0/24",))
     peers.add_peer(uci, "b", KEY_B)
     script = setup.setup_script(uci, "vpnpeers", masquerade=True)
@@ -133,7 +133,7 @@ def test_setup_script_is_valid_sh_and_matches_its_parts(uci, tmp_path: Path) -> 
     assert "ip route replace 192.168.10.0/24" in script
 
 
-def test_setup_refuses_a_remote_pppd_sudo_cannot_pin(uci) -> None:  # noqa: ANN001
+def test_setup_refuses_a_remote_pppd_sudo_cannot_pin(uci) -> None:
     uci.set("pppossh", "server", "remote_pppd", "sudo -n pppd")
     uci.commit("pppossh")
     with pytest.raises(ConfigError) as err:
