@@ -95,7 +95,7 @@ def cmd_wait(args: argparse.Namespace) -> int:
     from .run.outcome import RETRY_EXIT
 
     time.sleep(max(0.0, args.seconds))
-    command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         return RETRY_EXIT
     os.execvp(command[0], command)
