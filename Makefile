@@ -45,6 +45,8 @@ define Package/pppossh/install
 	$(INSTALL_BIN) ./files/lib/netifd/proto/pppossh.sh $(1)/lib/netifd/proto/
 	$(INSTALL_DIR) $(1)/usr/bin
 	$(INSTALL_BIN) ./files/usr/bin/pppossh $(1)/usr/bin/
+	$(INSTALL_DIR) $(1)/usr/libexec/rpcd
+	$(INSTALL_BIN) ./files/usr/libexec/rpcd/pppossh $(1)/usr/libexec/rpcd/
 	$(INSTALL_DIR) $(1)$(PYTHON3_PKG_DIR)
 	$(CP) ./pppossh $(1)$(PYTHON3_PKG_DIR)/
 	$(FIND) $(1)$(PYTHON3_PKG_DIR)/pppossh -name __pycache__ -prune -exec rm -rf {} +
@@ -67,7 +69,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := python3 python3-venv user-mode-linux ppp dropbear-bin openssh-server \
-	openssh-client iperf3 iputils-ping busybox-static kmod iproute2 iptables procps sudo
+	openssh-client iperf3 iputils-ping busybox-static kmod iproute2 iptables procps sudo \
+	passwd gawk chromium
 
 .PHONY: all deps venv check test lint generate demo bench clean
 

@@ -34,6 +34,8 @@ def outputs() -> dict[Path, str]:
         ROOT / "files/lib/netifd/proto/pppossh.sh": render("pppossh.sh.j2", options=OPTIONS),
         ROOT / "docs/options.md": render("options.md.j2", options=OPTIONS),
         ROOT / "README.md": _readme(render("options_table.md.j2", options=OPTIONS)),
+        ROOT / "luci-app/htdocs/luci-static/resources/protocol/pppossh.js":
+            render("luci-protocol.js.j2", options=OPTIONS),
     }
 
 

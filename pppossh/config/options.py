@@ -29,6 +29,7 @@ class Option:
     """
 
     name: str
+    title: str  # the label in LuCI
     kind: Kind
     default: Any
     check: Check
@@ -51,6 +52,7 @@ class Option:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "title": self.title,
             "type": self.kind,
             "blobmsg": self.blobmsg_type,
             "default": self.default,
@@ -67,83 +69,83 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     # --- where to connect -------------------------------------------------------------------
-    Option("server", "string", None, checks.HOST,
+    Option("server", "SSH server", "string", None, checks.HOST,
            "SSH server to connect to: host name, IPv4 or IPv6 address.",
            "pppossh", "general", required=True, placeholder="vpn.example.net"),
-    Option("port", "int", 22, checks.PORT,
+    Option("port", "SSH port", "int", 22, checks.PORT,
            "TCP port of the SSH server.", "pppossh", "general"),
-    Option("sshuser", "string", None, checks.USER,
+    Option("sshuser", "SSH user", "string", None, checks.USER,
            "User name to log in as on the SSH server.",
            "pppossh", "general", required=True, placeholder="vpn"),
-    Option("identity", "list", [], checks.PATH,
+    Option("identity", "Private keys", "list", [], checks.PATH,
            "Private key files to log in with; files that do not exist are skipped. Empty: the"
            " interface's own key (pppossh keygen), then ~/.ssh/id_ed25519, id_dropbear, id_rsa.",
            "pppossh", "general"),
-    Option("hostkey", "list", [], checks.HOSTKEY,
+    Option("hostkey", "Pinned server keys", "list", [], checks.HOSTKEY,
            "Pinned public host keys of the server ('ssh-ed25519 AAAA...'); the connection is"
            " refused when the server shows another key. Fill it with 'pppossh trust'.",
            "new", "general"),
-    Option("ipaddr", "string", "", checks.IPV4,
+    Option("ipaddr", "Local tunnel address", "string", "", checks.IPV4,
            "Local address of the tunnel; empty: accept the one the server assigns.",
            "pppossh", "general"),
-    Option("peeraddr", "string", "", checks.IPV4,
+    Option("peeraddr", "Remote tunnel address", "string", "", checks.IPV4,
            "Server's address inside the tunnel; empty: accept the one the server announces.",
            "pppossh", "general"),
     # --- how to connect ---------------------------------------------------------------------
-    Option("ssh_client", "string", "auto", checks.SSH_CLIENT,
+    Option("ssh_client", "SSH client", "string", "auto", checks.SSH_CLIENT,
            "SSH client to run: dbclient (Dropbear), openssh, or auto (dbclient when installed).",
            "new"),
-    Option("ssh_options", "string", "", checks.SSH_OPTIONS,
+    Option("ssh_options", "SSH options", "string", "", checks.SSH_OPTIONS,
            "Extra SSH client arguments, split like a shell command line, e.g."
            " '-c aes128-ctr'. Options that would run commands or skip host key checks are refused.",
            "pppossh"),
-    Option("ssh_keepalive", "int", 15, checks.uint(0, 3600),
+    Option("ssh_keepalive", "SSH keepalive", "int", 15, checks.uint(0, 3600),
            "Seconds between SSH-level keepalives, so a dead TCP path is noticed even when LCP"
            " echoes stall; 0 turns them off.", "new"),
-    Option("connect_timeout", "int", 30, checks.uint(5, 600),
+    Option("connect_timeout", "Connect timeout", "int", 30, checks.uint(5, 600),
            "Seconds to wait for the SSH login and PPP negotiation before giving up on an attempt.",
            "new"),
-    Option("remote_pppd", "string", "pppd", checks.REMOTE_COMMAND,
+    Option("remote_pppd", "Remote pppd command", "string", "pppd", checks.REMOTE_COMMAND,
            "Command that starts pppd on the server, e.g. 'sudo -n /usr/sbin/pppd'.", "new"),
-    Option("peer_pppd_options", "string", "", checks.PEER_PPPD_OPTIONS,
+    Option("peer_pppd_options", "Remote pppd options", "string", "", checks.PEER_PPPD_OPTIONS,
            "Extra options for the server's pppd, appended to 'nodetach notty noauth'.",
            "pppossh"),
-    Option("use_hostdep", "int", 1, checks.uint(0, 1),
+    Option("use_hostdep", "Pin route to server", "int", 1, checks.uint(0, 1),
            "Pin a host route to the SSH server through the current uplink (1), or not (0).",
            "pppossh"),
     # --- the PPP link -----------------------------------------------------------------------
-    Option("keepalive", "string", "", checks.KEEPALIVE,
+    Option("keepalive", "LCP echo", "string", "", checks.KEEPALIVE,
            "LCP echo as 'failure interval': drop the link after <failure> unanswered echoes"
            " sent every <interval> seconds. Empty: no LCP echo.", "ppp",
            placeholder="5 3"),
-    Option("mtu", "int", None, checks.uint(128, 9200),
+    Option("mtu", "MTU", "int", None, checks.uint(128, 9200),
            "MTU and MRU of the PPP link; empty: pppd's default (1500).", "ppp"),
-    Option("ipv6", "bool", False, checks.BOOL,
+    Option("ipv6", "IPv6 on the link", "bool", False, checks.BOOL,
            "Negotiate IPv6 (link-local addresses) on the link as well.", "ppp"),
-    Option("pppd_options", "string", "", checks.PPPD_OPTIONS,
+    Option("pppd_options", "Extra pppd options", "string", "", checks.PPPD_OPTIONS,
            "Extra options for the local pppd, split like a shell command line.", "ppp"),
-    Option("persist", "bool", False, checks.BOOL,
+    Option("persist", "pppd redials itself", "bool", False, checks.BOOL,
            "Let pppd redial by itself after the link drops (waiting 'holdoff' seconds) instead of"
            " ending and letting pppossh reconnect with growing back-off.", "ppp"),
-    Option("maxfail", "int", None, checks.uint(0, 1000),
+    Option("maxfail", "pppd maxfail", "int", None, checks.uint(0, 1000),
            "With persist: give up after this many failed attempts in a row (0 = never). Empty: 1"
            " without persist, 0 with persist.", "ppp"),
-    Option("holdoff", "int", None, checks.uint(0, 3600),
+    Option("holdoff", "pppd holdoff", "int", None, checks.uint(0, 3600),
            "With persist: seconds pppd waits before redialling.", "ppp"),
-    Option("username", "string", "", checks.TEXT,
+    Option("username", "PAP/CHAP username", "string", "", checks.TEXT,
            "PAP/CHAP user name, only if the server's pppd asks for authentication.", "ppp"),
-    Option("password", "string", "", checks.TEXT,
+    Option("password", "PAP/CHAP password", "string", "", checks.TEXT,
            "PAP/CHAP password, only if the server's pppd asks for authentication.", "ppp",
            secret=True),
     # --- routing and DNS (netifd's own interface options; applied by pppossh in standalone) --
-    Option("defaultroute", "bool", True, checks.BOOL,
+    Option("defaultroute", "Use default gateway", "bool", True, checks.BOOL,
            "Send all traffic through the tunnel (default route via the peer).", "netifd",
            "general"),
-    Option("peerdns", "bool", True, checks.BOOL,
+    Option("peerdns", "Use DNS servers advertised by peer", "bool", True, checks.BOOL,
            "Use the DNS servers the server announces.", "netifd", "general"),
-    Option("metric", "int", 0, checks.uint(0, 2147483647),
+    Option("metric", "Gateway metric", "int", 0, checks.uint(0, 2147483647),
            "Metric of the routes through the tunnel.", "netifd"),
-    Option("route", "list", [], checks.CIDR,
+    Option("route", "Routes through the tunnel", "list", [], checks.CIDR,
            "Networks to send through the tunnel (address/prefix), in addition to or instead of"
            " the default route.", "new", "general"),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from functools import cache
 from typing import Any
@@ -20,6 +21,8 @@ def _environment() -> Any:
         autoescape=False,
     )
     env.filters["shquote"] = shlex.quote
+    # a JavaScript string literal (jinja's own tojson escapes for HTML: \u0027 and friends)
+    env.filters["js"] = lambda value: json.dumps(value, ensure_ascii=False)
     return env
 
 

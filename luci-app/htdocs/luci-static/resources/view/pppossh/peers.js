@@ -1,0 +1,131 @@
+'use strict';
+'require view';
+'require rpc';
+'require ui';
+
+// Network → pppossh server: the routers (peers) allowed to connect to this server.
+// Everything goes through the pppossh rpcd plugin, which checks every value again.
+
+var callPeerList = rpc.declare({ object: 'pppossh', method: 'peer_list' });
+var callPeerAdd = rpc.declare({ object: 'pppossh', method: 'peer_add', params: [ 'name', 'key', 'ip', 'routes' ] });
+var callPeerDel = rpc.declare({ object: 'pppossh', method: 'peer_del', params: [ 'name' ] });
+var callPeerApply = rpc.declare({ object: 'pppossh', method: 'peer_apply' });
+
+function failed(res) {
+	if (res && res.error) {
+		ui.addNotification(null, E('p', [ E('strong', [ res.error, ': ' ]), res.message ]), 'danger');
+		return true;
+	}
+	return false;
+}
+
+return view.extend({
+	load: function() {
+		return callPeerList();
+	},
+
+	renderTable: function(peers) {
+		var rows = [
+			E('tr', { 'class': 'tr table-titles' }, [
+				E('th', { 'class': 'th' }, [ _('Name') ]),
+				E('th', { 'class': 'th' }, [ _('Key fingerprint') ]),
+				E('th', { 'class': 'th' }, [ _('Addresses (server → peer)') ]),
+				E('th', { 'class': 'th' }, [ _('Routes') ]),
+				E('th', { 'class': 'th' }, [ _('Enabled') ]),
+				E('th', { 'class': 'th cbi-section-actions' }, [ '' ])
+			])
+		];
+		peers.forEach(L.bind(function(p) {
+			rows.push(E('tr', { 'class': 'tr', 'data-peer': p.name }, [
+				E('td', { 'class': 'td' }, [ p.name ]),
+				E('td', { 'class': 'td' }, [ E('code', [ p.fingerprint ]) ]),
+				E('td', { 'class': 'td' }, [ '%s → %s'.format(p.ipaddr, p.peeraddr) ]),
+				E('td', { 'class': 'td' }, [ p.routes.join(', ') || '-' ]),
+				E('td', { 'class': 'td' }, [ p.enabled ? _('yes') : _('no') ]),
+				E('td', { 'class': 'td cbi-section-actions' }, [
+					E('button', { 'class': 'btn cbi-button cbi-button-remove', 'data-delete': p.name,
+						'click': ui.createHandlerFn(this, 'handleDelete', p.name) }, [ _('Delete') ])
+				])
+			]));
+		}, this));
+		if (!peers.length)
+			rows.push(E('tr', { 'class': 'tr placeholder' }, [
+				E('td', { 'class': 'td', 'colspan': 6 }, [ E('em', [ _('No peers yet: add one below.') ]) ])
+			]));
+		return E('table', { 'class': 'table', 'id': 'pppossh-peers' }, rows);
+	},
+
+	refresh: function() {
+		return callPeerList().then(L.bind(function(res) {
+			if (failed(res)) return;
+			document.getElementById('pppossh-peers').replaceWith(this.renderTable(res.peers || []));
+		}, this));
+	},
+
+	handleDelete: function(name) {
+		return callPeerDel(name).then(L.bind(function(res) {
+			if (failed(res)) return;
+			ui.addNotification(null, E('p', [ _('Removed peer %s; apply to shut its key out.').format(name) ]), 'info');
+			return this.refresh();
+		}, this));
+	},
+
+	handleAdd: function() {
+		var name = document.getElementById('pppossh-new-name').value.trim(),
+		    key = document.getElementById('pppossh-new-key').value.trim(),
+		    ip = document.getElementById('pppossh-new-ip').value.trim(),
+		    routes = document.getElementById('pppossh-new-routes').value.split(/[\s,]+/).filter(function(r) { return r; });
+		return callPeerAdd(name, key, ip, routes).then(L.bind(function(res) {
+			if (failed(res)) return;
+			ui.addNotification(null, E('p', [ _('Added peer %s (%s); apply to let it in.').format(res.peer.name, res.peer.peeraddr) ]), 'info');
+			[ 'name', 'key', 'ip', 'routes' ].forEach(function(f) { document.getElementById('pppossh-new-' + f).value = ''; });
+			return this.refresh();
+		}, this));
+	},
+
+	handleApply: function() {
+		return callPeerApply().then(function(res) {
+			if (failed(res)) return;
+			ui.addNotification(null, E('p', [
+				_('%d enabled peers in %s: %s').format(res.peers, res.authorized_keys,
+					res.changed.length ? _('updated') : _('unchanged'))
+			]), 'info');
+		});
+	},
+
+	render: function(res) {
+		if (res && res.error)
+			return E('div', { 'class': 'alert-message warning' }, [ res.message ]);
+		var field = function(label, input) {
+			return E('div', { 'class': 'cbi-value' }, [
+				E('label', { 'class': 'cbi-value-title' }, [ label ]),
+				E('div', { 'class': 'cbi-value-field' }, [ input ])
+			]);
+		};
+		return E([], [
+			E('h2', [ _('pppossh server: peers') ]),
+			E('p', { 'class': 'cbi-section-descr' }, [
+				_('Routers allowed to connect. Each peer\'s key can start nothing but pppd with that peer\'s addresses.')
+			]),
+			E('div', { 'class': 'cbi-section' }, [ this.renderTable(res.peers || []) ]),
+			E('div', { 'class': 'cbi-section' }, [
+				E('h3', [ _('Add a peer') ]),
+				field(_('Name'), E('input', { 'id': 'pppossh-new-name', 'class': 'cbi-input-text', 'placeholder': 'branch-1' })),
+				field(_('Public key'), E('textarea', { 'id': 'pppossh-new-key', 'class': 'cbi-input-textarea', 'rows': 3, 'style': 'width:100%',
+					'placeholder': _('Paste the output of "pppossh pubkey" on the router') })),
+				field(_('Addresses'), E('input', { 'id': 'pppossh-new-ip', 'class': 'cbi-input-text', 'placeholder': _('server:peer, empty = from the pool') })),
+				field(_('Routes behind the peer'), E('input', { 'id': 'pppossh-new-routes', 'class': 'cbi-input-text', 'placeholder': '192.168.10.0/24' })),
+				E('div', { 'class': 'cbi-page-actions' }, [
+					E('button', { 'class': 'btn cbi-button cbi-button-add', 'id': 'pppossh-add',
+						'click': ui.createHandlerFn(this, 'handleAdd') }, [ _('Add peer') ]), ' ',
+					E('button', { 'class': 'btn cbi-button cbi-button-apply', 'id': 'pppossh-apply',
+						'click': ui.createHandlerFn(this, 'handleApply') }, [ _('Apply') ])
+				])
+			])
+		]);
+	},
+
+	handleSave: null,
+	handleSaveApply: null,
+	handleReset: null
+});
