@@ -377,6 +377,15 @@ def _newcomer(bed: Bed, client: str) -> dict:
     assert up.returncode == 0, up.stdout + up.stderr
     assert bed.ping(REMOTE_TUN)["loss_pct"] == 0
     _down_and_verify(bed)
+    # the same key, made for this client, is accepted by the other kind of server too
+    other = SSHD_PORT if client == "dbclient" else DROPBEAR_PORT
+    section = {**_bare_vpn(client, port=str(other)), "identity": [str(key)]}
+    bed.write_network({"vpn": section})
+    bed.pppossh("trust", "vpn", "--yes", check=True)
+    across = bed.pppossh("check", "vpn", timeout=120)
+    assert across.returncode == 0, across.stdout + across.stderr
+    step(f"{client} key against the {'OpenSSH' if other == SSHD_PORT else 'dropbear'} server:"
+         " all checks pass")
     return {}
 
 
