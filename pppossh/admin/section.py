@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ..errors import PppsshError
+from ..errors import ConfigError
 from ..uci import Section, Uci, Value
 
 
 def interface_section(uci: Uci, iface: str) -> Section:
     section = uci.section("network", iface)
     if section is None:
-        raise PppsshError(
+        raise ConfigError(
             "NO_INTERFACE",
             f"there is no interface {iface!r} in {uci.confdir}/network; create it with:"
             f" uci set network.{iface}=interface; uci set network.{iface}.proto=pppossh",

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..admin.section import interface_section
 from ..config import Config, from_uci
 from ..errors import ConfigError, PppsshError
 from ..plan import Plan, make_plan
@@ -37,13 +38,8 @@ log = logging.getLogger("pppossh")
 
 
 def load_config(uci: Uci, iface: str) -> Config:
-    section = uci.section("network", iface)
-    if section is None:
-        raise ConfigError(
-            "NO_INTERFACE",
-            f"there is no interface {iface!r} in {uci.confdir}/network; create it with:"
-            f" uci set network.{iface}=interface; uci set network.{iface}.proto=pppossh",
-        )
+    """The validated configuration of ``network.<iface>``, which must be a pppossh interface."""
+    section = interface_section(uci, iface)
     proto = section.options.get("proto")
     if proto != "pppossh":
         raise ConfigError(

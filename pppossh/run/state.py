@@ -12,10 +12,11 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from .. import atomic
 
 
 def ensure_private_dir(path: str | Path) -> Path:
@@ -26,20 +27,9 @@ def ensure_private_dir(path: str | Path) -> Path:
 
 
 def write_atomic(path: str | Path, text: str, mode: int = 0o600) -> None:
-    """Write via a temp file in the same directory and rename: readers see old or new."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Readers see the old or the new file; state files are always private (``mode``)."""
+    atomic.write_atomic(path, text, mode)
+    os.chmod(path, mode)
 
 
 class State:

@@ -8,11 +8,10 @@ stay as they are.
 
 from __future__ import annotations
 
-import os
 import shlex
-import tempfile
 from pathlib import Path
 
+from .. import atomic
 from ..errors import ConfigError
 from ..templates import render
 from .peers import Peer, ServerConfig
@@ -84,27 +83,12 @@ def peer_up_script(peers: list[Peer]) -> str:
 
 
 def write_if_changed(path: str, text: str, mode: int) -> bool:
-    """Atomic replace keeping the old owner; False when the content is already there."""
+    """Replace ``path`` atomically, keeping its owner; False when it already says ``text``."""
     target = Path(path)
     try:
-        old = target.read_text()
-        stat = target.stat()
+        if target.read_text() == text:
+            return False
     except FileNotFoundError:
-        old, stat = None, None
-    if old == text:
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, stat.st_mode & 0o777 if stat else mode)
-        if stat:
-            os.chown(tmp, stat.st_uid, stat.st_gid)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        target.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_atomic(target, text, mode)
     return True

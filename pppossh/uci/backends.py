@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import stat
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from pppossh import atomic
 from pppossh.uci import fileformat
 from pppossh.uci.base import (
     Section,
@@ -251,29 +251,10 @@ def _read_fd(fd: int) -> bytes:
 
 def _write_atomic(path: str, data: bytes) -> None:
     """Replace ``path`` (through symlinks, like libuci) without a window of partial content."""
-    import tempfile
-
-    target = os.path.realpath(path)
-    directory = os.path.dirname(target)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        atomic.write_atomic(path, data, 0o644)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise UciError(f"cannot write {target}: {exc.strerror}") from exc
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        raise UciError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 # -- uci command line backend --------------------------------------------------------------
