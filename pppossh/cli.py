@@ -146,12 +146,22 @@ def cmd_trust(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from .admin import check
 
+    done: list[check.Step] = []
+
     def progress(step: check.Step) -> None:
-        if not args.json:
+        done.append(step)
+        if args.progress:  # for LuCI, which polls it: the steps so far
+            check.write_progress(args.progress, {**check.to_json(args.iface, done),
+                                                 "running": True, "pid": os.getpid()})
+        if not args.json and not args.progress:
             print(check.format_step(step), flush=True)
 
     steps = check.run(_uci(args), args.iface, _rundir(args), _keydir(args), progress)
     ok = all(s.ok for s in steps)
+    if args.progress:
+        check.write_progress(args.progress, {**check.to_json(args.iface, steps),
+                                             "running": False})
+        return 0 if ok else 1
     if args.json:
         print(json.dumps(check.to_json(args.iface, steps), indent=1))
     else:
@@ -331,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="test every step of a connection, say what to fix")
     p.add_argument("iface")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--progress", metavar="FILE", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("peer", help="server role: the routers allowed to connect")
     peer_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -26,7 +26,7 @@ SIGNATURES: dict[str, dict[str, Any]] = {
     "pubkey": {"interface": "vpn"},
     "fetch_hostkey": {"interface": "vpn"},
     "pin_hostkey": {"interface": "vpn", "fingerprint": "SHA256:..."},
-    "check": {"interface": "vpn"},
+    "check": {"interface": "vpn", "start": False},
     "peer_list": {},
     "peer_add": {"name": "branch-1", "key": "ssh-ed25519 AAAA...", "ip": "", "routes": []},
     "peer_del": {"name": "branch-1"},
@@ -103,6 +103,10 @@ def pubkey(a: dict[str, Any]) -> dict[str, Any]:
     return {"public": show(_uci(), a["interface"], _dirs()[1])}
 
 
+# LuCI gives up on an rpc call after 20 s (L.env.rpctimeout): network calls stay below that.
+RPC_BUDGET = 15
+
+
 def fetch_hostkey(a: dict[str, Any]) -> dict[str, Any]:
     from .admin import trust
     from .plan import choose_client
@@ -113,7 +117,7 @@ def fetch_hostkey(a: dict[str, Any]) -> dict[str, Any]:
     config = load_config(_uci(), a["interface"])
     client, program = choose_client(config, probe(config))
     key = trust.fetch_or_fail(client, program, config.server, config.port, config.sshuser,
-                              config.connect_timeout)
+                              min(config.connect_timeout, RPC_BUDGET))
     pinned = [fingerprint(k) for k in config.hostkey]
     return {"key": key.key, "type": key.kind, "fingerprint": key.fingerprint,
             "description": key.describe(), "pinned": pinned,
@@ -123,15 +127,37 @@ def fetch_hostkey(a: dict[str, Any]) -> dict[str, Any]:
 def pin_hostkey(a: dict[str, Any]) -> dict[str, Any]:
     from .admin import trust
 
-    result = trust.trust(_uci(), a["interface"], yes=False, expected=a["fingerprint"])
+    result = trust.trust(_uci(), a["interface"], yes=False, expected=a["fingerprint"],
+                         timeout=RPC_BUDGET)
     return {"pinned": True, "key": result.offered.key, "fingerprint": result.offered.fingerprint}
 
 
 def check(a: dict[str, Any]) -> dict[str, Any]:
-    from .admin import check as run
+    """A check takes longer than LuCI waits for one call: ``start`` runs it in the
+    background, and every call returns the steps done so far (``running`` until the end)."""
+    import os
+    import subprocess
 
-    rundir, keydir = _dirs()
-    return run.to_json(a["interface"], run.run(_uci(), a["interface"], rundir, keydir))
+    from .admin import check as run
+    from .run.standalone import pid_alive
+    from .run.state import State, ensure_private_dir
+
+    state = State(_dirs()[0], a["interface"])
+    progress = state.path("check.json")
+    current = run.read_progress(progress)
+    if a.get("start") and not pid_alive(current.get("pid")):
+        ensure_private_dir(state.dir)
+        run.write_progress(progress, {"interface": a["interface"], "running": True, "steps": []})
+        child = subprocess.Popen(
+            [sys.executable, "-m", "pppossh", "--confdir",
+             os.environ.get("PPPOSSH_CONFDIR", "/etc/config"), "check", a["interface"],
+             "--progress", str(progress)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        current = {"interface": a["interface"], "running": True, "steps": [], "pid": child.pid}
+        run.write_progress(progress, current)
+    return current
 
 
 def _peer_json(p: Any) -> dict[str, Any]:
@@ -188,6 +214,11 @@ def call(method: str, stdin: str) -> dict[str, Any]:
         return METHODS[method](_args(method, raw))
     except PppsshError as exc:
         return {"error": exc.code, "message": exc.message}
+    except Exception as exc:  # a page must get an answer it can show, not a traceback
+        from .uci import UciError
+
+        code = "UCI_ERROR" if isinstance(exc, UciError) else "INTERNAL_ERROR"
+        return {"error": code, "message": str(exc) or type(exc).__name__}
 
 
 def main(argv: list[str]) -> int:

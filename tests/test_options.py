@@ -151,3 +151,9 @@ def test_generated_files_up_to_date() -> None:
     for path, text in outputs.items():
         assert path.exists(), f"{path} is not committed"
         assert path.read_text() == text, f"{path} is out of date; run make generate"
+
+
+def test_help_texts_are_safe_as_html() -> None:
+    """LuCI inserts option descriptions as HTML: '<word>' would vanish as an unknown tag."""
+    for option in OPTIONS:
+        assert not set("<>&") & set(option.help + option.title), option.name

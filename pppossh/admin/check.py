@@ -300,6 +300,24 @@ def run(uci: Uci, iface: str, rundir: str, keydir: str | None = None,
     return steps
 
 
+def read_progress(path: Any) -> dict[str, Any]:
+    """The steps a background check (``pppossh check --progress FILE``) has done so far."""
+    import json
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {"running": False, "steps": []}
+    return data if isinstance(data, dict) else {"running": False, "steps": []}
+
+
+def write_progress(path: Any, data: dict[str, Any]) -> None:
+    import json
+
+    write_atomic(path, json.dumps(data), mode=0o600)
+
+
 def to_json(iface: str, steps: list[Step]) -> dict[str, Any]:
     return {"interface": iface, "ok": all(s.ok for s in steps),
             "steps": [asdict(s) for s in steps]}

@@ -135,7 +135,8 @@ class TrustResult:
 
 def trust(uci: Uci, iface: str, *, yes: bool, expected: str | None,
           confirm: Callable[[str], bool] | None = None,
-          show: Callable[[HostKey], None] | None = None) -> TrustResult:
+          show: Callable[[HostKey], None] | None = None,
+          timeout: float | None = None) -> TrustResult:
     """Fetch the key of the interface's server and pin it when allowed.
 
     ``confirm(question) -> bool`` asks a person; without it, only ``yes`` or a matching
@@ -148,7 +149,7 @@ def trust(uci: Uci, iface: str, *, yes: bool, expected: str | None,
     config = load_config(uci, iface)
     client, program = choose_client(config, probe(config))
     offered = fetch_or_fail(client, program, config.server, config.port, config.sshuser,
-                            config.connect_timeout)
+                            min(config.connect_timeout, timeout or config.connect_timeout))
     before = config.hostkey
     if show:
         show(offered)

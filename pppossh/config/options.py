@@ -115,8 +115,8 @@ OPTIONS: tuple[Option, ...] = (
            "pppossh"),
     # --- the PPP link -----------------------------------------------------------------------
     Option("keepalive", "LCP echo", "string", "", checks.KEEPALIVE,
-           "LCP echo as 'failure interval': drop the link after <failure> unanswered echoes"
-           " sent every <interval> seconds. Empty: no LCP echo.", "ppp",
+           "LCP echo as 'failure interval', e.g. '5 3': drop the link after 5 unanswered"
+           " echoes sent every 3 seconds. Empty: no LCP echo.", "ppp",
            placeholder="5 3"),
     Option("mtu", "MTU", "int", None, checks.uint(128, 9200),
            "MTU and MRU of the PPP link; empty: pppd's default (1500).", "ppp"),

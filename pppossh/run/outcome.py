@@ -46,6 +46,10 @@ _SSH_PATTERNS: list[tuple[str, str, str, bool]] = [
      "INVALID_IDENTITY",
      "dbclient cannot read an identity file (an OpenSSH-format key?); convert it with"
      " dropbearconvert or create one with: pppossh keygen {iface}", True),
+    (r"You need to create the /dev/ppp device|This system lacks kernel support for PPP",
+     "REMOTE_NO_PPP",
+     "pppd started on {server} but its kernel has no PPP support; load ppp_generic there"
+     " (modprobe ppp_generic ppp_async) or install kmod-ppp on an OpenWrt server", False),
     (r"sudo: (a password is required|a terminal is required|.*password)",
      "REMOTE_SUDO_PASSWORD",
      "sudo on {server} asks for a password; allow pppd without one for {user} (pppossh"

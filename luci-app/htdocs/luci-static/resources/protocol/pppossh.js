@@ -15,15 +15,30 @@ var callKeygen = rpc.declare({ object: 'pppossh', method: 'keygen', params: [ 'i
 var callPubkey = rpc.declare({ object: 'pppossh', method: 'pubkey', params: [ 'interface' ] });
 var callFetchHostkey = rpc.declare({ object: 'pppossh', method: 'fetch_hostkey', params: [ 'interface' ] });
 var callPinHostkey = rpc.declare({ object: 'pppossh', method: 'pin_hostkey', params: [ 'interface', 'fingerprint' ] });
-var callCheck = rpc.declare({ object: 'pppossh', method: 'check', params: [ 'interface' ] });
+var callCheck = rpc.declare({ object: 'pppossh', method: 'check', params: [ 'interface', 'start' ] });
 
-// the backend answers {error, message} instead of failing the ubus call
+// Text from the backend always goes into E() inside an array: LuCI turns a bare string
+// child into innerHTML.
+function notify(text, level) {
+	ui.addNotification(null, E('p', {}, Array.isArray(text) ? text : [ text ]), level || 'danger');
+}
+
+// The backend answers {error, message} for what it can explain; a bare ubus status (a
+// number) means the plugin itself did not answer.
 function failed(res) {
-	if (res && res.error) {
-		ui.addNotification(null, E('p', [ E('strong', [ res.error, ': ' ]), res.message ]), 'danger');
+	if (res && typeof(res) == 'object' && res.error) {
+		notify([ E('strong', {}, [ res.error + ': ' ]), res.message ]);
+		return true;
+	}
+	if (res == null || typeof(res) != 'object') {
+		notify(_('The pppossh backend did not answer (ubus status %s); is the pppossh package installed?').format(res));
 		return true;
 	}
 	return false;
+}
+
+function rpcFailed(err) {
+	notify(_('The pppossh backend did not answer: %s').format(err && err.message ? err.message : err));
 }
 
 // show a value the backend just stored in the form's own widget, so that saving the form
@@ -37,25 +52,57 @@ function setListWidget(section_id, option, values) {
 	}
 }
 
-function copyButton(text) {
+// navigator.clipboard exists on https:// and localhost only; on a router's plain http://
+// page the selected text is copied the old way, and the button says when it could not be
+function copyButton(text, textarea) {
 	return E('button', {
 		'class': 'btn cbi-button',
 		'click': function(ev) {
 			ev.preventDefault();
-			var done = function() { ev.target.textContent = _('Copied'); };
-			if (navigator.clipboard && navigator.clipboard.writeText)
-				navigator.clipboard.writeText(text).then(done, done);
-			else
-				done();
+			var button = ev.currentTarget;
+			var say = function(ok) { button.textContent = ok ? _('Copied') : _('Select the text and copy it'); };
+			if (navigator.clipboard && navigator.clipboard.writeText) {
+				navigator.clipboard.writeText(text).then(function() { say(true); }, function() { say(false); });
+				return;
+			}
+			textarea.select();
+			var ok = false;
+			try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+			say(ok);
 		}
 	}, [ _('Copy') ]);
 }
 
 function keyBox(id, text) {
-	return E('div', { 'id': id, 'class': 'pppossh-pubkey' }, text ? [
-		E('textarea', { 'readonly': 'readonly', 'rows': 3, 'style': 'width:100%', 'class': 'cbi-input-textarea' }, [ text ]),
-		copyButton(text)
-	] : [ E('em', [ _('No key yet: generate one.') ]) ]);
+	if (!text)
+		return E('div', { 'id': id, 'class': 'pppossh-pubkey' }, [ E('em', [ _('No key yet: generate one.') ]) ]);
+	var area = E('textarea', { 'readonly': 'readonly', 'rows': 3, 'style': 'width:100%', 'class': 'cbi-input-textarea' });
+	area.value = text;
+	return E('div', { 'id': id, 'class': 'pppossh-pubkey' }, [ area, copyButton(text, area) ]);
+}
+
+// Questions are asked in place: the form itself sits in LuCI's one modal dialog (Network →
+// Interfaces → Edit), and opening another modal would close it with its unsaved edits.
+function askInPlace(container, question, yesLabel, yesId, onYes) {
+	var box = E('div', { 'class': 'alert-message notice pppossh-question' }, [
+		E('div', {}, question),
+		E('div', { 'class': 'right' }, [
+			E('button', { 'class': 'btn cbi-button', 'click': function(ev) {
+				ev.preventDefault();
+				container.replaceChildren();
+			} }, [ _('Cancel') ]), ' ',
+			// LuCI disables the button until the answer is in, then the box goes away
+			E('button', { 'class': 'btn cbi-button cbi-button-positive', 'id': yesId,
+				'click': ui.createHandlerFn(this, function(ev) {
+					ev.preventDefault();
+					return Promise.resolve(onYes()).finally(function() {
+						if (container.contains(box))
+							container.removeChild(box);
+					});
+				}) }, [ yesLabel ])
+		])
+	]);
+	container.replaceChildren(box);
 }
 
 function renderCheck(res) {
@@ -161,7 +208,8 @@ return network.registerProtocol('pppossh', {
 						'click': ui.createHandlerFn(this, function(ev) {
 							ev.preventDefault();
 							return generateKey(section_id, false);
-						}) }, [ _('Generate key') ])
+						}) }, [ _('Generate key') ]),
+					E('div', { 'id': 'pppossh-keygen-ask-' + section_id })
 				])
 			]);
 		};
@@ -179,7 +227,8 @@ return network.registerProtocol('pppossh', {
 						'click': ui.createHandlerFn(this, function(ev) {
 							ev.preventDefault();
 							return fetchHostkey(section_id);
-						}) }, [ _('Fetch server key') ])
+						}) }, [ _('Fetch server key') ]),
+					E('div', { 'id': 'pppossh-fetch-ask-' + section_id })
 				])
 			]);
 		};
@@ -226,7 +275,7 @@ return network.registerProtocol('pppossh', {
 
 		// keepalive 'failure interval', shown as two fields like LuCI's ppp page
 		o = s.taboption('advanced', form.Value, '_keepalive_failure', _('LCP echo failure threshold'),
-			_("LCP echo as 'failure interval': drop the link after <failure> unanswered echoes sent every <interval> seconds. Empty: no LCP echo."));
+			_("LCP echo as 'failure interval', e.g. '5 3': drop the link after 5 unanswered echoes sent every 3 seconds. Empty: no LCP echo."));
 		o.datatype = 'uinteger';
 		o.placeholder = '0';
 		o.cfgvalue = function(section_id) {
@@ -295,7 +344,7 @@ return network.registerProtocol('pppossh', {
 			var refresh = function() {
 				return callStatus(section_id).then(function(st) {
 					status.replaceChildren(renderStatus(st));
-				});
+				}, function() {});
 			};
 			refresh();
 			poll.add(refresh, 5);
@@ -307,10 +356,7 @@ return network.registerProtocol('pppossh', {
 						'click': ui.createHandlerFn(this, function(ev) {
 							ev.preventDefault();
 							out.replaceChildren(E('em', [ _('Checking…') ]));
-							return callCheck(section_id).then(function(res) {
-								if (failed(res)) return;
-								out.replaceChildren(E('p', [ res.ok ? _('All steps passed.') : _('Stopped at the first failing step:') ]), renderCheck(res));
-							});
+							return runCheck(section_id, out);
 						}) }, [ _('Check connection') ]),
 					out
 				])
@@ -339,51 +385,76 @@ function writeKeepalive(section_id, value) {
 function generateKey(section_id, force) {
 	return callKeygen(section_id, force).then(function(res) {
 		if (res && res.error == 'KEY_EXISTS' && !force) {
-			ui.showModal(_('Replace the key?'), [
-				E('p', [ res.message ]),
-				E('div', { 'class': 'right' }, [
-					E('button', { 'class': 'btn', 'click': ui.hideModal }, [ _('Keep it') ]), ' ',
-					E('button', { 'class': 'btn cbi-button-negative', 'id': 'pppossh-keygen-force',
-						'click': function() { ui.hideModal(); generateKey(section_id, true); } }, [ _('Replace') ])
-				])
-			]);
+			askInPlace(document.getElementById('pppossh-keygen-ask-' + section_id),
+				[ E('strong', {}, [ _('Replace the key?') ]), ' ', res.message ],
+				_('Replace'), 'pppossh-keygen-force',
+				function() { return generateKey(section_id, true); });
 			return;
 		}
 		if (failed(res)) return;
 		var box = document.getElementById('pppossh-pubkey-' + section_id);
 		if (box) box.replaceWith(keyBox('pppossh-pubkey-' + section_id, res.public));
-		var identities = L.toArray(uci.get('network', section_id, 'identity'));
+		var identities = L.toArray(uci.get('network', section_id, 'identity')).slice();
 		if (identities.indexOf(res.path) < 0) {
 			identities.push(res.path);
 			uci.set('network', section_id, 'identity', identities);
 			setListWidget(section_id, 'identity', identities);
 		}
-	});
+	}, rpcFailed);
 }
 
 function fetchHostkey(section_id) {
+	var ask = document.getElementById('pppossh-fetch-ask-' + section_id);
+	ask.replaceChildren(E('em', [ _('Asking the server…') ]));
 	return callFetchHostkey(section_id).then(function(res) {
+		ask.replaceChildren();
 		if (failed(res)) return;
-		var body = [
-			E('p', [ _('The server offers:') ]),
+		if (res.matches) {
+			ask.replaceChildren(E('p', { 'id': 'pppossh-fingerprint' }, [ res.description + ' — ' + _('already pinned.') ]));
+			return;
+		}
+		var warning = res.pinned.length
+			? E('strong', {}, [ _('The server shows a DIFFERENT key than the one pinned (%s).').format(res.pinned.join(', ')) ])
+			: _('Compare the fingerprint with the one the server\'s admin sees (ssh-keygen -lf on the host key), then pin it.');
+		askInPlace(ask, [
+			E('p', {}, [ _('The server offers:') ]),
 			E('pre', { 'id': 'pppossh-fingerprint' }, [ res.description ]),
-			E('p', [ res.matches ? _('This key is already pinned.') :
-				(res.pinned.length ? E('strong', [ _('The server shows a DIFFERENT key than the one pinned (%s).').format(res.pinned.join(', ')) ]) :
-					_('Compare the fingerprint with the one the server\'s admin sees (ssh-keygen -lf on the host key), then pin it.')) ]),
-			E('div', { 'class': 'right' }, [
-				E('button', { 'class': 'btn', 'click': ui.hideModal }, [ _('Cancel') ]), ' ',
-				E('button', { 'class': 'btn cbi-button-positive', 'id': 'pppossh-pin',
-					'click': ui.createHandlerFn(this, function() {
-						return callPinHostkey(section_id, res.fingerprint).then(function(pin) {
-							ui.hideModal();
-							if (failed(pin)) return;
-							uci.set('network', section_id, 'hostkey', [ pin.key ]);
-							setListWidget(section_id, 'hostkey', [ pin.key ]);
-							ui.addNotification(null, E('p', [ _('Pinned %s').format(pin.fingerprint) ]), 'info');
-						});
-					}) }, [ _('Pin this key') ])
-			])
-		];
-		ui.showModal(_('Server host key'), body);
+			E('p', {}, [ warning ])
+		], _('Pin this key'), 'pppossh-pin', function() {
+			return callPinHostkey(section_id, res.fingerprint).then(function(pin) {
+				if (failed(pin)) return;
+				uci.set('network', section_id, 'hostkey', [ pin.key ]);
+				setListWidget(section_id, 'hostkey', [ pin.key ]);
+				ask.replaceChildren(E('p', { 'class': 'pppossh-pinned' }, [ _('Pinned %s').format(pin.fingerprint) ]));
+			}, rpcFailed);
+		});
+	}, function(err) {
+		ask.replaceChildren();
+		rpcFailed(err);
+	});
+}
+
+// The check runs in the background on the router (it takes longer than LuCI waits for one
+// call); the page starts it, then shows its steps as they come in.
+function runCheck(section_id, out) {
+	var show = function(res) {
+		if (failed(res)) return false;
+		var head = res.running ? _('Checking…') :
+			(res.ok ? _('All steps passed.') : _('Stopped at the first failing step:'));
+		out.replaceChildren(E('p', {}, [ head ]), renderCheck(res));
+		return res.running;
+	};
+	var next = function() {
+		return new Promise(function(resolve) { window.setTimeout(resolve, 1000); }).then(function() {
+			return callCheck(section_id, false);
+		}).then(function(res) {
+			return show(res) ? next() : null;
+		});
+	};
+	return callCheck(section_id, true).then(function(res) {
+		return show(res) ? next() : null;
+	}).catch(function(err) {
+		out.replaceChildren();
+		rpcFailed(err);
 	});
 }

@@ -11,17 +11,30 @@ var callPeerAdd = rpc.declare({ object: 'pppossh', method: 'peer_add', params: [
 var callPeerDel = rpc.declare({ object: 'pppossh', method: 'peer_del', params: [ 'name' ] });
 var callPeerApply = rpc.declare({ object: 'pppossh', method: 'peer_apply' });
 
+// The backend answers {error, message} for what it can explain; a bare ubus status (a
+// number) means the plugin itself did not answer.  Backend text goes into E() inside arrays:
+// LuCI turns a bare string child into innerHTML.
 function failed(res) {
-	if (res && res.error) {
+	if (res && typeof(res) == 'object' && res.error) {
 		ui.addNotification(null, E('p', [ E('strong', [ res.error, ': ' ]), res.message ]), 'danger');
+		return true;
+	}
+	if (res == null || typeof(res) != 'object') {
+		ui.addNotification(null, E('p', [ _('The pppossh backend did not answer (ubus status %s); is the pppossh package installed?').format(res) ]), 'danger');
 		return true;
 	}
 	return false;
 }
 
+function rpcFailed(err) {
+	ui.addNotification(null, E('p', [ _('The pppossh backend did not answer: %s').format(err && err.message ? err.message : err) ]), 'danger');
+}
+
 return view.extend({
 	load: function() {
-		return callPeerList();
+		return callPeerList().catch(function(err) {
+			return { error: 'NO_ANSWER', message: '' + (err && err.message ? err.message : err) };
+		});
 	},
 
 	renderTable: function(peers) {
@@ -59,7 +72,7 @@ return view.extend({
 		return callPeerList().then(L.bind(function(res) {
 			if (failed(res)) return;
 			document.getElementById('pppossh-peers').replaceWith(this.renderTable(res.peers || []));
-		}, this));
+		}, this), rpcFailed);
 	},
 
 	handleDelete: function(name) {
@@ -67,7 +80,7 @@ return view.extend({
 			if (failed(res)) return;
 			ui.addNotification(null, E('p', [ _('Removed peer %s; apply to shut its key out.').format(name) ]), 'info');
 			return this.refresh();
-		}, this));
+		}, this), rpcFailed);
 	},
 
 	handleAdd: function() {
@@ -80,7 +93,7 @@ return view.extend({
 			ui.addNotification(null, E('p', [ _('Added peer %s (%s); apply to let it in.').format(res.peer.name, res.peer.peeraddr) ]), 'info');
 			[ 'name', 'key', 'ip', 'routes' ].forEach(function(f) { document.getElementById('pppossh-new-' + f).value = ''; });
 			return this.refresh();
-		}, this));
+		}, this), rpcFailed);
 	},
 
 	handleApply: function() {
@@ -90,12 +103,14 @@ return view.extend({
 				_('%d enabled peers in %s: %s').format(res.peers, res.authorized_keys,
 					res.changed.length ? _('updated') : _('unchanged'))
 			]), 'info');
-		});
+		}, rpcFailed);
 	},
 
 	render: function(res) {
-		if (res && res.error)
-			return E('div', { 'class': 'alert-message warning' }, [ res.message ]);
+		if (res == null || typeof(res) != 'object')
+			res = { error: 'NO_ANSWER', message: _('The pppossh backend did not answer (ubus status %s); is the pppossh package installed?').format(res) };
+		if (res.error)
+			return E('div', { 'class': 'alert-message warning' }, [ E('strong', [ res.error, ': ' ]), res.message ]);
 		var field = function(label, input) {
 			return E('div', { 'class': 'cbi-value' }, [
 				E('label', { 'class': 'cbi-value-title' }, [ label ]),

@@ -1,0 +1,880 @@
+"""Our LuCI pages in a real browser: headless Chromium, the LuCI stand-in, the real rpcd plugin.
+
+``luci-app/.../protocol/pppossh.js`` and ``view/pppossh/peers.js`` run unchanged on top of a
+small stand-in for LuCI's client modules (``tests/luci/standin``, faithful to LuCI's API),
+served with the test pages by ``tests/luci/server.py``, which runs the real rpcd plugin
+(``files/usr/libexec/rpcd/pppossh``) for every ``rpc.declare`` call, the way rpcd would.
+
+The plugin runs in a network namespace (the router) joined by a veth pair to another one
+(the server) where a real dropbear listens on 192.0.2.2:22.  dropbear runs as root in a
+private mount namespace whose /root is a directory of the test (so its authorized_keys is
+ours, and the machine's /root/.ssh is never touched), with /run and /var/log on tmpfs there.
+The kernel here has no PPP, so ``check`` stops at a real failing step after the login.
+
+Needs root, iproute2 (ip netns), util-linux (unshare, mount), dropbear-bin, chromium and the
+Python package playwright; the tests fail, saying what to install, when one is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pppossh.config.options import OPTIONS
+from pppossh.plan.knownhosts import fingerprint
+from pppossh.uci import open_uci
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROUTER_IP, SERVER_IP = "192.0.2.1", "192.0.2.2"
+DROPPED_IP = "198.51.100.1"  # routed via the server namespace, which drops it (no forwarding)
+SCREENSHOTS = REPO / "docs" / "screenshots"
+ARTIFACTS = REPO / "tests" / "artifacts"
+pytestmark = pytest.mark.browser
+
+
+def _load_server_module() -> Any:
+    spec = importlib.util.spec_from_file_location("luci_test_server", REPO / "tests/luci/server.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+luci_server = _load_server_module()
+
+
+# -- what the machine must have -------------------------------------------------------------
+
+
+def _require_tools() -> None:
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("run as root (the tests create network namespaces and mount namespaces)")
+    for tool, package in (
+        ("ip", "iproute2"),
+        ("unshare", "util-linux"),
+        ("mount", "mount"),
+        ("dropbear", "dropbear-bin"),
+        ("dropbearkey", "dropbear-bin"),
+        ("dbclient", "dropbear-bin"),
+        ("bash", "bash"),
+    ):
+        if not shutil.which(tool):
+            problems.append(f"{tool} is missing: apt-get install {package}")
+    if not os.access(CHROMIUM, os.X_OK):
+        problems.append(f"{CHROMIUM} is missing: apt-get install chromium")
+    if importlib.util.find_spec("playwright") is None:
+        problems.append(
+            "the Python package playwright is missing: .venv/bin/pip install playwright"
+        )
+    if not problems:
+        probe = f"pl-probe-{os.getpid()}"
+        made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+        if made.returncode != 0:
+            problems.append(
+                f"network namespaces are unavailable ({made.stderr.strip()}): run"
+                " as root on a kernel with CONFIG_NET_NS, outside a restricted container"
+            )
+        else:
+            subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    if problems:
+        pytest.fail(
+            "the LuCI browser tests cannot run here:\n  " + "\n  ".join(problems), pytrace=False
+        )
+
+
+def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run(list(argv), capture_output=True, text=True, check=False)
+    if check and out.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({out.returncode}): {out.stderr.strip()}")
+    return out
+
+
+def _public_line(private_key: Path) -> str:
+    """'type base64' of a dropbear private key."""
+    out = _run("dropbearkey", "-y", "-f", str(private_key)).stdout
+    line = next(x for x in out.splitlines() if x.startswith("ssh-"))
+    return " ".join(line.split()[:2])
+
+
+# -- the two namespaces, dropbear, the server -------------------------------------------------
+
+
+class Bed:
+    """Router and server namespaces, dropbear in the server one, the HTTP server for the pages."""
+
+    def __init__(self, root: Path) -> None:
+        pid = os.getpid()
+        self.root = root
+        self.rtr, self.srv = f"pl-rtr-{pid}", f"pl-srv-{pid}"
+        self.veth_rtr, self.veth_srv = f"plr{pid}", f"pls{pid}"
+        self.confdir = root / "config"
+        self.rundir = root / "run"
+        self.keydir = root / "keys"
+        self.router_home = root / "router-home"
+        self.server_home = root / "server-root"  # /root of dropbear's mount namespace
+        self.authorized_keys = self.server_home / ".ssh" / "authorized_keys"
+        self.peer_keys = root / "peer-authorized_keys"  # option authorized_keys of the peers page
+        self.host_key_file = root / "dropbear_ed25519_host_key"
+        self.dropbear_log = root / "dropbear.log"
+        self.dropbear: subprocess.Popen[bytes] | None = None
+        self.server: Any = None
+        self.namespaces: list[str] = []
+        self.veth_created = False
+        self.host_key = ""
+
+    # set-up
+
+    def write_config(self) -> None:
+        self.confdir.mkdir()
+        (self.confdir / "network").write_text(
+            "config interface 'vpn'\n"
+            "\toption proto 'pppossh'\n"
+            f"\toption server '{SERVER_IP}'\n"
+            "\toption sshuser 'root'\n"
+            "\toption ssh_client 'dbclient'\n"
+            "\toption connect_timeout '10'\n"
+            "\n"
+            "config interface 'fresh'\n"
+            "\toption proto 'pppossh'\n"
+            "\n"
+            "config interface 'slow'\n"
+            "\toption proto 'pppossh'\n"
+            f"\toption server '{DROPPED_IP}'\n"
+            "\toption sshuser 'root'\n"
+            "\toption ssh_client 'dbclient'\n"
+            "\toption connect_timeout '5'\n"
+            f"\tlist identity '{self.keydir / 'vpn'}'\n"
+            "\n"
+            "config interface 'edit'\n"
+            "\toption proto 'pppossh'\n"
+            "\toption server 'vpn.example.org'\n"
+            "\toption sshuser 'vpn'\n"
+            "\toption keepalive '5 3'\n"
+        )
+        (self.confdir / "pppossh").write_text(
+            "config server 'server'\n"
+            "\toption pool '10.64.0.0/24'\n"
+            "\toption sshd 'dropbear'\n"
+            f"\toption authorized_keys '{self.peer_keys}'\n"
+            "\tlist dns '192.0.2.53'\n"
+        )
+        self.rundir.mkdir()
+        self.router_home.mkdir(mode=0o700)
+        (self.server_home / ".ssh").mkdir(mode=0o700, parents=True)
+        os.chmod(self.server_home, 0o700)
+        self.authorized_keys.write_text("")
+        os.chmod(self.authorized_keys, 0o600)
+
+    def make_network(self) -> None:
+        for ns in (self.rtr, self.srv):
+            _run("ip", "netns", "add", ns)
+            self.namespaces.append(ns)
+        _run("ip", "link", "add", self.veth_rtr, "type", "veth", "peer", "name", self.veth_srv)
+        self.veth_created = True
+        _run("ip", "link", "set", self.veth_rtr, "netns", self.rtr)
+        _run("ip", "link", "set", self.veth_srv, "netns", self.srv)
+        for ns, dev, addr in (
+            (self.rtr, self.veth_rtr, ROUTER_IP),
+            (self.srv, self.veth_srv, SERVER_IP),
+        ):
+            # no IPv6 link-local address: 192.0.2.x/24 is the only address there is
+            _run("ip", "-n", ns, "link", "set", "dev", dev, "addrgenmode", "none")
+            _run("ip", "-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
+            _run("ip", "-n", ns, "link", "set", "dev", dev, "up")
+        # a destination whose packets vanish: the server namespace does not forward
+        _run("ip", "-n", self.rtr, "route", "add", "198.51.100.0/24", "via", SERVER_IP)
+        _run("ip", "netns", "exec", self.srv, "sysctl", "-qw", "net.ipv4.ip_forward=0")
+
+    def start_dropbear(self) -> None:
+        _run("dropbearkey", "-t", "ed25519", "-f", str(self.host_key_file))
+        self.host_key = _public_line(self.host_key_file)
+        script = (
+            'mount --bind "$1" /root && mount -t tmpfs -o mode=0755 tmpfs /run'
+            " && mount -t tmpfs -o mode=0755 tmpfs /var/log"
+            ' && exec dropbear -F -E -s -r "$2" -p "$3:22" -P "$4"'
+        )
+        with open(self.dropbear_log, "wb") as log:
+            self.dropbear = subprocess.Popen(
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    self.srv,
+                    "unshare",
+                    "--mount",
+                    "--propagation",
+                    "private",
+                    "--",
+                    "sh",
+                    "-c",
+                    script,
+                    "sh",
+                    str(self.server_home),
+                    str(self.host_key_file),
+                    SERVER_IP,
+                    str(self.root / "dropbear.pid"),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.dropbear.poll() is not None:
+                raise RuntimeError(f"dropbear ended: {self.dropbear_log.read_text()}")
+            probe = _run(
+                "ip",
+                "netns",
+                "exec",
+                self.rtr,
+                "bash",
+                "-c",
+                f"exec 3<>/dev/tcp/{SERVER_IP}/22",
+                check=False,
+            )
+            if probe.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(
+            f"dropbear does not listen on {SERVER_IP}:22: {self.dropbear_log.read_text()}"
+        )
+
+    def start(self) -> None:
+        self.write_config()
+        self.make_network()
+        self.start_dropbear()
+        backend = luci_server.Backend(
+            self.confdir, self.rundir, self.keydir, self.router_home, netns=self.rtr
+        )
+        self.server = luci_server.LuciServer(backend)
+        self.server.start()
+
+    # tear-down: every step runs, whatever failed before
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.server is not None:
+                self.server.stop()
+        if self.dropbear is not None and self.dropbear.poll() is None:
+            self.dropbear.terminate()
+            try:
+                self.dropbear.wait(5)
+            except subprocess.TimeoutExpired:
+                self.dropbear.kill()
+                self.dropbear.wait(5)
+        for ns in self.namespaces:
+            # whatever still runs in our namespaces was started by these tests (SSH sessions)
+            pids = _run("ip", "netns", "pids", ns, check=False).stdout.split()
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid), signal.SIGKILL)
+        if self.veth_created:  # wherever it ended up: still on the host, or in a namespace
+            _run("ip", "link", "del", self.veth_rtr, check=False)
+            for ns, dev in ((self.rtr, self.veth_rtr), (self.srv, self.veth_srv)):
+                if ns in self.namespaces:
+                    _run("ip", "-n", ns, "link", "del", dev, check=False)
+            self.veth_created = False
+        for ns in reversed(self.namespaces):
+            _run("ip", "netns", "del", ns, check=False)
+        self.namespaces.clear()
+
+    # helpers for the tests
+
+    def url(self, path: str) -> str:
+        return self.server.url(path)
+
+    def call(self, method: str, **args: Any) -> dict[str, Any]:
+        reply, stderr = self.server.backend.call(method, args)
+        assert reply[0] == 0, f"{method}: ubus status {reply} {stderr}"
+        return reply[1]
+
+    def network(self, section: str) -> dict[str, Any]:
+        found = open_uci(str(self.confdir), backend="file").section("network", section)
+        assert found is not None
+        return dict(found.options)
+
+    def ensure_key(self) -> str:
+        """The vpn interface's key (made through the plugin if a test before did not)."""
+        if not (self.keydir / "vpn").exists():
+            self.call("keygen", interface="vpn", force=False)
+        return self.call("pubkey", interface="vpn")["public"]
+
+    def ensure_pinned(self) -> None:
+        if self.network("vpn").get("hostkey") != (self.host_key,):
+            self.call("pin_hostkey", interface="vpn", fingerprint=fingerprint(self.host_key))
+
+    def unpin(self) -> None:
+        """Forget the pinned server key, so that a page can fetch and pin it again."""
+        luci_server.uci_apply(self.confdir, {"config": "network", "unset": {"vpn": ["hostkey"]}})
+
+
+@pytest.fixture(scope="module")
+def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
+    _require_tools()
+    testbed = Bed(tmp_path_factory.mktemp("luci"))
+    try:
+        testbed.start()
+        yield testbed
+    finally:
+        testbed.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    _require_tools()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1180, "height": 900},
+        )
+        context.set_default_timeout(20_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class Tab:
+    """One browser page on our server, with what it reported as errors."""
+
+    def __init__(self, page: Any, bed: Bed) -> None:
+        self.page = page
+        self.bed = bed
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.on(
+            "console",
+            lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text}"),
+        )
+
+    def open(self, path: str) -> None:
+        self.page.goto(self.bed.url(path))
+        self.page.wait_for_selector("body[data-luci-ready]")
+        assert self.page.get_attribute("body", "data-luci-ready") == "true", self.luci_errors()
+
+    def open_protocol(self, section: str = "vpn", *, modal: bool = False) -> None:
+        self.open(f"/pages/protocol.html?section={section}" + ("&modal=1" if modal else ""))
+
+    def luci_errors(self) -> list[str]:
+        return list(self.page.evaluate("window.__luciErrors")) + self.errors
+
+    def click_and_wait(self, selector: str, timeout: float = 60_000) -> None:
+        """Click a button wired with ui.createHandlerFn and wait until its handler settled
+        (LuCI disables the button while the promise runs)."""
+        self.page.locator(selector).click()
+        # done when the button is enabled again, or gone (the handler redrew its part)
+        self.page.wait_for_function(
+            "sel => { const b = document.querySelector(sel); return !b || !b.disabled; }",
+            arg=selector,
+            timeout=timeout,
+        )
+
+    def notification(self, level: str) -> str:
+        """The text of the newest notification of that level (without its Dismiss button)."""
+        box = self.page.locator(f"#maincontent > .alert-message.{level}").first
+        return _norm(box.evaluate("n => n.firstElementChild.innerText"))
+
+    def widget(self, section: str, option: str) -> Any:
+        return self.page.locator(f'[id="cbid.network.{section}.{option}"]')
+
+    def input(self, section: str, option: str) -> Any:
+        return self.page.locator(f'[id="widget.cbid.network.{section}.{option}"]')
+
+    def list_values(self, section: str, option: str) -> list[str]:
+        return self.page.eval_on_selector_all(
+            f'[id="cbid.network.{section}.{option}"] > .item > input[type="hidden"]',
+            "els => els.map(e => e.value)",
+        )
+
+
+@pytest.fixture
+def tab(browser: Any, bed: Bed) -> Iterator[Tab]:
+    page = browser.new_page()
+    try:
+        yield Tab(page, bed)
+    finally:
+        page.close()
+
+
+def _js_ids(option: Any) -> list[str]:
+    return (
+        ["_keepalive_failure", "_keepalive_interval"]
+        if option.name == "keepalive"
+        else [option.name]
+    )
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- 1. the form: every option of the table, on its tab, as the table says --------------------
+
+
+def test_form_shows_every_option_of_the_table_on_its_tab(tab: Tab) -> None:
+    tab.open_protocol("fresh")  # only proto set: widgets show defaults and placeholders
+    page = tab.page
+
+    for option in OPTIONS:
+        if option.origin == "netifd":
+            assert page.locator(f'.cbi-value[data-name="{option.name}"]').count() == 0, option.name
+            continue
+        for name in _js_ids(option):
+            row = page.locator(f'.cbi-value[data-name="{name}"]')
+            assert row.count() == 1, f"{name}: no row in the form"
+            assert row.get_attribute("data-tab") == option.tab, name
+            pane = row.evaluate("r => r.closest('[data-tab-title]').getAttribute('data-tab')")
+            assert pane == option.tab, (
+                f"{name} is drawn on the {pane} tab, the table says {option.tab}"
+            )
+            label = _norm(row.locator(".cbi-value-title").inner_text())
+            if option.name == "keepalive":
+                assert label.startswith(option.title), (name, label)
+            else:
+                assert label == option.title, (name, label)
+                if "<" not in option.help:  # LuCI shows descriptions as HTML
+                    assert _norm(row.locator(".cbi-value-description").inner_text()) == _norm(
+                        option.help
+                    )
+
+            expected_widget = {"bool": "CBI.FlagValue", "list": "CBI.DynamicList"}.get(
+                option.kind, "CBI.ListValue" if option.name == "ssh_client" else "CBI.Value"
+            )
+            assert row.get_attribute("data-widget") == expected_widget, name
+            if option.name == "keepalive":
+                continue
+
+            field = tab.input("fresh", name)
+            datatype = option.check.datatype
+            if option.kind == "bool":
+                assert field.get_attribute("type") == "checkbox"
+                assert field.is_checked() == bool(option.default), name
+            elif option.name == "ssh_client":
+                assert field.input_value() == option.default == "auto"
+                values = field.locator("option").evaluate_all("os => os.map(o => o.value)")
+                assert values == ["auto", "dbclient", "openssh"]
+            else:
+                if datatype not in ("string", "bool"):
+                    assert field.get_attribute("data-type") == datatype, name
+                if option.default not in (None, "", []):
+                    placeholder = str(option.default)
+                else:
+                    placeholder = option.placeholder or None
+                assert field.get_attribute("placeholder") == placeholder, name
+                assert field.input_value() == "", name
+            if option.secret:
+                assert field.get_attribute("type") == "password", name
+            if option.required:  # rmempty false: an empty value is marked invalid
+                assert "cbi-input-invalid" in (field.get_attribute("class") or ""), name
+
+    assert tab.input("fresh", "port").get_attribute("placeholder") == "22"
+    assert tab.input("fresh", "_keepalive_failure").get_attribute("data-type") == "uinteger"
+    assert tab.input("fresh", "_keepalive_interval").get_attribute("data-type") == "min(1)"
+
+    # the datatypes do their work in the browser
+    port = tab.input("fresh", "port")
+    port.fill("70000")
+    port.blur()
+    assert "cbi-input-invalid" in port.get_attribute("class")
+    port.fill("2222")
+    port.blur()
+    assert "cbi-input-invalid" not in port.get_attribute("class")
+    server = tab.input("fresh", "server")
+    server.fill("bad host!")
+    server.blur()
+    assert "cbi-input-invalid" in server.get_attribute("class")
+    server.fill("vpn.example.net")
+    server.blur()
+    assert "cbi-input-invalid" not in server.get_attribute("class")
+
+    # the advanced tab is one click away
+    page.click('ul.cbi-tabmenu li[data-tab="advanced"] a')
+    assert tab.input("fresh", "connect_timeout").is_visible()
+    assert not tab.input("fresh", "server").is_visible()
+    assert tab.luci_errors() == []
+
+
+def test_keepalive_description_is_shown_as_written(tab: Tab) -> None:
+    tab.open_protocol("fresh")
+    help_text = next(o.help for o in OPTIONS if o.name == "keepalive")
+    shown = tab.page.locator('.cbi-value[data-name="_keepalive_failure"] .cbi-value-description')
+    assert _norm(shown.inner_text()) == _norm(help_text)
+
+
+def test_save_writes_the_keepalive_pair_and_changed_values(tab: Tab, bed: Bed) -> None:
+    tab.open_protocol("edit")
+    assert tab.input("edit", "_keepalive_failure").input_value() == "5"
+    assert tab.input("edit", "_keepalive_interval").input_value() == "3"
+
+    tab.input("edit", "port").fill("2222")
+    tab.page.click('ul.cbi-tabmenu li[data-tab="advanced"] a')
+    tab.input("edit", "_keepalive_failure").fill("4")
+    tab.click_and_wait("#luci-save")
+    saved = bed.network("edit")
+    assert saved["keepalive"] == "4 3"
+    assert saved["port"] == "2222"
+    assert "_keepalive_failure" not in saved and "_keepalive_interval" not in saved
+    assert saved["server"] == "vpn.example.org" and saved["sshuser"] == "vpn"
+
+    # the map was redrawn from the saved config, on the same tab
+    assert tab.input("edit", "_keepalive_failure").input_value() == "4"
+    tab.input("edit", "_keepalive_failure").fill("")
+    tab.click_and_wait("#luci-save")
+    assert "keepalive" not in bed.network("edit")
+    assert tab.luci_errors() == []
+
+
+# -- 2. Generate key --------------------------------------------------------------------------
+
+
+def test_generate_key(tab: Tab, bed: Bed) -> None:
+    # start without a key, whatever ran before
+    for name in ("vpn", "vpn.pub"):
+        (bed.keydir / name).unlink(missing_ok=True)
+    luci_server.uci_apply(bed.confdir, {"config": "network", "unset": {"vpn": ["identity"]}})
+    tab.open_protocol("vpn")
+    page = tab.page
+    assert page.locator("#pppossh-pubkey-vpn em").inner_text() == "No key yet: generate one."
+
+    tab.click_and_wait("#pppossh-keygen-vpn")
+    text = page.locator("#pppossh-pubkey-vpn textarea").input_value()
+    assert text.startswith("ssh-ed25519 ")
+    assert text.endswith(f"pppossh-vpn@{socket.gethostname()}")
+    copy = page.locator("#pppossh-pubkey-vpn button")
+    assert copy.inner_text() == "Copy"
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=bed.url(""))
+    copy.click()
+    page.wait_for_function(
+        "() => document.querySelector('#pppossh-pubkey-vpn button').textContent == 'Copied'"
+    )
+    assert page.evaluate("navigator.clipboard.readText()") == text
+
+    key = bed.keydir / "vpn"
+    assert tab.list_values("vpn", "identity") == [str(key)]
+    assert key.is_file()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert bed.network("vpn")["identity"] == (str(key),)
+    assert text.split()[:2] == (bed.keydir / "vpn.pub").read_text().split()[:2]
+
+    # again: the backend says KEY_EXISTS, the page asks in place before replacing
+    tab.click_and_wait("#pppossh-keygen-vpn")
+    question = page.locator("#pppossh-keygen-ask-vpn .pppossh-question")
+    assert "Replace the key?" in question.inner_text()
+    assert "already exists" in question.inner_text()
+    assert "modal-overlay-active" not in (page.locator("body").get_attribute("class") or "")
+    question.locator("button:has-text('Cancel')").click()
+    assert page.locator("#pppossh-keygen-ask-vpn").inner_text() == ""
+    assert page.locator("#pppossh-pubkey-vpn textarea").input_value() == text
+    assert tab.luci_errors() == []
+
+
+# -- 3. Fetch server key ----------------------------------------------------------------------
+
+
+def test_fetch_and_pin_server_key(tab: Tab, bed: Bed) -> None:
+    expected = fingerprint(bed.host_key)
+    tab.open_protocol("vpn")
+    page = tab.page
+
+    tab.click_and_wait("#pppossh-fetch-vpn")
+    assert (
+        page.locator("#pppossh-fingerprint").inner_text()
+        == f"ED25519 key fingerprint is {expected}"
+    )
+    assert "modal-overlay-active" not in (page.locator("body").get_attribute("class") or "")
+
+    tab.click_and_wait("#pppossh-pin")
+    assert page.locator("#pppossh-fetch-ask-vpn .pppossh-pinned").inner_text() == (
+        f"Pinned {expected}")
+    assert bed.network("vpn")["hostkey"] == (bed.host_key,)
+    assert tab.list_values("vpn", "hostkey") == [bed.host_key]
+    assert tab.luci_errors() == []
+
+
+# -- 4. Check connection ----------------------------------------------------------------------
+
+
+def _steps(tab: Tab) -> dict[str, dict[str, str]]:
+    return {
+        s["name"]: s
+        for s in tab.page.eval_on_selector_all(
+            "#pppossh-check-vpn li.pppossh-step",
+            """els => els.map(e => ({
+                name: e.getAttribute('data-step'), cls: e.className,
+                color: getComputedStyle(e).color,
+                fix: (e.querySelector('.pppossh-fix') || {}).textContent || '',
+                text: e.textContent }))""",
+        )
+    }
+
+
+def test_check_connection(tab: Tab, bed: Bed) -> None:
+    public = bed.ensure_key()
+    bed.ensure_pinned()
+    bed.authorized_keys.write_text("")
+    tab.open_protocol("vpn")
+    green, red = "rgb(0, 128, 0)", "rgb(255, 0, 0)"
+
+    tab.click_and_wait("#pppossh-checkbtn-vpn")
+    steps = _steps(tab)
+    assert list(steps)[:5] == ["config", "resolve", "tcp", "hostkey", "auth"], steps
+    for name in ("config", "resolve", "tcp", "hostkey"):
+        assert "pppossh-step-ok" in steps[name]["cls"] and steps[name]["color"] == green, steps[
+            name
+        ]
+    assert "pppossh-step-fail" in steps["auth"]["cls"] and steps["auth"]["color"] == red
+    assert "authorized_keys" in steps["auth"]["fix"], steps["auth"]
+    assert all("pppossh-step-skipped" in s["cls"] for s in list(steps.values())[5:])
+    assert (
+        "Stopped at the first failing step" in tab.page.locator("#pppossh-check-vpn p").inner_text()
+    )
+
+    # the server now knows the key: the login works, PPP (absent from this kernel) does not
+    bed.authorized_keys.write_text(public + "\n")
+    tab.click_and_wait("#pppossh-checkbtn-vpn")
+    steps = _steps(tab)
+    assert "pppossh-step-ok" in steps["auth"]["cls"] and steps["auth"]["color"] == green, steps[
+        "auth"
+    ]
+    failed = [name for name, s in steps.items() if "pppossh-step-fail" in s["cls"]]
+    assert failed and failed[0] in ("remote_pppd", "local_ppp"), steps
+    assert steps[failed[0]]["color"] == red and steps[failed[0]]["fix"].startswith("Fix: ")
+    assert len(steps[failed[0]]["fix"]) > len("Fix: ") + 10
+    _save_screenshot(tab.page, "luci-check.png", docs=False, full_page=True)
+    assert tab.luci_errors() == []
+
+
+# -- 5. Status ----------------------------------------------------------------------------------
+
+
+def test_status_block(tab: Tab, bed: Bed) -> None:
+    tab.open_protocol("vpn")
+    status = tab.page.locator("#pppossh-status-vpn table.pppossh-status")
+    status.wait_for()
+    rows = status.locator("tr").evaluate_all(
+        "rs => rs.map(r => Array.from(r.cells).map(c => c.textContent.trim()))"
+    )
+    assert rows[0] == ["State", "down"], rows
+    assert ["Addresses", "-"] in rows
+    # the block refreshes itself: it is in LuCI's poll loop, which is running
+    assert tab.page.evaluate("L.Poll.active() && L.Poll.queue.some(e => e.every == 5)")
+    assert bed.server.calls_of("status")
+    assert tab.page.locator("#maincontent > .alert-message.danger").count() == 0
+    assert tab.luci_errors() == []
+
+
+# -- 6. Peers -----------------------------------------------------------------------------------
+
+
+def _peer_key(bed: Bed, name: str) -> str:
+    private = bed.root / f"peer-{name}"
+    if not private.exists():
+        _run("dropbearkey", "-t", "ed25519", "-f", str(private))
+    return _public_line(private) + f" root@{name}"
+
+
+def _add_peer(tab: Tab, name: str, key: str) -> None:
+    tab.page.fill("#pppossh-new-name", name)
+    tab.page.fill("#pppossh-new-key", key)
+    tab.click_and_wait("#pppossh-add")
+
+
+def test_peers_page(tab: Tab, bed: Bed) -> None:
+    key = _peer_key(bed, "branch-1")
+    tab.open("/pages/peers.html")
+    page = tab.page
+    page.wait_for_selector("#pppossh-peers")
+    assert page.locator("#pppossh-peers tr.placeholder").count() == 1
+
+    _add_peer(tab, "branch-1", key)
+    row = page.locator('#pppossh-peers tr[data-peer="branch-1"]')
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == "branch-1"
+    assert cells[1] == fingerprint(key)
+    assert cells[2] == "10.64.0.1 → 10.64.0.2"
+    assert tab.notification("info").endswith("Added peer branch-1 (10.64.0.2); apply to let it in.")
+    assert page.input_value("#pppossh-new-name") == ""
+
+    hostile = [
+        ("x;reboot", key, "INVALID_PEER_NAME"),
+        ("branch-2", "ssh-ed25519 AAAA$(reboot)", "INVALID_PEER_KEY"),
+    ]
+    for name, bad_key, code in hostile:
+        _add_peer(tab, name, bad_key)
+        assert tab.notification("danger").startswith(f"{code}: "), (name, bad_key)
+        assert page.locator("#pppossh-peers tr[data-peer]").count() == 1
+    config = (bed.confdir / "pppossh").read_text()
+    assert "reboot" not in config and "branch-2" not in config
+
+    tab.click_and_wait("#pppossh-apply")
+    assert tab.notification("info") == f"1 enabled peers in {bed.peer_keys}: updated"
+    assert key.split()[1] in bed.peer_keys.read_text()
+
+    tab.click_and_wait('button[data-delete="branch-1"]')
+    assert page.locator("#pppossh-peers tr[data-peer]").count() == 0
+    assert page.locator("#pppossh-peers tr.placeholder").count() == 1
+    assert "branch-1" not in (bed.confdir / "pppossh").read_text()
+    assert tab.luci_errors() == []
+
+
+# -- 7. Screenshots -----------------------------------------------------------------------------
+
+
+def _save_screenshot(page: Any, name: str, *, docs: bool = True, **options: Any) -> Path:
+    """docs/screenshots/NAME with a copy in tests/artifacts/ (docs=False: the artifact only)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    if not docs:
+        target = ARTIFACTS / name
+        page.screenshot(path=str(target), **options)
+        return target
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / name
+    page.screenshot(path=str(target), **options)
+    shutil.copyfile(target, ARTIFACTS / name)
+    return target
+
+
+def test_screenshots(tab: Tab, bed: Bed) -> None:
+    bed.ensure_key()
+    bed.unpin()
+    tab.open_protocol("vpn")
+    page = tab.page
+    page.locator("#pppossh-pubkey-vpn textarea").wait_for()
+    page.locator("#pppossh-status-vpn table").wait_for()
+
+    # fetch and pin the server key in the page, so its fingerprint is on screen
+    tab.click_and_wait("#pppossh-fetch-vpn")
+    _save_screenshot(page, "luci-fetch-hostkey.png", docs=False)
+    tab.click_and_wait("#pppossh-pin")
+    assert tab.list_values("vpn", "hostkey") == [bed.host_key]
+    assert page.locator('ul.cbi-tabmenu li[data-tab="general"]').get_attribute("class") == "cbi-tab"
+    shot = _save_screenshot(page, "luci-protocol.png", full_page=True)
+    assert shot.stat().st_size > 10_000
+
+    tab.open("/pages/peers.html")
+    page.wait_for_selector("#pppossh-peers")
+    if page.locator('tr[data-peer="branch-1"]').count() == 0:
+        _add_peer(tab, "branch-1", _peer_key(bed, "branch-1"))
+    page.locator('tr[data-peer="branch-1"]').wait_for()
+    shot = _save_screenshot(page, "luci-peers.png", full_page=True)
+    assert shot.stat().st_size > 10_000
+    assert tab.luci_errors() == []
+
+
+# -- LuCI's limits the pages live with -------------------------------------------------------
+
+
+def test_server_key_dialog_keeps_the_interface_dialog(tab: Tab, bed: Bed) -> None:
+    """On Network > Interfaces the form sits in LuCI's one modal: questions are asked in
+    place, so fetching and pinning the key keeps the edit dialog and shows the pin in it."""
+    bed.ensure_key()
+    bed.unpin()
+    tab.open_protocol("vpn", modal=True)
+    page = tab.page
+    assert tab.widget("vpn", "hostkey").is_visible()
+    tab.click_and_wait("#pppossh-fetch-vpn")
+    tab.click_and_wait("#pppossh-pin")
+    assert tab.widget("vpn", "hostkey").is_visible()
+    assert tab.list_values("vpn", "hostkey") == [bed.host_key]
+    assert page.locator("#pppossh-checkbtn-vpn").is_visible()
+
+
+def test_check_that_outlasts_the_rpc_timeout_says_so(tab: Tab, bed: Bed) -> None:
+    """A check takes longer than LuCI waits for one rpc call (L.env.rpctimeout, scaled down
+    to 2 s here against a silent server and connect_timeout 5): it runs in the background
+    and the page polls it, so the steps arrive and the failing one shows its fix."""
+    bed.ensure_key()  # so that the check gets past its config step, to the silent server
+    tab.open("/pages/protocol.html?section=slow&rpctimeout=2")
+    tab.click_and_wait("#pppossh-checkbtn-slow", timeout=90_000)
+    out = tab.page.locator("#pppossh-check-slow").inner_text()
+    assert "Stopped at the first failing step" in out, out
+    assert "Checking" not in out, out
+    failed = tab.page.locator("#pppossh-check-slow li.pppossh-step-fail")
+    assert failed.get_attribute("data-step") == "tcp"
+    assert "did not answer within 5 s" in failed.inner_text(), failed.inner_text()
+    assert len(bed.server.calls_of("check")) >= 3, "the page did not poll the running check"
+    assert tab.page.locator("#maincontent > .alert-message.danger").count() == 0
+
+
+def test_peers_page_reports_a_broken_config(tab: Tab, bed: Bed) -> None:
+    """A config the backend cannot read is reported, not shown as 'no peers'."""
+    config = bed.confdir / "pppossh"
+    good = config.read_text()
+    config.write_text("config server 'server\n")  # unterminated quote
+    try:
+        tab.open("/pages/peers.html")
+        tab.page.wait_for_selector("#view > *:not(.spinning)")
+        shown = tab.page.locator("#maincontent").inner_text()
+    finally:
+        config.write_text(good)
+    reply = bed.server.calls_of("peer_list")[-1]["reply"]
+    assert reply[0] == 0 and reply[1]["error"] == "UCI_ERROR", reply
+    assert "No peers yet" not in shown, shown
+    assert "UCI_ERROR" in shown and "line 1" in shown, shown
+
+
+def test_plugin_refuses_what_the_acl_does_not_grant(bed: Bed) -> None:
+    """The server enforces luci-app-pppossh's ACL: every method our pages call is granted."""
+    acl = luci_server.Acl.load()
+    called = set()
+    for source in ("protocol/pppossh.js", "view/pppossh/peers.js"):
+        text = (luci_server.HTDOCS / source).read_text()
+        for chunk in text.split("rpc.declare(")[1:]:
+            called.add(chunk.split("method: '")[1].split("'")[0])
+    assert called <= acl.ubus["pppossh"], called - acl.ubus["pppossh"]
+    assert called <= set(bed.server.signatures), called - set(bed.server.signatures)
+    reply = bed.server.rpc(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "call",
+            "params": ["0" * 32, "pppossh", "no_such_method", {}],
+        }
+    )
+    assert reply["error"] == {"code": -32002, "message": "Access denied"}
+    assert (
+        json.loads(
+            json.dumps(
+                bed.server.rpc(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": 2,
+                        "method": "call",
+                        "params": ["0" * 32, "pppossh", "peer_list", {}],
+                    }
+                )
+            )
+        )["result"][0]
+        == 0
+    )
