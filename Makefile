@@ -20,7 +20,7 @@ define Package/pppossh
   SECTION:=net
   CATEGORY:=Network
   TITLE:=VPN over SSH: PPP through dbclient or OpenSSH, as a netifd protocol
-  DEPENDS:=+ppp +python3-light +python3-logging +python3-jinja2 \
+  DEPENDS:=+ppp +python3-light +python3-logging +python3-urllib +python3-jinja2 \
 	@(DROPBEAR_DBCLIENT||PACKAGE_openssh-client)
   PKGARCH:=all
 endef

@@ -257,6 +257,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 def cmd_supervise(args: argparse.Namespace) -> int:
     from .run.standalone import Supervisor
 
+    # args.lock_fd: the interface's lock, taken by 'up'; held open until this process ends
     return Supervisor(_uci(args), args.iface, _rundir(args)).run()
 
 
@@ -390,13 +391,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_wait)
     p = sub.add_parser("supervise", help="(started by 'up')")
     p.add_argument("iface")
+    p.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_supervise)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+    # pppd runs its hooks from /, and the supervisor outlives the shell: no relative paths
+    for name in ("confdir", "rundir", "keydir"):
+        if getattr(args, name, None):
+            setattr(args, name, os.path.abspath(getattr(args, name)))
+    # under netifd and pppd, stderr ends up in the same log as syslog: say it once
+    setup_logging(args.verbose, quiet_stderr=getattr(args, "syslog_only", False)
+                  and not os.environ.get("PPPOSSH_NO_SYSLOG"))
     try:
         return int(args.func(args) or 0)
     except PppsshError as exc:

@@ -215,10 +215,7 @@ def call(method: str, stdin: str) -> dict[str, Any]:
     except PppsshError as exc:
         return {"error": exc.code, "message": exc.message}
     except Exception as exc:  # a page must get an answer it can show, not a traceback
-        from .uci import UciError
-
-        code = "UCI_ERROR" if isinstance(exc, UciError) else "INTERNAL_ERROR"
-        return {"error": code, "message": str(exc) or type(exc).__name__}
+        return {"error": "INTERNAL_ERROR", "message": str(exc) or type(exc).__name__}
 
 
 def main(argv: list[str]) -> int:

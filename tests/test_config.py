@@ -336,6 +336,7 @@ BAD = {
     "peerdns": 2,
     "metric": -5,
     "route": ["x"],
+    "dns": ["dns.example.net"],
 }
 
 

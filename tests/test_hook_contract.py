@@ -170,7 +170,7 @@ def test_setup_sends_host_dependency_then_run_command(router: Router, keys) -> N
     assert run["interface"] == "vpn"
     command = run["command"]
     assert " ".join(command[:6]) == "/usr/sbin/pppd nodetach ipparam vpn ifname pppossh-vpn"
-    assert len(command) <= 64
+    assert len(command) <= 62
     pty = command[command.index("pty") + 1]
     assert all(path in pty for path in ("-i", "192.0.2.2", "'" + identities[1] + "'"))
     _assert_json_c_spelling(calls)
@@ -265,7 +265,9 @@ def test_teardown_after_task_exit(router: Router, keys) -> None:
 
 def test_setup_after_failure_backs_off_in_proto_task(router: Router, keys) -> None:
     """After a failed session the next setup still sends action 1 at once, but the proto task
-    waits first (`pppossh wait <s> -- pppd ...`): netifd restarts immediately (golden 05)."""
+    waits first (`pppossh wait <s> -- pppd ...`): netifd restarts immediately (golden 05).
+    It then repeats the last error (action 3): netifd clears an interface's errors when it
+    sets it up again (golden 07's poll timeline), and ifstatus should say why it waits."""
     identities, hostkey = keys
     config = adapted_vpn_json(identities, hostkey)
     router.run("pppossh", "teardown", "vpn", config, ERROR="7")
@@ -273,13 +275,14 @@ def test_setup_after_failure_backs_off_in_proto_task(router: Router, keys) -> No
     result = router.run("pppossh", "setup", "vpn", config)
     assert result.returncode == 0, result.stderr
     messages = router.messages()
-    assert [m["action"] for m in messages] == [6, 1]
+    assert [m["action"] for m in messages] == [6, 1, 3]
+    assert messages[2]["error"][0] == "OPEN_FAILED"  # pppd exit status 7
     command = messages[1]["command"]
     assert command[1:4] == ["-m", "pppossh", "wait"]
     assert float(command[4]) > 0
     after = command[command.index("--") + 1 :]
     assert after[:6] == ["/usr/sbin/pppd", "nodetach", "ipparam", "vpn", "ifname", "pppossh-vpn"]
-    assert len(command) <= 64
+    assert len(command) <= 62
 
 
 # --- the helper cannot run ---------------------------------------------------------------------

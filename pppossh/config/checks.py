@@ -226,6 +226,11 @@ PPPD_RESERVED = {
     "file": "options files could override the options above",
     "call": "options files could override the options above",
     "plugin": "plugins could override the tunnel's device",
+    "set": "pppossh sets the environment of its own hooks",
+    "unset": "pppossh sets the environment of its own hooks",
+    "logfile": "pppossh keeps pppd's log itself (the session's pppd.log)",
+    "logfd": "pppossh keeps pppd's log itself (the session's pppd.log)",
+    "record": "would write the whole PPP stream to a file",
 }
 
 

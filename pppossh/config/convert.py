@@ -51,7 +51,8 @@ def convert_uci_value(option: Option, value: str | tuple[str, ...] | list[str]) 
             return True
         if value in ("0", "false"):
             return False
-        raise ValueError(f"{value!r} is not a boolean netifd accepts; write 1 or 0")
+        hint = " (pppossh takes no 'auto')" if value == "auto" else ""
+        raise ValueError(f"{value!r} is not a boolean netifd accepts; write 1 or 0{hint}")
     if option.kind == "int":
         try:
             return c_strtol_full(value)

@@ -47,6 +47,7 @@ class Config:
     password: str = field(default="", repr=False)
     defaultroute: bool = True
     peerdns: bool = True
+    dns: tuple[str, ...] = ()
     metric: int = 0
     route: tuple[str, ...] = ()
 

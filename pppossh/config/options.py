@@ -143,6 +143,8 @@ OPTIONS: tuple[Option, ...] = (
            "general"),
     Option("peerdns", "Use DNS servers advertised by peer", "bool", True, checks.BOOL,
            "Use the DNS servers the server announces.", "netifd", "general"),
+    Option("dns", "Use custom DNS servers", "list", [], checks.IPADDR,
+           "DNS servers to use while the tunnel is up, in addition to the peer's.", "netifd"),
     Option("metric", "Gateway metric", "int", 0, checks.uint(0, 2147483647),
            "Metric of the routes through the tunnel.", "netifd"),
     Option("route", "Routes through the tunnel", "list", [], checks.CIDR,

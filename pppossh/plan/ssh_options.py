@@ -51,9 +51,11 @@ DBCLIENT = ClientFlags(
 
 OPENSSH = ClientFlags(
     plain=frozenset("46ACaqvgkxXY"),
-    with_arg=frozenset("cmbBJFLRDoE"),
+    with_arg=frozenset("cmbBJLRDo"),
     refused={
         **_USE,
+        "F": "a config file can run commands (ProxyCommand, Match exec); use single -o options",
+        "E": "the client's messages go to pppossh's log, where setup reads why a session ended",
         "W": "stdio forwarding replaces the remote pppd",
         "w": "tun forwarding is a different kind of tunnel",
         "M": "connection sharing is not supported for the tunnel",

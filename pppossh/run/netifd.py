@@ -27,21 +27,39 @@ from .state import State
 
 log = logging.getLogger("pppossh")
 
-MAX_ARGV = 64  # netifd's limit on the words of a proto task command
+# netifd copies the command into a fixed array and refuses the 63rd word (proto-shell.c)
+MAX_ARGV = 62
 
 
 def task_argv(plan: Plan, facts: HostFacts, wait: float) -> list[str]:
-    """The proto task: pppd itself, or pppd behind ``pppossh wait`` while backing off."""
-    argv = list(plan.pppd_argv)
-    if wait > 0:
-        argv = [facts.python, "-m", "pppossh", "wait", f"{wait:g}", "--", *argv]
-    if len(argv) > MAX_ARGV:
+    """The proto task: pppd itself, or pppd behind ``pppossh wait`` while backing off.
+
+    The limit is checked with the wrapper counted, so that a configuration that works the
+    first time keeps working after a failure.
+    """
+    wrapper = [facts.python, "-m", "pppossh", "wait", f"{wait:g}", "--"]
+    if len(wrapper) + len(plan.pppd_argv) > MAX_ARGV:
         raise ConfigError(
             "TOO_MANY_OPTIONS",
-            f"pppd would get {len(argv)} words but netifd runs at most {MAX_ARGV}; shorten"
+            f"pppd would get {len(plan.pppd_argv)} words, and netifd runs at most"
+            f" {MAX_ARGV - len(wrapper)} with pppossh's back-off in front; shorten"
             f" network.{plan.iface}.pppd_options",
         )
-    return argv
+    return [*wrapper, *plan.pppd_argv] if wait > 0 else list(plan.pppd_argv)
+
+
+def dependencies(addresses: list[str]) -> list[str]:
+    """The addresses to pin through netifd: those the router has a route for now.
+
+    netifd keeps an interface unavailable while one of its host dependencies has no route,
+    so an AAAA record on an IPv4-only uplink would hold the tunnel down for good; scoped
+    link-local addresses need no route and netifd cannot parse them.
+    """
+    from .routes import route_get
+
+    plain = [a for a in addresses if "%" not in a and not a.lower().startswith("fe80:")]
+    routed = [a for a in plain if route_get(a).get("dev")]
+    return routed or plain
 
 
 def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
@@ -54,9 +72,10 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
             log.warning("%s: %s", iface, note)
         addresses = resolve(config.server, config.connect_timeout)
         if config.use_hostdep:
-            for address in addresses:
+            for address in dependencies(addresses):
                 bus.notify(ubus.host_dependency(iface, address))
-        failures = int(state.load().get("failures", 0))
+        previous = state.load()
+        failures = int(previous.get("failures", 0))
         wait = backoff.delay(failures)
         argv = task_argv(plan, facts, wait)
         prepare_state_dir(state, plan)
@@ -65,6 +84,11 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
             wait=wait, addresses=addresses, **session_info(config, plan),
         )
         bus.notify(ubus.run_command(iface, argv))
+        last = previous.get("last_error") or {}
+        if failures and last.get("code"):
+            # netifd clears an interface's errors when it sets it up again: say it again, so
+            # that ifstatus shows why the tunnel is down for the whole back-off
+            bus.notify(ubus.notify_error(iface, last["code"], last.get("message", "")))
         log.info(
             "%s: connecting to %s:%d with %s%s", iface, config.server, config.port, plan.client,
             f" in {wait:g} s (failure {failures} in a row)" if wait else "",
@@ -90,8 +114,12 @@ def _retry_argv(wait: float) -> list[str]:
 
 
 def _report(iface: str, bus: ubus.Ubus, exc: PppsshError) -> None:
-    log.error("%s: %s: %s", iface, exc.code, exc.message)
-    bus.notify(ubus.notify_error(iface, exc.code, exc.message))
+    message = exc.message
+    if exc.config_error:
+        # a blocked interface stays down after the fix until someone brings it up
+        message += f"; then: ifup {iface}"
+    log.error("%s: %s: %s", iface, exc.code, message)
+    bus.notify(ubus.notify_error(iface, exc.code, message))
     if exc.config_error:
         bus.notify(ubus.block_restart(iface))
 
@@ -155,6 +183,7 @@ def _record_end(
     )
     if ssh_log.strip():
         log.info("%s: ssh client said: %s", iface, outcome.tail(ssh_log))
-    bus.notify(ubus.notify_error(iface, result.code, result.message))
+    message = result.message + (f"; then: ifup {iface}" if result.block else "")
+    bus.notify(ubus.notify_error(iface, result.code, message))
     if result.block:
         bus.notify(ubus.block_restart(iface))

@@ -39,9 +39,11 @@ _SSH_PATTERNS: list[tuple[str, str, str, bool]] = [
      "HOSTKEY_MISMATCH",
      "the server {server} shows a different host key than the one pinned{detail}; if the"
      " server was really re-keyed, pin the new key: pppossh trust {iface}", True),
-    (r"No \S+ host key is known|Host key not accepted|host key .* not accepted",
+    (r"No \S+ host key is known|Host key not accepted|host key .* not accepted"
+     r"|is not in the trusted hosts file|Didn't validate host key",
      "HOSTKEY_UNKNOWN",
-     "the host key of {server} is not pinned; pin it with: pppossh trust {iface}", True),
+     "{server} offered a host key that is not pinned (dbclient checks only the key type it"
+     " prefers, ed25519 first); pin that one with: pppossh trust {iface}", True),
     (r"String too long",
      "INVALID_IDENTITY",
      "dbclient cannot read an identity file (an OpenSSH-format key?); convert it with"

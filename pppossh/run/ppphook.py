@@ -42,7 +42,13 @@ def handle(event: str, args: Sequence[str], rundir: str, bus: ubus.Ubus | None =
     if info.get("mode") == "standalone":
         _standalone(event, iface, ifname, info, state)
     else:
-        _netifd(event, iface, ifname, info, bus or ubus.Ubus())
+        try:
+            _netifd(event, iface, ifname, info, bus or ubus.Ubus())
+        except ubus.UbusError as exc:
+            # on ifdown netifd refuses updates from a link it is tearing down: the state
+            # and the ip-down.d scripts still matter
+            log.log(logging.DEBUG if event.endswith("down") else logging.WARNING,
+                    "%s: %s: %s", iface, event, exc)
     now = time.time()
     if event == "ip-up":
         dns = _dns(env)
@@ -57,7 +63,7 @@ def handle(event: str, args: Sequence[str], rundir: str, bus: ubus.Ubus | None =
         log.info("%s: link down after %s s", iface, env.get("CONNECT_TIME", "?"))
     elif event == "ipv6-up":
         state.update(local6=env.get("LLLOCAL", ""), remote6=env.get("LLREMOTE", ""))
-    run_scripts(event, args)
+    run_scripts(event, args, standalone=info.get("mode") == "standalone")
     return 0
 
 
@@ -122,28 +128,41 @@ def _standalone(event: str, iface: str, ifname: str, info: dict[str, Any], state
                 added.append(network)
             else:
                 log.warning("%s: could not add route %s via %s", iface, network, ifname)
-        resolv = state.path("resolv.conf")
-        if info.get("peerdns", True):
+        # beside the state directories, readable by every resolver (they are 0700)
+        resolv = resolv_path(state)
+        servers = (_dns(os.environ) if info.get("peerdns", True) else []) + [
+            d for d in info.get("dns_config", []) if d not in _dns(os.environ)]
+        if servers:
             from ..templates import render
 
-            write_atomic(resolv, render("resolv.conf.j2", iface=iface,
-                                        servers=_dns(os.environ)), mode=0o644)
-        state.update(routes_added=added, resolv=str(resolv))
+            write_atomic(resolv, render("resolv.conf.j2", iface=iface, servers=servers),
+                         mode=0o644)
+        state.update(routes_added=added, resolv=str(resolv) if servers else None)
     elif event == "ip-down":
         for network in info.get("routes_added", []):
             routes.delete_device_route(network, ifname, metric)
         state.update(routes_added=[])
 
 
-def run_scripts(event: str, args: Sequence[str]) -> None:
-    """Run ``/etc/ppp/<event>.d/*`` (executable files, in name order) like OpenWrt's hooks."""
+def resolv_path(state: State) -> Path:
+    return state.dir.parent / f"resolv.conf.{state.iface}"
+
+
+def run_scripts(event: str, args: Sequence[str], standalone: bool = False) -> None:
+    """Run ``/etc/ppp/<event>.d/*`` (executable files, in name order) like OpenWrt's hooks.
+
+    Standalone, USEPEERDNS is not passed on: Debian's usepeerdns script would rewrite
+    /etc/resolv.conf, and pppossh writes the peer's DNS to its own resolv file instead.
+    """
     directory = ppp_dir() / f"{event}.d"
     if not directory.is_dir():
         return
     for script in sorted(directory.iterdir()):
         if script.is_file() and os.access(script, os.X_OK):
             try:
-                subprocess.run([str(script), *args], timeout=60, check=False,
+                env = {k: v for k, v in os.environ.items()
+                       if not (standalone and k == "USEPEERDNS")}
+                subprocess.run([str(script), *args], timeout=60, check=False, env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
             except (OSError, subprocess.TimeoutExpired) as exc:

@@ -31,6 +31,7 @@ def session_info(config: Config, plan: Plan) -> dict[str, Any]:
         "peerdns": config.peerdns,
         "metric": config.metric,
         "routes": list(config.route),
+        "dns_config": list(config.dns),
         "pinned": _fingerprints(plan.host_keys),
     }
 

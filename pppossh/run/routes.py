@@ -8,7 +8,6 @@ the SSH connection never tries to run through its own tunnel.
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 DEFAULT_SPLIT = ["0.0.0.0/1", "128.0.0.0/1"]
@@ -32,15 +31,26 @@ def delete_device_route(network: str, device: str, metric: int) -> None:
 
 
 def route_get(address: str) -> dict[str, str]:
-    """``ip route get`` as a dict (dst, gateway, dev, ...); empty when there is no route."""
-    out = _ip("-j", family(address), "route", "get", address)
+    """``ip route get`` as {gateway, dev, src}; empty when there is no route.
+
+    Read from the plain output, which busybox's ``ip`` (no ``-j``) and iproute2 both print:
+    ``203.0.113.1 via 192.0.2.2 dev eth0 src 192.0.2.1 ...``.
+    """
+    out = _ip(family(address), "route", "get", address)
     if out.returncode != 0:
         return {}
-    try:
-        routes = json.loads(out.stdout)
-    except ValueError:
+    return parse_route_get(out.stdout)
+
+
+def parse_route_get(text: str) -> dict[str, str]:
+    words = text.split()
+    if words[:1] in (["unreachable"], ["prohibit"], ["blackhole"]):
         return {}
-    return routes[0] if routes else {}
+    found: dict[str, str] = {}
+    for key, name in (("via", "gateway"), ("dev", "dev"), ("src", "src")):
+        if key in words and words.index(key) + 1 < len(words):
+            found[name] = words[words.index(key) + 1]
+    return found
 
 
 def pin_host_route(address: str) -> dict[str, str] | None:

@@ -11,6 +11,7 @@ all of it again.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import signal
@@ -30,6 +31,7 @@ from ..plan.facts import probe
 from ..uci import Uci
 from . import backoff, outcome, routes
 from .outcome import tail_file as _tail_file
+from .ppphook import resolv_path
 from .prepare import prepare_state_dir, session_info
 from .resolve import resolve
 from .state import State, ensure_private_dir
@@ -70,6 +72,33 @@ def device_exists(device: str) -> bool:
     return Path("/sys/class/net", device).exists()
 
 
+def is_ours(pid: int | None, *words: str) -> bool:
+    """A live process whose command line has all ``words``: not a recycled pid."""
+    if not pid_alive(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    return all(word in cmdline for word in words)
+
+
+def take_lock(state: State) -> int | None:
+    """The supervisor lock of an interface as an open fd, or None when one holds it.
+
+    ``up`` takes it and hands the fd to the supervisor it starts, which holds it until it
+    ends: two ``up`` at the same moment cannot both start one.
+    """
+    ensure_private_dir(state.dir)
+    fd = os.open(state.path("supervisor.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 @dataclass
 class UpResult:
     ok: bool
@@ -81,32 +110,34 @@ def up(uci: Uci, iface: str, rundir: str) -> UpResult:
     """Start the tunnel and wait until it is up or has failed."""
     config = load_config(uci, iface)
     state = State(rundir, iface)
-    current = state.load()
-    if pid_alive(current.get("supervisor_pid")):
+    lock = take_lock(state)
+    if lock is None:
+        current = state.load()
         raise PppsshError(
             "ALREADY_UP",
-            f"{iface} is already running (supervisor pid {current['supervisor_pid']}, device"
-            f" {config.device}); run 'pppossh down {iface}' first",
+            f"{iface} is already running (supervisor pid {current.get('supervisor_pid')},"
+            f" device {config.device}); run 'pppossh down {iface}' first",
         )
-    if device_exists(config.device):
-        raise PppsshError(
-            "DEVICE_EXISTS",
-            f"device {config.device} already exists (netifd or another pppd owns it);"
-            f" stop that first (ifdown {iface})",
-        )
-    make_plan(config, probe(config, rundir=rundir), mode="standalone")  # fail fast
-    ensure_private_dir(state.dir)
-    with state.edit() as data:
-        data.clear()
-        data.update(mode="standalone", phase="starting", started=time.time(), failures=0)
-    logfile = open(state.path("supervisor.log"), "ab")  # noqa: SIM115 - handed to the child
-    cmd = [sys.executable, "-m", "pppossh", "--confdir", uci.confdir, "--rundir", rundir,
-           "supervise", iface]
-    child = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile,
-        start_new_session=True, close_fds=True,
-    )
-    logfile.close()
+    try:
+        if device_exists(config.device):
+            raise PppsshError(
+                "DEVICE_EXISTS",
+                f"device {config.device} already exists (netifd or another pppd owns it);"
+                f" stop that first (ifdown {iface})",
+            )
+        make_plan(config, probe(config, rundir=rundir), mode="standalone")  # fail fast
+        with state.edit() as data:
+            data.clear()
+            data.update(mode="standalone", phase="starting", started=time.time(), failures=0)
+        with open(state.path("supervisor.log"), "ab") as logfile:
+            cmd = [sys.executable, "-m", "pppossh", "--confdir", uci.confdir, "--rundir",
+                   rundir, "supervise", iface, "--lock-fd", str(lock)]
+            child = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile,
+                start_new_session=True, pass_fds=(lock,),
+            )
+    finally:
+        os.close(lock)  # the supervisor holds its own copy of the lock
     deadline = time.monotonic() + config.connect_timeout + 15
     while time.monotonic() < deadline:
         data = state.load()
@@ -132,7 +163,7 @@ def down(iface: str, rundir: str, timeout: float = 20.0) -> bool:
     """Stop the supervisor and wait until it has removed everything; False if none ran."""
     state = State(rundir, iface)
     pid = state.load().get("supervisor_pid")
-    if not pid_alive(pid):
+    if not is_ours(pid, "pppossh", "supervise", iface):
         _cleanup_leftovers(state)
         return False
     os.kill(pid, signal.SIGTERM)
@@ -149,13 +180,17 @@ def _cleanup_leftovers(state: State) -> None:
     """After a supervisor that died without cleaning up: pppd, host routes."""
     data = state.load()
     pppd = data.get("pppd_pid")
-    if pid_alive(pppd):
+    if is_ours(pppd, "pppd", f"ipparam {state.iface}"):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pppd, signal.SIGTERM)
     for pin in data.get("host_routes", []):
         routes.unpin_host_route(pin)
     if data:
         state.update(phase="down", supervisor_pid=None, pppd_pid=None, host_routes=[])
+
+
+class Stopped(Exception):
+    """``down`` arrived between two steps of an attempt."""
 
 
 class Supervisor:
@@ -187,6 +222,8 @@ class Supervisor:
                     config = load_config(self.uci, self.iface)
                     plan = make_plan(config, probe(config, rundir=self.rundir), "standalone")
                     status, session = self._attempt(config, plan)
+                except Stopped:
+                    break
                 except PppsshError as exc:
                     self._fail(exc.code, exc.message, exc.config_error or not ever_up)
                     if exc.config_error or not ever_up:
@@ -217,18 +254,25 @@ class Supervisor:
                 pin = routes.pin_host_route(address)
                 if pin:
                     self.pins.append(pin)
+                else:
+                    log.warning("%s: no route to %s to pin; the SSH connection follows the"
+                                " routing table", self.iface, address)
         prepare_state_dir(self.state, plan)
         self.state.update(
             phase="connecting", attempt_started=time.time(), up_since=None, down_at=None,
             addresses=addresses, host_routes=self.pins,
             **session_info(config, plan),
         )
+        if self.stop.is_set():  # down came while we resolved and pinned
+            raise Stopped
         # pppd writes its log to pppd.log itself (option logfile); what it prints before it
         # opens that file (option errors) goes to the supervisor's log
         self.pppd = subprocess.Popen(
             list(plan.pppd_argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             start_new_session=True,
         )
+        if self.stop.is_set():
+            self.pppd.terminate()
         self.state.update(pppd_pid=self.pppd.pid)
         status = self.pppd.wait()
         self._reap_group(self.pppd.pid)
@@ -295,7 +339,7 @@ class Supervisor:
             routes.delete_device_route(network, device, int(data.get("metric") or 0))
         self._unpin()
         with contextlib.suppress(OSError):
-            self.state.path("resolv.conf").unlink()
+            resolv_path(self.state).unlink()
         with self.state.edit() as current:
             failed = current.get("phase") == "failed"
             current.update(

@@ -53,6 +53,7 @@ class State:
     @contextlib.contextmanager
     def edit(self) -> Iterator[dict[str, Any]]:
         """Lock, load, let the caller change the dict, write it back."""
+        self.dir.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
         ensure_private_dir(self.dir)
         with open(self.dir / ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

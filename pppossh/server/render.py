@@ -58,23 +58,18 @@ def managed_block(kind: str, server: ServerConfig, peers: list[Peer], *, sudo: b
 
 
 def merge_block(existing: str, block: str) -> str:
-    """``existing`` with its managed block replaced by ``block`` (appended if there was none)."""
-    out: list[str] = []
-    inside = placed = False
-    for line in existing.splitlines():
-        if line == BEGIN:
-            inside = True
-            if not placed:
-                out += block.splitlines()
-                placed = True
-            continue
-        if line == END and inside:
-            inside = False
-            continue
-        if not inside:
-            out.append(line)
-    if not placed:
-        out += block.splitlines()
+    """``existing`` with its managed block replaced by ``block`` (appended if there was none).
+
+    Only a complete block (BEGIN ... END) is replaced: a BEGIN line without its END (an edit
+    gone wrong) is dropped by itself, and every line after it stays.
+    """
+    lines = existing.splitlines()
+    begin = lines.index(BEGIN) if BEGIN in lines else -1
+    end = lines.index(END, begin) if begin >= 0 and END in lines[begin:] else -1
+    if begin >= 0 and end >= 0:
+        out = lines[:begin] + block.splitlines() + lines[end + 1:]
+    else:
+        out = [line for line in lines if line not in (BEGIN, END)] + block.splitlines()
     return "\n".join(out) + "\n"
 
 

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pppossh.errors import ConfigError
+
 Value = str | tuple[str, ...]
 """An option value: ``str`` for ``option``, ``tuple`` for ``list`` (even with one item)."""
 
@@ -19,8 +21,18 @@ _TYPE_RE = re.compile(r"[\x21-\x7e]+\Z")
 _BAD_VALUE_CHAR_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-class UciError(Exception):
-    """Reading or writing UCI configuration failed; the message names the entry and the fix."""
+class UciError(ConfigError):
+    """Reading or writing UCI configuration failed; the message names the entry and the fix.
+
+    A :class:`~pppossh.errors.ConfigError` (code ``UCI_ERROR``): whoever reports pppossh's
+    errors reports this one the same way.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__("UCI_ERROR", message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class UciParseError(UciError):

@@ -35,6 +35,7 @@ proto_pppossh_init_config() {
 	proto_config_add_string password
 	proto_config_add_boolean defaultroute
 	proto_config_add_boolean peerdns
+	proto_config_add_array 'dns:list(string)'
 	proto_config_add_int metric
 	proto_config_add_array 'route:list(string)'
 	available=1
@@ -42,12 +43,18 @@ proto_pppossh_init_config() {
 }
 
 proto_pppossh_setup() {
-	local config="$1"
+	local config="$1" helper
 
-	pppossh netifd setup "$config" "$data" || {
+	# netifd aborts a setup by killing this shell: take the helper (which may be resolving
+	# the server name) along, or it would talk to netifd after the setup is gone
+	pppossh netifd setup "$config" "$data" &
+	helper=$!
+	trap 'kill "$helper" 2>/dev/null; exit 0' TERM
+	wait "$helper" || {
 		proto_notify_error "$config" HELPER_FAILED
 		proto_block_restart "$config"
 	}
+	trap - TERM
 }
 
 proto_pppossh_teardown() {

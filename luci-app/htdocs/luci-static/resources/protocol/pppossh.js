@@ -330,6 +330,8 @@ return network.registerProtocol('pppossh', {
 
 		// peerdns: netifd's own interface option, on LuCI's common interface tabs
 
+		// dns: netifd's own interface option, on LuCI's common interface tabs
+
 		// metric: netifd's own interface option, on LuCI's common interface tabs
 
 		o = s.taboption('general', form.DynamicList, 'route', _("Routes through the tunnel"),
