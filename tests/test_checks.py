@@ -340,3 +340,10 @@ def test_shell_words_refuses_metacharacters(value: str) -> None:
     for word in words:
         assert not set(word) & checks.SHELL_META, word
     assert words == shlex.split(value)
+
+
+@pytest.mark.parametrize("words", ["set PPPOSSH_PYTHON=/tmp/x", "unset PATH", "record /etc/x",
+                                   "logfile /etc/shadow", "logfd 2"])
+def test_pppd_options_that_would_redirect_our_hooks_or_files(words: str) -> None:
+    with pytest.raises(ValueError):
+        checks.pppd_words(words)

@@ -368,3 +368,12 @@ def test_dbclient_translates_openssh_options(options: str, words: list[str]) -> 
 def test_openssh_keeps_options() -> None:
     plan = make_plan(golden_config(ssh_options="-o Compression=yes -4"), facts("openssh"))
     assert list(plan.ssh_argv[-5:-2]) == ["-o", "Compression=yes", "-4"]
+
+
+@pytest.mark.parametrize("words", ["-F /tmp/evil_config", "-E /tmp/log", "-Fx"])
+def test_openssh_config_file_and_log_file_are_refused(words: str) -> None:
+    from pppossh.plan.ssh_options import ssh_option_words
+
+    with pytest.raises(ValueError) as err:
+        ssh_option_words(words, "openssh")
+    assert "not allowed" in str(err.value)

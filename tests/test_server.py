@@ -150,3 +150,10 @@ def test_hostile_peer_names_never_reach_the_files(name: str) -> None:
         return
     assert all(c.isalnum() or c in "_.-" for c in name) and name[0].isalnum()
     assert name.isascii()
+
+
+def test_a_begin_marker_without_its_end_keeps_the_admins_lines() -> None:
+    existing = f"{KEY_B} admin\n{render.BEGIN}\n{KEY_A} mine\nssh-rsa AAAA later\n"
+    merged = render.merge_block(existing, f"{render.BEGIN}\nNEW\n{render.END}\n")
+    assert merged == (f"{KEY_B} admin\n{KEY_A} mine\nssh-rsa AAAA later\n"
+                      f"{render.BEGIN}\nNEW\n{render.END}\n")

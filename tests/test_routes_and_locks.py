@@ -1,0 +1,56 @@
+"""Small pieces the runners rely on: route lookups, the supervisor lock, pid checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pppossh.run.routes import parse_route_get
+from pppossh.run.standalone import is_ours, take_lock
+from pppossh.run.state import State
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # iproute2
+        ("203.0.113.1 via 192.0.2.2 dev up0 src 192.0.2.1 uid 0 \n    cache \n",
+         {"gateway": "192.0.2.2", "dev": "up0", "src": "192.0.2.1"}),
+        # busybox ip (no -j, no uid/cache)
+        ("192.0.2.2 dev eth0  src 192.0.2.1 \n", {"dev": "eth0", "src": "192.0.2.1"}),
+        ("unreachable 203.0.113.99 \n", {}),
+        ("", {}),
+    ],
+)
+def test_route_get_output_of_both_ips(text: str, expected: dict[str, str]) -> None:
+    assert parse_route_get(text) == expected
+
+
+def test_only_one_holder_of_the_supervisor_lock(tmp_path: Path) -> None:
+    state = State(str(tmp_path), "vpn")
+    first = take_lock(state)
+    assert first is not None
+    assert take_lock(state) is None, "a second 'up' got the lock"
+    # the lock lives as long as the process it was handed to
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
+                             pass_fds=(first,))
+    try:
+        os.close(first)
+        assert take_lock(state) is None, "the supervisor's inherited lock was lost"
+    finally:
+        child.kill()
+        child.wait()
+    again = take_lock(state)
+    assert again is not None
+    os.close(again)
+
+
+def test_is_ours_checks_the_command_line() -> None:
+    assert is_ours(os.getpid(), "python")
+    assert not is_ours(os.getpid(), "pppd", "ipparam vpn")
+    assert not is_ours(None, "pppd")
+    assert not is_ours(2**22 + 12345, "pppd")
