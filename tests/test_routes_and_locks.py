@@ -54,3 +54,13 @@ def test_is_ours_checks_the_command_line() -> None:
     assert not is_ours(os.getpid(), "pppd", "ipparam vpn")
     assert not is_ours(None, "pppd")
     assert not is_ours(2**22 + 12345, "pppd")
+
+
+def test_busybox_ip_output_parses() -> None:
+    """OpenWrt's busybox ip, for real: no -j there, and the plain output reads the same."""
+    out = subprocess.run(["busybox", "ip", "-4", "route", "get", "127.0.0.1"],
+                         capture_output=True, text=True, check=True).stdout
+    assert parse_route_get(out)["dev"] == "lo"
+    refused = subprocess.run(["busybox", "ip", "-j", "-4", "route", "get", "127.0.0.1"],
+                             capture_output=True, text=True, check=False)
+    assert refused.returncode != 0
