@@ -7,6 +7,7 @@ kernel PPP), asserts what a user would check, and returns the figures it measure
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -221,7 +222,9 @@ def transport_loss(bed: Bed) -> dict:
         step(f"killing {victim} (pid {pids})")
         killed = time.monotonic()
         for pid in pids:
-            os.kill(pid, signal.SIGKILL)
+            # pppd's notty helper process may already be gone with its parent
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         wait_for(lambda: not bed.status()["up"], 30, "the tunnel to notice the loss")
         status = bed.status()
         assert status["failures"] >= 1 and status["last_error"], status
