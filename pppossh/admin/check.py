@@ -23,12 +23,13 @@ from typing import Any
 from ..config import Config
 from ..errors import PppsshError
 from ..plan import Plan, make_plan
-from ..plan.facts import HostFacts, probe
+from ..plan.facts import HostFacts, pppd_version, probe
 from ..plan.knownhosts import fingerprint
 from ..run import outcome, routes
+from ..run.prepare import write_known_hosts
 from ..run.resolve import resolve
 from ..run.standalone import load_config
-from ..run.state import State, ensure_private_dir, write_atomic
+from ..run.state import State, write_atomic
 from ..uci import Uci
 from . import trust
 
@@ -139,10 +140,7 @@ def _hostkey(ctx: Context) -> str:
 def _session(ctx: Context, command: str, timeout: float) -> tuple[str, bytes, str, float]:
     """Run the SSH client with ``command``; (how it ended, stdout, stderr, seconds)."""
     assert ctx.plan
-    state = State(ctx.rundir, ctx.iface)
-    ensure_private_dir(state.dir)
-    ensure_private_dir(f"{ctx.plan.home}/.ssh")
-    write_atomic(ctx.plan.known_hosts, ctx.plan.known_hosts_text)
+    write_known_hosts(State(ctx.rundir, ctx.iface), ctx.plan)
     argv = [*ctx.plan.ssh_argv[:-1], command]
     started = time.monotonic()
     proc = subprocess.Popen(argv, env={"HOME": ctx.plan.home, "PATH": os.environ["PATH"]},
@@ -228,7 +226,7 @@ def _local_ppp(ctx: Context) -> str:
     assert ctx.facts
     if not os.access(ctx.facts.pppd, os.X_OK):
         raise Failed(f"{ctx.facts.pppd} not found", "install pppd (opkg install ppp)")
-    version = ".".join(map(str, ctx.facts.pppd_version))
+    version = ".".join(map(str, pppd_version(ctx.facts.pppd)))
     try:
         info = os.stat(DEV_PPP)
         if not stat.S_ISCHR(info.st_mode) or os.major(info.st_rdev) != 108:

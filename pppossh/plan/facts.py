@@ -30,7 +30,8 @@ class HostFacts:
 
     clients: dict[str, str] = field(default_factory=dict)  # "dbclient"/"openssh" -> path
     pppd: str = "/usr/sbin/pppd"
-    pppd_version: tuple[int, ...] = (2, 4, 9)
+    # known only when it matters (ipv6): asking pppd costs a process start at every setup
+    pppd_version: tuple[int, ...] = (2, 4)
     key_formats: dict[str, str] = field(default_factory=dict)  # path -> format, if readable
     unreadable: frozenset[str] = frozenset()
     home: str = "/root"
@@ -92,7 +93,7 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
     return HostFacts(
         clients=clients,
         pppd=pppd,
-        pppd_version=pppd_version(pppd),
+        pppd_version=pppd_version(pppd) if config.ipv6 else (2, 4),
         key_formats=formats,
         unreadable=frozenset(unreadable),
         home=home,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 
 from ..config import Config, from_netifd_json
@@ -20,7 +21,6 @@ from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
 from ..plan.facts import HostFacts, probe
 from . import backoff, outcome, ubus
-from .outcome import tail_file as _tail_file
 from .prepare import prepare_state_dir, session_info
 from .resolve import resolve
 from .state import State
@@ -37,7 +37,7 @@ def task_argv(plan: Plan, facts: HostFacts, wait: float) -> list[str]:
     The limit is checked with the wrapper counted, so that a configuration that works the
     first time keeps working after a failure.
     """
-    wrapper = [facts.python, "-m", "pppossh", "wait", f"{wait:g}", "--"]
+    wrapper = [*wait_argv(facts.python, wait), "--"]
     if len(wrapper) + len(plan.pppd_argv) > MAX_ARGV:
         raise ConfigError(
             "TOO_MANY_OPTIONS",
@@ -99,7 +99,7 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
         wait = max(backoff.delay(failures + 1), 1.0)
         state.update(mode="netifd", phase="backoff", wait=wait,
                      last_error={"code": exc.code, "message": exc.message, "time": time.time()})
-        bus.notify(ubus.run_command(iface, _retry_argv(wait)))
+        bus.notify(ubus.run_command(iface, wait_argv(sys.executable, wait)))
     except PppsshError as exc:
         _report(iface, bus, exc)
         state.update(mode="netifd", phase="failed",
@@ -107,10 +107,10 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
     return 0
 
 
-def _retry_argv(wait: float) -> list[str]:
-    import sys
-
-    return [sys.executable, "-m", "pppossh", "wait", f"{wait:g}"]
+def wait_argv(python: str, wait: float) -> list[str]:
+    """``pppossh wait``: sleeps the back-off; with ``-- command`` it then becomes that command,
+    alone it ends with the retry status (after a setup that could not start pppd)."""
+    return [python, "-m", "pppossh", "wait", f"{wait:g}"]
 
 
 def _report(iface: str, bus: ubus.Ubus, exc: PppsshError) -> None:
@@ -146,34 +146,14 @@ def teardown(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
 def _record_end(
     iface: str, status: int, state: State, config: Config | None, bus: ubus.Ubus
 ) -> None:
-    now = time.time()
-    data = state.load()
-    up_since = data.get("up_since")
-    session = (data.get("down_at") or now) - up_since if up_since else None
-    try:
-        ssh_log = state.path("ssh.log").read_text(errors="replace")[-4000:]
-    except OSError:
-        ssh_log = ""
-    result = outcome.classify(
-        status, ssh_log, iface=iface,
+    ending = outcome.record_end(
+        state, status, iface=iface,
         server=config.server if config else "the server",
         port=config.port if config else 22,
         user=config.sshuser if config else "the SSH user",
-        session_seconds=session,
-        pinned=data.get("pinned", []),
-        pppd_log=_tail_file(state.path("pppd.log")),
     )
-    failures = backoff.failures_after(int(data.get("failures", 0)), session)
-    with state.edit() as current:
-        current.update(
-            phase="failed" if result.block else "backoff",
-            failures=failures,
-            up_since=None,
-            last_session_seconds=session,
-            last_exit=status,
-        )
-        if result.code != "RETRY":
-            current["last_error"] = {**result.as_dict(), "time": now}
+    result, failures, ssh_log = ending.outcome, ending.failures, ending.ssh_log
+    state.update(phase="failed" if result.block else "backoff")
     if result.code == "RETRY":
         return
     log.log(

@@ -2,14 +2,20 @@
 
 pppd's exit status says little when the SSH client dies ("hangup"); the client's own message,
 captured in ``ssh.log``, says the rest.  :func:`classify` turns both into a netifd error code,
-a sentence with the fix, and whether retrying can help at all.
+a sentence with the fix, and whether retrying can help at all; :func:`record_end` does that
+for a session that just ended and writes it down for the back-off and ``status``, the same
+way under netifd (teardown) and standalone (the supervisor).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from .backoff import failures_after
+from .state import State
 
 # pppd(8) EXIT STATUS
 PPPD_EXIT = {
@@ -124,6 +130,36 @@ def tail_file(path: object, size: int = 4000) -> str:
             return fh.read().decode(errors="replace")
     except OSError:
         return ""
+
+
+@dataclass(frozen=True)
+class Ending:
+    outcome: Outcome
+    session_seconds: float | None  # None: the link never came up
+    failures: int  # in a row, for the back-off
+    ssh_log: str
+
+
+def record_end(state: State, status: int, *, iface: str, server: str, port: int,
+               user: str) -> Ending:
+    """Classify how a session ended (from its state and logs) and record it in the state:
+    the failure count the back-off reads, the last error status shows."""
+    data = state.load()
+    up_since = data.get("up_since")
+    session = (data.get("down_at") or time.time()) - up_since if up_since else None
+    ssh_log = tail_file(state.path("ssh.log"))
+    result = classify(
+        status, ssh_log, iface=iface, server=server, port=port, user=user,
+        session_seconds=session, pinned=data.get("pinned", []),
+        pppd_log=tail_file(state.path("pppd.log")),
+    )
+    with state.edit() as current:
+        failures = failures_after(int(current.get("failures", 0)), session)
+        current.update(failures=failures, up_since=None, last_session_seconds=session,
+                       last_exit=status)
+        if result.code != "RETRY":
+            current["last_error"] = {**result.as_dict(), "time": time.time()}
+    return Ending(result, session, failures, ssh_log)
 
 
 def tail(text: str, lines: int = 6) -> str:

@@ -11,11 +11,16 @@ from ..plan.knownhosts import fingerprint
 from .state import State, ensure_private_dir, write_atomic
 
 
-def prepare_state_dir(state: State, plan: Plan) -> None:
-    """Write the per-interface known_hosts (only the pinned keys), empty the session logs."""
+def write_known_hosts(state: State, plan: Plan) -> None:
+    """The per-interface HOME and its known_hosts: only the pinned keys."""
     ensure_private_dir(state.dir)
     ensure_private_dir(f"{plan.home}/.ssh")
     write_atomic(plan.known_hosts, plan.known_hosts_text, mode=0o600)
+
+
+def prepare_state_dir(state: State, plan: Plan) -> None:
+    """Before a session: known_hosts written, the session's logs emptied."""
+    write_known_hosts(state, plan)
     write_atomic(plan.ssh_log, "", mode=0o600)
     write_atomic(plan.pppd_log, "", mode=0o600)
 

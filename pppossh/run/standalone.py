@@ -30,7 +30,6 @@ from ..plan import Plan, make_plan
 from ..plan.facts import probe
 from ..uci import Uci
 from . import backoff, outcome, routes
-from .outcome import tail_file as _tail_file
 from .ppphook import resolv_path
 from .prepare import prepare_state_dir, session_info
 from .resolve import resolve
@@ -221,22 +220,22 @@ class Supervisor:
                 try:
                     config = load_config(self.uci, self.iface)
                     plan = make_plan(config, probe(config, rundir=self.rundir), "standalone")
-                    status, session = self._attempt(config, plan)
+                    status = self._attempt(config, plan)
                 except Stopped:
                     break
                 except PppsshError as exc:
-                    self._fail(exc.code, exc.message, exc.config_error or not ever_up)
-                    if exc.config_error or not ever_up:
+                    final = exc.config_error or not ever_up
+                    self._fail(exc.code, exc.message, final)
+                    if final:
                         return 1
-                    status, session = None, None
-                    config = None  # type: ignore[assignment]
-                if self.stop.is_set():
-                    break
-                ever_up = ever_up or session is not None
-                if status is not None and config is not None:
-                    result = self._classify(config, status, session)
-                    if result.block or not ever_up:
-                        self._fail(result.code, result.message, True)
+                else:
+                    if self.stop.is_set():
+                        break
+                    ending = self._classify(config, status)
+                    ever_up = ever_up or ending.session_seconds is not None
+                    # like pppd's updetach: a first attempt that fails ends 'up'
+                    if ending.outcome.block or not ever_up:
+                        self._fail(ending.outcome.code, ending.outcome.message, True)
                         return 1
                 wait = backoff.delay(int(self.state.load().get("failures", 1)))
                 self.state.update(phase="backoff", wait=wait, next_attempt=time.time() + wait)
@@ -246,7 +245,8 @@ class Supervisor:
             self._cleanup()
         return 0
 
-    def _attempt(self, config: Config, plan: Plan) -> tuple[int, float | None]:
+    def _attempt(self, config: Config, plan: Plan) -> int:
+        """One pppd session from resolving the server to pppd's exit; its exit status."""
         addresses = resolve(config.server, config.connect_timeout)
         self._unpin()
         if config.use_hostdep:
@@ -276,34 +276,18 @@ class Supervisor:
         self.state.update(pppd_pid=self.pppd.pid)
         status = self.pppd.wait()
         self._reap_group(self.pppd.pid)
-        data = self.state.load()
-        up_since = data.get("up_since")
-        session = (data.get("down_at") or time.time()) - up_since if up_since else None
-        return status, session
+        return status
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while not self.stop.is_set() and time.monotonic() < end:
             time.sleep(min(0.2, max(0.0, end - time.monotonic())))
 
-    def _classify(self, config: Config, status: int, session: float | None) -> outcome.Outcome:
-        try:
-            ssh_log = self.state.path("ssh.log").read_text(errors="replace")[-4000:]
-        except OSError:
-            ssh_log = ""
-        result = outcome.classify(
-            status, ssh_log, iface=self.iface, server=config.server, port=config.port,
-            user=config.sshuser, session_seconds=session,
-            pinned=self.state.load().get("pinned", []),
-            pppd_log=_tail_file(self.state.path("pppd.log")),
-        )
-        with self.state.edit() as data:
-            data["failures"] = backoff.failures_after(int(data.get("failures", 0)), session)
-            data["last_error"] = {**result.as_dict(), "time": time.time()}
-            data["last_exit"] = status
-            data["last_session_seconds"] = session
-        log.warning("%s: %s: %s", self.iface, result.code, result.message)
-        return result
+    def _classify(self, config: Config, status: int) -> outcome.Ending:
+        ending = outcome.record_end(self.state, status, iface=self.iface, server=config.server,
+                                    port=config.port, user=config.sshuser)
+        log.warning("%s: %s: %s", self.iface, ending.outcome.code, ending.outcome.message)
+        return ending
 
     def _fail(self, code: str, message: str, final: bool) -> None:
         log.error("%s: %s: %s", self.iface, code, message)
