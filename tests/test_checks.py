@@ -134,7 +134,8 @@ def test_hostkey_bad() -> None:
 
 
 @pytest.mark.parametrize(
-    "value,normal", [("5 3", "5 3"), ("5,3", "5 3"), (" 5  3 ", "5 3"), ("5", "5"), ("0", "0")]
+    "value,normal", [("5 3", "5 3"), ("5,3", "5 3"), (" 5  3 ", "5 3"), ("5", "5"), ("0", "0"),
+                    ("0 0", "0 0")]
 )
 def test_keepalive_good(value: str, normal: str) -> None:
     """'failure interval', space or comma separated, as OpenWrt's ppp reads it."""

@@ -11,7 +11,7 @@ import shlex
 import pytest
 from helpers import ed25519_key, setup_json, with_hostkey
 
-from pppossh.config import Config, from_netifd_json
+from pppossh.config import Config, checks, from_netifd_json
 from pppossh.errors import ConfigError
 from pppossh.plan import make_plan
 from pppossh.plan.facts import HostFacts
@@ -184,9 +184,26 @@ def test_pppd_argv_shape() -> None:
     assert argv[-4:] == ["noauth", "pty", plan.pty, "10.99.0.1:10.99.0.2"]
 
 
-def test_pppd_no_lcp_echo_without_keepalive() -> None:
+def test_pppd_empty_keepalive_is_openwrts_default() -> None:
+    """An empty keepalive gives OpenWrt's ppp default: '5 1', adaptive."""
     plan = make_plan(golden_config(keepalive=""), facts())
-    assert "lcp-echo-interval" not in plan.pppd_argv
+    argv = list(plan.pppd_argv)
+    start = argv.index("lcp-echo-interval")
+    assert argv[start:start + 5] == [
+        "lcp-echo-interval", "1", "lcp-echo-failure", "5", "lcp-echo-adaptive"]
+
+
+@pytest.mark.parametrize("keepalive", ["0", "0 0", "0 5"])
+def test_pppd_keepalive_zero_turns_lcp_echo_off(keepalive: str) -> None:
+    plan = make_plan(golden_config(keepalive=checks.keepalive(keepalive)), facts())
+    assert not any(w.startswith("lcp-echo") for w in plan.pppd_argv)
+
+
+def test_pppd_keepalive_interval_defaults_to_5() -> None:
+    """'3' alone: failure 3, OpenWrt's interval 5."""
+    argv = list(make_plan(golden_config(keepalive="3"), facts()).pppd_argv)
+    assert value_after(argv, "lcp-echo-interval") == "5"
+    assert value_after(argv, "lcp-echo-failure") == "3"
 
 
 def test_pppd_options_last() -> None:

@@ -162,11 +162,11 @@ def keepalive(value: str) -> str:
     if (
         not 1 <= len(words) <= 2
         or not all(re.fullmatch(r"[0-9]{1,6}", w) for w in words)
-        or (len(words) == 2 and int(words[1]) == 0)
+        or (len(words) == 2 and int(words[1]) == 0 and int(words[0]) != 0)
     ):
         raise ValueError(
             f"{value!r} is not 'failure interval'; e.g. '5 3' = give up after 5 unanswered LCP"
-            " echoes sent every 3 seconds ('0' turns LCP echoes off)"
+            " echoes sent every 3 seconds ('0' or '0 0' turns LCP echoes off)"
         )
     return " ".join(words)
 

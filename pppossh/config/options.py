@@ -116,8 +116,9 @@ OPTIONS: tuple[Option, ...] = (
     # --- the PPP link -----------------------------------------------------------------------
     Option("keepalive", "LCP echo", "string", "", checks.KEEPALIVE,
            "LCP echo as 'failure interval', e.g. '5 3': drop the link after 5 unanswered"
-           " echoes sent every 3 seconds. Empty: no LCP echo.", "ppp",
-           placeholder="5 3"),
+           " echoes sent every 3 seconds, echoes only while the peer is silent (adaptive)."
+           " Empty: '5 1', as OpenWrt's ppp; '0' turns LCP echo off.", "ppp",
+           placeholder="5 1"),
     Option("mtu", "MTU", "int", None, checks.uint(128, 9200),
            "MTU and MRU of the PPP link; empty: pppd's default (1500).", "ppp"),
     Option("ipv6", "IPv6 on the link", "bool", False, checks.BOOL,

@@ -15,19 +15,24 @@ import shlex
 
 from ..config import Config
 
+DEFAULT_KEEPALIVE = "5 1"  # OpenWrt's ppp.sh: 5 unanswered echoes, one a second
 LCP_RESTART = 1  # seconds between LCP Configure-Requests (pppd: 3)
 
 
 def lcp_echo(keepalive: str) -> list[str]:
-    """``keepalive 'failure interval'`` -> LCP echo options, as OpenWrt's ppp.sh reads it."""
-    if not keepalive:
-        return []
-    words = keepalive.split()
+    """``keepalive 'failure interval'`` -> LCP echo options, as OpenWrt's ppp.sh reads it.
+
+    Empty means OpenWrt's default ``5 1``; a failure count of 0 turns LCP echo off.  Echoes
+    are adaptive, as OpenWrt's ``keepalive_adaptive`` default: pppd sends one only when the
+    peer has been silent for an interval, so a busy link is never dropped for a late reply.
+    """
+    words = (keepalive or DEFAULT_KEEPALIVE).split()
     failure = int(words[0])
     interval = int(words[1]) if len(words) > 1 else 5
-    if failure == 0:
+    if failure == 0 or interval == 0:
         return []
-    return ["lcp-echo-interval", str(interval), "lcp-echo-failure", str(failure)]
+    return ["lcp-echo-interval", str(interval), "lcp-echo-failure", str(failure),
+            "lcp-echo-adaptive"]
 
 
 def pppd_argv(
