@@ -83,9 +83,16 @@ def cmd_netifd(args: argparse.Namespace) -> int:
 
 
 def cmd_ppp_hook(args: argparse.Namespace) -> int:
+    """pppd throws a hook's stderr away: every failure is told to syslog, with its reason."""
     from .run import ppphook
 
-    return ppphook.handle(args.event, args.args, os.environ.get("PPPOSSH_RUNDIR") or _rundir(args))
+    try:
+        return ppphook.handle(args.event, args.args,
+                              os.environ.get("PPPOSSH_RUNDIR") or _rundir(args))
+    except Exception as exc:
+        where = args.args[0] if args.args else "?"
+        log.error("ppp hook %s for %s failed: %s: %s", args.event, where, type(exc).__name__, exc)
+        return 1
 
 
 def cmd_wait(args: argparse.Namespace) -> int:

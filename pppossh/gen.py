@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .config.options import OPTIONS
+from .run.ppphook import EVENTS as PPP_EVENTS
 from .templates import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,8 @@ def outputs() -> dict[Path, str]:
         ROOT / "README.md": _readme(render("options_table.md.j2", options=OPTIONS)),
         ROOT / "luci-app/htdocs/luci-static/resources/protocol/pppossh.js":
             render("luci-protocol.js.j2", options=OPTIONS),
+        **{ROOT / "pppossh/ppp" / event: render("ppp-hook.sh.j2", event=event)
+           for event in PPP_EVENTS},
     }
 
 
@@ -45,7 +48,8 @@ def main() -> int:
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
             print(f"wrote {path.relative_to(ROOT)}")
-    (ROOT / "files/lib/netifd/proto/pppossh.sh").chmod(0o755)
+    for script in ("files/lib/netifd/proto/pppossh.sh", *(f"pppossh/ppp/{e}" for e in PPP_EVENTS)):
+        (ROOT / script).chmod(0o755)
     return 0
 
 

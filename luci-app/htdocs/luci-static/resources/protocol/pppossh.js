@@ -275,7 +275,7 @@ return network.registerProtocol('pppossh', {
 
 		// keepalive 'failure interval', shown as two fields like LuCI's ppp page
 		o = s.taboption('advanced', form.Value, '_keepalive_failure', _('LCP echo failure threshold'),
-			_("LCP echo as 'failure interval', e.g. '5 3': drop the link after 5 unanswered echoes sent every 3 seconds. Empty: no LCP echo."));
+			_("LCP echo as 'failure interval', e.g. '5 3': drop the link after 5 unanswered echoes sent every 3 seconds, echoes only while the peer is silent (adaptive). Empty: '5 1', as OpenWrt's ppp; '0' turns LCP echo off."));
 		o.datatype = 'uinteger';
 		o.placeholder = '0';
 		o.cfgvalue = function(section_id) {
