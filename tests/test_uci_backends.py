@@ -1,7 +1,9 @@
 """The three UCI backends, the test doubles they run against, and backend selection.
 
 There is no OpenWrt here, so the ``uci`` program and pyuci are test doubles (tests/doubles);
-the first tests prove them faithful to the golden transcripts recorded from the real ones.
+the first tests prove them faithful to the golden transcripts recorded from the real ones and
+to the facts issue 9 lists for pyuci 0.10.3 on a router.  Every test of the shared behaviour
+runs on the three backends and ends with nothing left staged in the default save directory.
 """
 
 from __future__ import annotations
@@ -110,11 +112,19 @@ def make_backend(
     return EUciBackend(str(confdir), default_savedir=str(default_savedir))
 
 
+def staged(savedir: Path) -> dict[str, str]:
+    """The non-empty delta files in a save directory (what ``uci changes`` would list)."""
+    if not savedir.exists():
+        return {}
+    return {p.name: p.read_text() for p in savedir.iterdir() if p.read_text().strip()}
+
+
 @pytest.fixture(params=["file", "cli", "euci"])
-def kind(request: pytest.FixtureRequest, default_savedir: Path) -> str:
+def kind(request: pytest.FixtureRequest, default_savedir: Path) -> Iterator[str]:
     if request.param == "euci":
         request.getfixturevalue("euci_double")
-    return str(request.param)
+    yield str(request.param)
+    assert staged(default_savedir) == {}, "left staged where LuCI and `uci commit` see it"
 
 
 @pytest.fixture
@@ -335,6 +345,63 @@ def test_euci_double_matches_transcript(
         assert lists[label] == ast.literal_eval(text_list), label
     handle.revert(CONFIG)
     assert (confdir / CONFIG).read_bytes() == golden_bytes(INPUT)
+
+
+def test_pyuci_double_add_stages_at_once_and_unloads(
+    confdir: Path, tmp_path: Path, default_savedir: Path, euci_double: None
+) -> None:
+    """pyuci 0.10.3's add (pyuci.c): uci_load, uci_add_section, uci_save, uci_unload.  The
+    delta line is the one uci-write-transcript.txt shows for ``uci add`` (``+...``)."""
+    import euci
+    import uci
+
+    savedir = tmp_path / "save"
+    handle = euci.EUci(savedir=str(savedir), confdir=str(confdir))
+    name = handle.add(CONFIG, "pppossh")
+    assert name == "cfg058732"
+    assert staged(savedir) == {CONFIG: f"+{CONFIG}.cfg058732='pppossh'\n"}  # at once
+    assert handle.get(CONFIG, name) == "pppossh"  # reloaded: file + deltas
+    with pytest.raises(uci.UciException, match=r"^Duplicate entry$"):
+        handle.add(CONFIG, "pppossh")  # the config is loaded on this handle now
+    handle.set(CONFIG, name, "x", "1")
+    with pytest.raises(uci.UciException, match=r"^Duplicate entry$"):
+        handle.add(CONFIG, "peer")
+    fresh = uci.Uci(savedir=str(savedir), confdir=str(confdir))
+    assert fresh.add(CONFIG, "peer") == "cfg063511"  # sees the first add: 6th section
+    assert staged(default_savedir) == {}
+    assert (confdir / CONFIG).read_bytes() == golden_bytes(INPUT)
+    plain = uci.Uci(confdir=str(confdir))  # no savedir: the default one, like LuCI's
+    plain.add(CONFIG, "peer")
+    assert staged(default_savedir) == {CONFIG: f"+{CONFIG}.cfg053511='peer'\n"}
+
+
+def test_pyuci_double_types_and_values(
+    confdir: Path, default_savedir: Path, euci_double: None
+) -> None:
+    """``uci.Uci`` is an immutable C type (its instances take no new attributes), ``EUci`` a
+    Python subclass; lists come back as tuples of strings; EUci.set makes strings of 5 and
+    True (euci-transcript.txt), plain Uci.set refuses what is not a string or a sequence."""
+    import euci
+    import uci
+
+    with pytest.raises(TypeError, match=r"immutable type 'uci\.Uci'"):
+        uci.Uci.add = lambda *args: None  # type: ignore[method-assign]
+    with pytest.raises(TypeError, match=r"immutable type 'uci\.Uci'"):
+        del uci.Uci.get
+    handle = uci.Uci(confdir=str(confdir))
+    with pytest.raises(AttributeError):
+        handle.add = lambda *args: None  # type: ignore[method-assign]
+    extended = euci.EUci(confdir=str(confdir))
+    extended.set(CONFIG, "main", "ints", (5, 6))
+    extended.set(CONFIG, "main", "flag", True)
+    assert extended.get(CONFIG, "main", "ints", list=True) == ("5", "6")
+    assert extended.get(CONFIG, "main", "flag") == "1"
+    assert extended.get_all(CONFIG, "main")["identity"] == (
+        "/etc/dropbear/id_a", "/etc/dropbear/key with space", "/etc/dropbear/id_c")
+    with pytest.raises(uci.UciException, match="Unsupported value"):
+        handle.set(CONFIG, "main", "port", 5)
+    with pytest.raises(TypeError):
+        handle.set(CONFIG, "main", "items", ("a", 5))
 
 
 # -- the behaviour every backend shares --
@@ -583,18 +650,56 @@ def test_the_netifd_batch_through_the_interface(
 # -- what only the libuci-based backends need --
 
 
-def test_cli_backend_stages_in_a_private_savedir(
-    confdir: Path, default_savedir: Path, uci_program: Path
+@pytest.mark.parametrize("backend_kind", ["cli", "euci"])
+def test_libuci_backends_stage_in_a_private_savedir(
+    backend_kind: str,
+    confdir: Path,
+    default_savedir: Path,
+    uci_program: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
-    uci = make_backend("cli", confdir, default_savedir, uci_program)
+    """Nothing of ours, an ``add`` included (pyuci writes its delta at once), is ever seen by
+    ``uci changes`` / LuCI or committed by the admin's ``uci commit``."""
+    if backend_kind == "euci":
+        request.getfixturevalue("euci_double")
+    uci = make_backend(backend_kind, confdir, default_savedir, uci_program)
     uci.set(CONFIG, "main", "port", "2200")
+    name = uci.add_section(CONFIG, "peer")
+    uci.set(CONFIG, name, "name", "new")
+    uci.set_section(CONFIG, "newsec", "peer")
+    uci.delete(CONFIG, "semi")
     admin = run_double("-c", str(confdir), "changes", CONFIG)
     assert admin.stdout == ""  # LuCI / `uci changes` do not see our half-done change
     run_double("-c", str(confdir), "commit", CONFIG, check=True)
     assert (confdir / CONFIG).read_bytes() == golden_bytes(INPUT)
-    uci.commit(CONFIG)
-    assert "option port '2200'" in (confdir / CONFIG).read_text()
     assert not default_savedir.exists()
+    uci.commit(CONFIG)
+    text = (confdir / CONFIG).read_text()
+    assert "option port '2200'" in text and "option name 'new'" in text
+    assert "config peer 'newsec'" in text and "semi" not in text
+    assert not default_savedir.exists()
+
+
+@pytest.mark.parametrize("backend_kind", ["cli", "euci"])
+def test_the_private_savedir_goes_with_the_backend(
+    backend_kind: str,
+    confdir: Path,
+    default_savedir: Path,
+    uci_program: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    import gc
+
+    if backend_kind == "euci":
+        request.getfixturevalue("euci_double")
+    uci = make_backend(backend_kind, confdir, default_savedir, uci_program)
+    uci.set(CONFIG, "main", "port", "2200")  # staged, never committed
+    private = Path(uci._savedir)  # type: ignore[union-attr]
+    assert staged(private) == {CONFIG: f"{CONFIG}.main.port='2200'\n"}
+    del uci
+    gc.collect()
+    assert not private.exists()
+    assert (confdir / CONFIG).read_bytes() == golden_bytes(INPUT)
 
 
 @pytest.mark.parametrize("backend_kind", ["cli", "euci"])
@@ -659,12 +764,14 @@ def test_file_backend_reports_parse_errors(confdir: Path) -> None:
 def test_euci_backend_without_pyuci_add(
     confdir: Path, default_savedir: Path, euci_double: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uci
+    """pyuci before 0.10 raised NotImplementedError from add (``uci.Uci`` is immutable: the
+    older behaviour is put on the Python subclass ``EUci``)."""
+    import euci
 
     def not_implemented(*args: object) -> None:
         raise NotImplementedError()
 
-    monkeypatch.setattr(uci.Uci, "add", not_implemented)
+    monkeypatch.setattr(euci.EUci, "add", not_implemented)
     backend = make_backend("euci", confdir, default_savedir)
     with pytest.raises(
         UciError, match=r"cannot create anonymous sections.*PPPOSSH_UCI_BACKEND=cli"

@@ -8,6 +8,8 @@ when given another one with ``uci -t`` (the other directory is only added after 
 ``commit`` writes every delta it read.  So the backends built on libuci would silently commit
 an administrator's half-finished changes together with ours; they refuse to commit while the
 default save directory holds changes for the same config, and say what to do instead.
+Our own changes never go there: both stage them in a private save directory of their own,
+removed when the backend object goes away.
 """
 
 from __future__ import annotations
@@ -86,6 +88,17 @@ def _refuse_foreign_changes(savedir: str, config: str) -> None:
             f"`uci changes {config}`, then `uci commit {config}` or `uci revert {config}`, "
             "and retry"
         )
+
+
+def _make_private_savedir(owner: object) -> str:
+    """A fresh save directory for ``owner``'s staged changes, removed together with it."""
+    import shutil
+    import tempfile
+    import weakref
+
+    path = tempfile.mkdtemp(prefix="pppossh-uci-")
+    weakref.finalize(owner, shutil.rmtree, path, True)
+    return path
 
 
 def _ensure_config_file(confdir: str, config: str) -> None:
@@ -285,12 +298,7 @@ class CliBackend:
 
     def _private_savedir(self) -> str:
         if self._savedir is None:
-            import shutil
-            import tempfile
-            import weakref
-
-            self._savedir = tempfile.mkdtemp(prefix="pppossh-uci-")
-            weakref.finalize(self, shutil.rmtree, self._savedir, True)
+            self._savedir = _make_private_savedir(self)
         return self._savedir
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -434,10 +442,19 @@ class CliBackend:
 class EUciBackend:
     """Uses pyuci's ``euci.EUci`` (python3-pyuci on OpenWrt): no process per call.
 
-    pyuci cannot tell anonymous sections apart, so they are recognised by their generated
-    name.  Its list setter deletes and re-adds the list, which moves a replaced list to the end
-    of its section.  pyuci caches what it has read, so a fresh handle is used whenever nothing
-    is staged, to see changes others committed.
+    What pyuci 0.10.3 does, and how this backend lives with it:
+
+    - every change is staged in a private save directory (``EUci(savedir=...)``), like the CLI
+      backend's ``uci -t``: pyuci's ``add`` writes its delta into the handle's save directory
+      at once, and in the default one (/tmp/.uci) it would sit among the administrator's
+      changes, be refused by our own staged-changes check and be committed by the next
+      ``uci commit``;
+    - every call uses a fresh handle, and every change is saved to the private directory right
+      away: ``add`` refuses a config its handle has loaded already ("Duplicate entry"), and a
+      fresh handle also sees what others committed meanwhile;
+    - pyuci cannot tell anonymous sections apart, so they are recognised by their generated
+      name; its list setter deletes and re-adds the list, which moves a replaced list to the
+      end of its section.
     """
 
     name = "euci"
@@ -455,16 +472,23 @@ class EUciBackend:
             ) from exc
         self.confdir = confdir
         self.default_savedir = default_savedir
-        self._factory: Callable[[], Any] = lambda: EUci(confdir=confdir)
+        self._euci_class: Callable[..., Any] = EUci
         self._not_found: type[Exception] = pyuci.UciExceptionNotFound
         self._uci_error: type[Exception] = pyuci.UciException
-        self._handle: Any = None
+        self._savedir: str | None = None
         self._dirty: set[str] = set()
 
-    def _euci(self) -> Any:
-        if self._handle is None or not self._dirty:
-            self._handle = self._factory()
-        return self._handle
+    def _private_savedir(self) -> str:
+        if self._savedir is None:
+            self._savedir = _make_private_savedir(self)
+        return self._savedir
+
+    def _euci(self, write: bool = False) -> Any:
+        """A new handle: on the private save directory once anything is (to be) staged."""
+        savedir = self._private_savedir() if write else self._savedir
+        if savedir is None:
+            return self._euci_class(confdir=self.confdir)
+        return self._euci_class(savedir=savedir, confdir=self.confdir)
 
     # reading
 
@@ -498,21 +522,26 @@ class EUciBackend:
         except self._uci_error as exc:
             raise UciError(f"pyuci {what} {'.'.join(map(str, args[:3]))} failed: {exc!r}") from exc
 
+    def _save(self, handle: Any, config: str) -> None:
+        """Write the handle's changes to the private save directory (``uci_save``)."""
+        self._call("save", handle.save, config)
+        self._dirty.add(config)
+
     def set_section(self, config: str, name: str, type: str) -> None:
         _check_target(config, name)
         check_type(type, f"{config}.{name}")
-        handle = self._euci()
+        handle = self._euci(write=True)
         if self._section(handle, config, name) is not None:
             return
         _ensure_config_file(self.confdir, config)
         self._call("set", handle.set, config, name, type)
-        self._dirty.add(config)
+        self._save(handle, config)
 
     def add_section(self, config: str, type: str) -> str:
         check_config(config)
         check_type(type, config)
         _ensure_config_file(self.confdir, config)
-        handle = self._euci()
+        handle = self._euci(write=True)  # add loads the config itself: not loaded before
         try:
             name = self._call("add", handle.add, config, type)
         except NotImplementedError as exc:
@@ -520,7 +549,7 @@ class EUciBackend:
                 "this pyuci cannot create anonymous sections (Uci.add is not implemented); "
                 "use a named section, or PPPOSSH_UCI_BACKEND=cli"
             ) from exc
-        self._dirty.add(config)
+        self._dirty.add(config)  # add has saved its delta and unloaded the config
         return str(name)
 
     def set(self, config: str, section: str, option: str, value: Value) -> None:
@@ -529,25 +558,27 @@ class EUciBackend:
         if not value:
             self.delete(config, section, option)
             return
-        handle = self._euci()
+        handle = self._euci(write=True)
         if self._section(handle, config, section) is None:
             raise _missing_section(config, section)
         self._call("set", handle.set, config, section, option, value)
-        self._dirty.add(config)
+        self._save(handle, config)
 
     def delete(self, config: str, section: str, option: str | None = None) -> None:
         _check_target(config, section, option)
-        handle = self._euci()
+        handle = self._euci(write=True)
         if self._section(handle, config, section) is None:
+            return
+        if option is not None and option not in handle.get_all(config, section):
             return
         args = (config, section) if option is None else (config, section, option)
         self._call("delete", handle.delete, *args)
-        self._dirty.add(config)
+        self._save(handle, config)
 
     def commit(self, config: str) -> None:
         check_config(config)
         if config not in self._dirty:
             return
         _refuse_foreign_changes(self.default_savedir, config)
-        self._call("commit", self._handle.commit, config)
+        self._call("commit", self._euci(write=True).commit, config)
         self._dirty.discard(config)

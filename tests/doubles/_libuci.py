@@ -19,12 +19,13 @@ from pppossh.uci import fileformat
 from pppossh.uci.base import UciError, UciParseError
 from pppossh.uci.fileformat import ConfigSection, Package
 
-ERR_INVAL, ERR_NOTFOUND, ERR_IO, ERR_PARSE = 2, 3, 4, 5
+ERR_INVAL, ERR_NOTFOUND, ERR_IO, ERR_PARSE, ERR_DUPLICATE = 2, 3, 4, 5, 6
 MESSAGES = {
     ERR_INVAL: "Invalid argument",
     ERR_NOTFOUND: "Entry not found",
     ERR_IO: "I/O error",
     ERR_PARSE: "Parse error",
+    ERR_DUPLICATE: "Duplicate entry",
 }
 PREFIX = {"add": "+", "remove": "-", "change": "", "list_add": "|", "list_del": "~"}
 _NAME_RE = re.compile(r"[A-Za-z0-9_]+\Z")

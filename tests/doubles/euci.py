@@ -5,7 +5,12 @@ It follows tests/golden/uci/euci-transcript.txt and euci-transcript-2.txt:
 float), ``list=True`` always gives a tuple and without it a list gives its first item, every
 failure (missing entry or failed conversion) raises ``uci.UciExceptionNotFound`` unless
 ``default=`` is given, which is then returned unchanged; ``set`` stores ints as decimal text
-and bools as '1'/'0'.  There is no ``foreach`` and no ``boolean_value``.
+and bools as '1'/'0' (5 and True become '5' and '1'), each item of a list too, and lists come
+back as tuples of strings.  There is no ``foreach`` and no ``boolean_value``.
+
+``add`` and everything else not listed here is ``uci.Uci``'s (see the uci double: ``add``
+stages its delta in the save directory at once and unloads the config).  ``EUci`` is a plain
+Python subclass of the immutable ``uci.Uci``, as in pyuci 0.10.3: it can be patched.
 """
 
 from __future__ import annotations

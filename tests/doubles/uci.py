@@ -1,20 +1,43 @@
 """Test double for pyuci's ``uci`` module (the C extension that needs libuci).
 
 It behaves as tests/golden/uci/euci-transcript.txt and euci-transcript-2.txt record:
-``get``/``get_all`` return str, tuple or dict; anything missing raises
+``get``/``get_all`` return str, tuple (lists: tuples of strings) or dict; anything missing raises
 ``UciExceptionNotFound`` (a ``UciException``, not a KeyError); ``@type[n]`` section names are not
 understood; anonymous sections are reached by their generated name; ``set`` and ``delete``
 change memory only until ``save``/``commit``; ``changes`` raises NotImplementedError.
 The module exposes exactly the public names listed in euci-transcript-2.txt.
 
-Not in the transcripts, modelled on libuci: ``add`` (returns the generated name; older pyuci
-raised NotImplementedError), list setting (delete then add every item, so the list moves to the
-end of its section), ``commit`` (replays every delta file on the delta path, see _libuci).
+Not in the transcripts, replayed from pyuci 0.10.3's pyuci.c and libuci (the facts issue 9
+lists for the real binding on a router):
+
+- ``add(config, type)`` loads the config itself and fails with ``Duplicate entry`` when this
+  handle has loaded it already (libuci's ``uci_load`` of a loaded package); otherwise it adds
+  the anonymous section, writes the delta (``+config.cfgXXXXXX='type'``, the line format of
+  uci-write-transcript.txt) into the save directory at once (``uci_save``) and unloads the
+  config again, so the next read on the handle loads file + deltas afresh;
+- ``Uci`` is an immutable C type: its attributes cannot be set or deleted (no monkeypatching)
+  and its instances take no new attributes; ``EUci``, a Python subclass, can be patched;
+- list setting deletes then adds every item (a replaced list moves to the end of its
+  section); ``commit`` replays every delta file on the delta path, see _libuci.
 """
 
 # No ``from __future__ import annotations``: it would add a public module attribute.
 
 import _libuci as _lib
+
+
+class _CType(type):
+    """The metaclass that makes ``Uci`` behave like a static C type (``uci.Uci``)."""
+
+    def __setattr__(cls, name: str, value: object) -> None:
+        if cls.__module__ == __name__:
+            raise TypeError(f"cannot set {name!r} attribute of immutable type 'uci.Uci'")
+        super().__setattr__(name, value)
+
+    def __delattr__(cls, name: str) -> None:
+        if cls.__module__ == __name__:
+            raise TypeError(f"cannot delete {name!r} attribute of immutable type 'uci.Uci'")
+        super().__delattr__(name)
 
 
 class UciException(Exception):  # pyuci's names
@@ -29,8 +52,10 @@ class UciExceptionInvalidInput(UciException):
     """Declared by pyuci; not raised by anything the transcripts show."""
 
 
-class Uci:
+class Uci(metaclass=_CType):
     """One libuci context; packages are loaded on first use and cached."""
+
+    __slots__ = ("_ctx", "_tainted")
 
     def __init__(self, savedir: str | None = None, confdir: str | None = None) -> None:
         self._ctx = _lib.Context(confdir or "/etc/config")
@@ -113,6 +138,8 @@ class Uci:
             if found is not None and option in found.options:  # pyuci ignores a failed delete
                 self._change(loaded, "remove", section, option, None)
             for item in data:
+                if not isinstance(item, str):  # PyUnicode_AsUTF8 of a list item
+                    raise TypeError("bad argument type for built-in operation")
                 self._change(loaded, "list_add", section, option, item)
         elif isinstance(data, str):
             self._change(loaded, "change", section, option, data)
@@ -127,11 +154,19 @@ class Uci:
         self._change(loaded, "remove", args[1], option, None)
 
     def add(self, config: str, type: str) -> str:
-        loaded, _element = self._lookup((config,))
-        if loaded is None:
-            raise UciException("Invalid argument")
+        """pyuci_add: uci_load (a loaded config is a duplicate), add, uci_save, uci_unload."""
+        if not isinstance(config, str) or not isinstance(type, str):
+            raise TypeError("argument 1 must be str")
+        if config in self._ctx.loaded:
+            raise UciException(_lib.MESSAGES[_lib.ERR_DUPLICATE])
+        try:
+            loaded = self._ctx.load(config)
+        except _lib.LibUciError as exc:
+            raise UciException(str(exc)) from None
         section = loaded.package.add_section(type)
         loaded.pending.append(_lib.Delta("add", section.name, None, type))
+        self._ctx.save(loaded)
+        del self._ctx.loaded[config]
         self._tainted = True
         return section.name
 
