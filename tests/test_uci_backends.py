@@ -726,6 +726,15 @@ def test_changes_someone_else_staged_are_never_committed(
     assert (main.options["server"], main.options["port"]) == ("vpn.example.net", "2200")
 
 
+def test_the_default_savedir_each_libuci_backend_guards(
+    confdir: Path, default_savedir: Path, euci_double: None
+) -> None:
+    """euci asks pyuci where libuci stages by default (``Uci.savedir()``); the uci program
+    cannot say, so the CLI backend assumes libuci's built-in /tmp/.uci."""
+    assert EUciBackend(str(confdir)).default_savedir == str(default_savedir)
+    assert CliBackend(str(confdir)).default_savedir == "/tmp/.uci"
+
+
 def test_cli_backend_reports_uci_errors(
     confdir: Path, default_savedir: Path, uci_program: Path
 ) -> None:

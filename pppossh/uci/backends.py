@@ -288,11 +288,12 @@ class CliBackend:
         self,
         confdir: str = "/etc/config",
         uci_path: str = "uci",
-        default_savedir: str = DEFAULT_SAVEDIR,
+        default_savedir: str | None = None,
     ) -> None:
         self.confdir = confdir
         self.uci_path = uci_path
-        self.default_savedir = default_savedir
+        # the uci program cannot tell its save directory: libuci's built-in default
+        self.default_savedir = default_savedir or DEFAULT_SAVEDIR
         self._savedir: str | None = None
         self._dirty: set[str] = set()
 
@@ -460,7 +461,7 @@ class EUciBackend:
     name = "euci"
 
     def __init__(
-        self, confdir: str = "/etc/config", default_savedir: str = DEFAULT_SAVEDIR
+        self, confdir: str = "/etc/config", default_savedir: str | None = None
     ) -> None:
         try:
             import uci as pyuci
@@ -471,8 +472,9 @@ class EUciBackend:
                 "another backend with PPPOSSH_UCI_BACKEND=cli or =file"
             ) from exc
         self.confdir = confdir
-        self.default_savedir = default_savedir
         self._euci_class: Callable[..., Any] = EUci
+        # where LuCI and `uci set` stage: what libuci's default is, as pyuci reports it
+        self.default_savedir = default_savedir or str(EUci(confdir=confdir).savedir())
         self._not_found: type[Exception] = pyuci.UciExceptionNotFound
         self._uci_error: type[Exception] = pyuci.UciException
         self._savedir: str | None = None
