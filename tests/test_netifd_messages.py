@@ -3,7 +3,9 @@
 - pppossh.run.jsonc.dumps and the builders of pppossh.run.ubus reproduce byte for byte the
   notify_proto JSON recorded in golden/ubus-calls.log (actions 0, 1, 2, 3, 4, 6), and the CLI
   sender calls ``ubus [-S] call network.interface notify_proto <json>`` as the real shell
-  library did;
+  library did; the binding sender (the ``ubus`` module double, tests/doubles/ubus.py) hands
+  netifd the same messages, key for key in the same order, always with a time bound, and
+  its failures are UbusErrors like the CLI's;
 - backoff: the wait before the n-th retry (netifd itself restarts at once, golden/netifd/05);
 - outcome.classify: real SSH client and pppd endings -> error code, and whether to block.
 """
@@ -12,8 +14,12 @@ from __future__ import annotations
 
 import json
 import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from doubles.bus import Bus, install, ordered
 from helpers import GOLDEN, NETIFD, REPO, parse_ubus_log
 
 from pppossh.run import backoff, jsonc, outcome, ubus
@@ -122,9 +128,17 @@ def test_jsonc_spelling() -> None:
     assert json.loads(jsonc.dumps(text)) == text
 
 
-def test_cli_sender_matches_golden(tmp_path, monkeypatch) -> None:
-    """Ubus (CLI backend) runs `ubus [-S] call network.interface notify_proto <json>`; with the
-    ubus double on PATH the logged argv equals the golden calls."""
+GOLDEN_SEQUENCE = [6, 1, 3, 4, 2, 0]
+
+
+@pytest.fixture
+def ubus_binding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bus]:
+    yield from install(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def cli_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The ubus CLI double on PATH, logging to the returned file."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     double = REPO / "tests" / "netifd" / "ubus"
@@ -134,13 +148,52 @@ def test_cli_sender_matches_golden(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("UBUS_LOG", str(log))
     monkeypatch.setenv("PPPOSSH_UBUS", "cli")
     monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    return log
+
+
+def test_cli_sender_matches_golden(cli_bus: Path) -> None:
+    """Ubus (CLI backend) runs `ubus [-S] call network.interface notify_proto <json>`; with the
+    ubus double on PATH the logged argv equals the golden calls."""
     bus = ubus.Ubus()
     assert bus.backend == "cli"
-    golden = [_by_action(6)[0], _by_action(1)[0], _by_action(3)[0], _by_action(4)[0],
-              _by_action(2)[0]]
+    golden = [_by_action(action)[0] for action in GOLDEN_SEQUENCE]
     for argv in golden:
         bus.notify(json.loads(argv[-1]))
-    assert parse_ubus_log(log.read_text()) == golden
+    assert parse_ubus_log(cli_bus.read_text()) == golden
+
+
+def test_binding_sender_matches_golden(ubus_binding: Bus) -> None:
+    """Ubus (binding) calls network.interface notify_proto with the golden messages: the same
+    keys in the same order with the same JSON types, so netifd gets the same blobmsg as from
+    the CLI (`-S` only changes how the CLI prints answers); each call has a time bound."""
+    bus = ubus.Ubus()
+    assert bus.backend == "binding"
+    golden = [_by_action(action)[0] for action in GOLDEN_SEQUENCE]
+    for argv in golden:
+        bus.notify(json.loads(argv[-1]))
+    calls = ubus_binding.calls()
+    assert [argv[:-1] for argv in calls] == [["call", "network.interface", "notify_proto"]] * 6
+    assert [ordered(argv[-1]) for argv in calls] == [ordered(argv[-1]) for argv in golden]
+    assert all(h.endswith(", timeout 30000 ms)") for h in ubus_binding.headers())
+
+
+@pytest.mark.parametrize("action", [0, 1, 2, 3, 4, 6])
+def test_both_senders_hand_netifd_the_same_messages(
+    action: int, cli_bus: Path, ubus_binding: Bus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every recorded message of this action, once through each path."""
+    golden = [json.loads(argv[-1]) for argv in _by_action(action)]
+    monkeypatch.setenv("UBUS_LOG", str(cli_bus))
+    monkeypatch.setenv("PPPOSSH_UBUS", "cli")
+    for message in golden:
+        ubus.Ubus().notify(message)
+    monkeypatch.setenv("UBUS_LOG", str(ubus_binding.log))
+    monkeypatch.delenv("PPPOSSH_UBUS")
+    for message in golden:
+        ubus.Ubus().notify(message)
+    via_cli = [ordered(argv[-1]) for argv in parse_ubus_log(cli_bus.read_text())]
+    via_binding = [ordered(argv[-1]) for argv in ubus_binding.calls()]
+    assert via_binding == via_cli and len(via_cli) == len(golden)
 
 
 def test_cli_sender_failure_raises(tmp_path, monkeypatch) -> None:
@@ -153,6 +206,46 @@ def test_cli_sender_failure_raises(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
     with pytest.raises(ubus.UbusError, match="Not found"):
         ubus.Ubus().notify(ubus.block_restart("vpn"))
+
+
+def test_cli_sender_is_bounded(tmp_path, monkeypatch) -> None:
+    """A ubus that never returns is given up after the bound."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "ubus").write_text("#!/bin/sh\nexec sleep 30\n")
+    (bindir / "ubus").chmod(0o755)
+    monkeypatch.setenv("PPPOSSH_UBUS", "cli")
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    started = time.monotonic()
+    with pytest.raises(ubus.UbusError, match="timed out"):
+        ubus.Ubus(timeout=0.5).notify(ubus.block_restart("vpn"))
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("netifd", "socket", "match"),
+    [
+        ("answer", False, r"Failed to connect to the ubus socket"),
+        ("absent", True, r"Object 'network.interface' was not found"),
+        ("silent", True, r"Request timed out"),
+    ],
+)
+def test_binding_sender_failure_raises(
+    ubus_binding: Bus, netifd: str, socket: bool, match: str
+) -> None:
+    """No ubusd (OSError), no netifd object, no answer within the bound (RuntimeError): all
+    UbusError, and the binding is disconnected again, ready for the next message."""
+    ubus_binding.netifd(netifd)
+    if not socket:
+        ubus_binding.socket.unlink()
+    bus = ubus.Ubus(timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(ubus.UbusError, match=match):
+        bus.notify(ubus.block_restart("vpn"))
+    assert time.monotonic() - started < 3
+    import ubus as binding  # the double
+
+    assert binding.get_connected() is False
 
 
 # --- backoff -----------------------------------------------------------------------------------

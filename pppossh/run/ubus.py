@@ -4,13 +4,17 @@ The builders mirror the verbs of OpenWrt's ``netifd-proto.sh`` (``proto_run_comm
 ``proto_notify_error``, ...) key for key and in the same order, so the JSON equals what
 ``golden/ubus-calls.log`` recorded from the real shell library.  :class:`Ubus` sends them with
 the Python ``ubus`` binding when it is installed, else with the ``ubus`` command line tool.
+
+Both ways give up after ``CALL_TIMEOUT`` seconds, and both leave a TERM from the hook able to
+end the helper at once (see :func:`_signals_kept` for what the binding needs for that).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +24,8 @@ Message = dict[str, Any]
 
 RUN, KILL, ERROR, BLOCK_RESTART, AVAILABLE, HOST_DEPENDENCY, SETUP_FAILED = 1, 2, 3, 4, 5, 6, 7
 UPDATE = 0
+CALL_TIMEOUT = 30.0
+"""Seconds to wait for netifd's answer: what ``ubus call`` waits by default (``-t 30``)."""
 
 
 def run_command(iface: str, argv: Sequence[str], env: Sequence[str] = ()) -> Message:
@@ -128,10 +134,14 @@ class UbusError(RuntimeError):
 
 
 class Ubus:
-    """Sends notify_proto; ``backend`` says which way ("binding" or "cli")."""
+    """Sends notify_proto; ``backend`` says which way ("binding" or "cli").
 
-    def __init__(self) -> None:
+    ``timeout`` bounds every call, in seconds.  The binding's own default is to wait for ever.
+    """
+
+    def __init__(self, timeout: float = CALL_TIMEOUT) -> None:
         self.backend = "cli"
+        self.timeout = timeout
         self._binding: Any = None
         if os.environ.get("PPPOSSH_UBUS", "") != "cli":
             try:
@@ -151,7 +161,8 @@ class Ubus:
         argv = ["ubus", *(["-S"] if simple else []), "call", "network.interface",
                 "notify_proto", jsonc.dumps(message)]
         try:
-            result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout,
+                                    check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise UbusError(f"cannot run ubus: {exc}") from exc
         if result.returncode != 0:
@@ -161,14 +172,51 @@ class Ubus:
             )
 
     def _notify_binding(self, message: Message) -> None:
+        """One connection per message: the binding allows one per process, kept in C."""
         ubus = self._binding
         connected = False
         try:
-            ubus.connect()
+            with _signals_kept():
+                ubus.connect()
             connected = True
-            ubus.call("network.interface", "notify_proto", message)
-        except Exception as exc:  # the binding raises plain RuntimeError/IOError
+            # milliseconds; the binding's default, 0, waits for ever
+            ubus.call("network.interface", "notify_proto", message,
+                      timeout=max(1, round(self.timeout * 1000)))
+        except Exception as exc:  # the binding raises plain RuntimeError/OSError/TypeError
             raise UbusError(f"ubus notify_proto failed: {exc}") from exc
         finally:
             if connected:
-                ubus.disconnect()
+                with _signals_kept(), contextlib.suppress(Exception):
+                    ubus.disconnect()
+
+
+_KEPT_SIGNALS = ("SIGTERM", "SIGINT")
+
+
+@contextlib.contextmanager
+def _signals_kept() -> Iterator[None]:
+    """Undo what libubus does to signal handlers while connecting (and disconnecting).
+
+    libubus installs uloop's SIGTERM/SIGINT handlers, which only set a flag for a uloop this
+    process never runs: the hook's ``kill`` would no longer end the helper.  The handlers that
+    were there before come back (in the helper SIGTERM's default action: a TERM ends it at once,
+    even while the binding waits for netifd inside C, where no Python handler could run; a
+    process with a Python handler gets it called once the bounded call returns).  The signals
+    are held back meanwhile, so that one arriving in between reaches the restored handler
+    instead of uloop's.  Python sets handlers only in the main thread: elsewhere, nothing to do.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept = {sig: signal.getsignal(sig) for sig in (getattr(signal, n) for n in _KEPT_SIGNALS)}
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, set(kept))
+    try:
+        yield
+    finally:
+        for sig, handler in kept.items():
+            # None: a handler set outside Python, which cannot be put back; default then
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
