@@ -1,15 +1,51 @@
 """The rpcd exec plugin behind LuCI's pppossh pages (``/usr/libexec/rpcd/pppossh``).
 
 rpcd runs ``pppossh list`` once to learn the methods and their argument types, then
-``pppossh call <method>`` with the arguments as JSON on stdin, and relays the JSON printed
-on stdout.  Every argument is checked here again, whatever the page already checked: being
-logged in to LuCI is no licence to reach a shell or another interface's keys.
+``pppossh call <method>`` with the ubus message on stdin, and relays the JSON object printed
+on stdout (the facts below are recorded in ``tests/golden/rpcd/``, see its README).
+
+What arrives on stdin
+  The whole ubus message as compact JSON.  Through uhttpd (every LuCI call) uhttpd appends
+  ``ubus_rpc_session`` as the last key, even to ``{}`` (golden 11, 60-70); through the
+  ``ubus`` CLI it is absent (80), and a CLI call without a message gives ``{}`` (81).  rpcd
+  checks nothing against the signature: undeclared keys and wrong types pass through (14,
+  15, 16).
+
+How the arguments are read (the decision of issue 9)
+  - ``ubus_rpc_session`` is dropped: the session was checked by rpcd against the ACL before
+    the plugin ran, and no method needs it.
+  - Keys a method does not declare are ignored, the way every C ubus method ignores the
+    attributes outside its policy (``blobmsg_parse``): LuCI or a newer page may send more
+    than this version knows, and a call must not fail for it.  They are never read.
+  - A declared key whose value is ``null`` counts as not given.
+  - A declared key of the wrong type (a string for a boolean, an int for a string, ...) is
+    refused with ``INVALID_ARGUMENT`` naming the key and the type it needs: rpcd does not
+    check types, so this is the only place that does.  Every value is checked again whatever
+    the page checked: being logged in to LuCI is no licence to reach a shell or another
+    interface's keys.
+
+What goes to stdout
+  Exactly one JSON object, whatever happens: a bad stdin, a refused argument, an unexpected
+  exception or a method that ran out of time all give ``{"error": CODE, "message": ...}``
+  (rpcd turns no output into ``[5]`` and anything else into ``[2]``, golden 31-34, which a
+  page can only report as "no answer").  ``error`` is a code and ``values`` (when present)
+  holds the facts behind it; ``message`` is an English sentence for people at the CLI.  The
+  LuCI pages word the codes themselves, through ``_()``.
+
+Time
+  rpcd kills a plugin with SIGKILL after 30 s and the page then gets ``[5]`` (golden 36), and
+  LuCI gives up on a call after 20 s (``L.env.rpctimeout``).  Network work is bounded by
+  ``RPC_BUDGET``; every call is cut at ``DEADLINE`` and answers ``TIMEOUT``.  ``check`` takes
+  longer, so it runs in the background: an isolated child Python (``-I``, cwd ``/``) whose
+  stdin, stdout and stderr are ``/dev/null`` — rpcd answers only once stdout and stderr reach
+  EOF (golden 37), so nothing may keep them open.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +54,7 @@ from .config.checks import interface_name
 from .errors import PppsshError
 
 FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
+SESSION_KEY = "ubus_rpc_session"
 
 # method -> argument name -> sample value: rpcd reads the types from the samples.
 SIGNATURES: dict[str, dict[str, Any]] = {
@@ -37,36 +74,54 @@ REQUIRED = {
     "fetch_hostkey": {"interface"}, "pin_hostkey": {"interface", "fingerprint"},
     "check": {"interface"}, "peer_add": {"name", "key"}, "peer_del": {"name"},
 }
+TYPE_NAMES = {str: "string", bool: "boolean", int: "integer", list: "array", dict: "object"}
+
+# LuCI gives up on an rpc call after 20 s (L.env.rpctimeout), rpcd kills the plugin at 30 s:
+# network work stays within RPC_BUDGET, and every call answers by DEADLINE.
+RPC_BUDGET = 15
+DEADLINE = 18.0
 
 
 class BadArgument(PppsshError):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **values: Any) -> None:
         super().__init__("INVALID_ARGUMENT", message)
+        self.values = values
+
+
+class Deadline(BaseException):
+    """Raised by the alarm at DEADLINE; a BaseException so that no ``except Exception`` on
+    the way swallows it (subprocess.run kills its child on the way out)."""
 
 
 def _args(method: str, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise BadArgument("the arguments must be a JSON object")
+        raise BadArgument("the arguments must be a JSON object", argument="",
+                          expected="object")
     spec = SIGNATURES[method]
-    unknown = set(raw) - set(spec)
-    if unknown:
-        raise BadArgument(f"{method} takes no argument {sorted(unknown)[0]!r}")
-    missing = REQUIRED.get(method, set()) - set(raw)
+    args = {k: v for k, v in raw.items() if k in spec and v is not None}
+    missing = REQUIRED.get(method, set()) - set(args)
     if missing:
-        raise BadArgument(f"{method} needs {sorted(missing)[0]!r}")
-    for name, value in raw.items():
-        if type(value) is not type(spec[name]):
-            raise BadArgument(f"{name} must be a {type(spec[name]).__name__}")
-    if "interface" in raw:
+        name = sorted(missing)[0]
+        raise BadArgument(f"{method} needs {name!r}", argument=name, expected=TYPE_NAMES[
+            type(spec[name])])
+    for name, value in args.items():
+        wanted = type(spec[name])
+        if type(value) is not wanted:
+            raise BadArgument(
+                f"{name} must be a {TYPE_NAMES[wanted]}, not {json.dumps(value)[:40]}",
+                argument=name, expected=TYPE_NAMES[wanted])
+    if "interface" in args:
         try:
-            interface_name(raw["interface"])
+            interface_name(args["interface"])
         except ValueError as exc:
-            raise BadArgument(str(exc)) from None
-    if "fingerprint" in raw and not FINGERPRINT.fullmatch(raw["fingerprint"]):
-        raise BadArgument("fingerprint must look like SHA256:<43 characters>")
-    if "routes" in raw and not all(isinstance(r, str) for r in raw["routes"]):
-        raise BadArgument("routes must be a list of networks")
-    return raw
+            raise BadArgument(str(exc), argument="interface", expected="interface") from None
+    if "fingerprint" in args and not FINGERPRINT.fullmatch(args["fingerprint"]):
+        raise BadArgument("fingerprint must look like SHA256:<43 characters>",
+                          argument="fingerprint", expected="fingerprint")
+    if "routes" in args and not all(isinstance(r, str) for r in args["routes"]):
+        raise BadArgument("routes must be a list of networks", argument="routes",
+                          expected="array")
+    return args
 
 
 def _uci() -> Any:
@@ -103,10 +158,6 @@ def pubkey(a: dict[str, Any]) -> dict[str, Any]:
     return {"public": show(_uci(), a["interface"], _dirs()[1])}
 
 
-# LuCI gives up on an rpc call after 20 s (L.env.rpctimeout): network calls stay below that.
-RPC_BUDGET = 15
-
-
 def fetch_hostkey(a: dict[str, Any]) -> dict[str, Any]:
     from .admin import trust
     from .plan import choose_client
@@ -121,7 +172,8 @@ def fetch_hostkey(a: dict[str, Any]) -> dict[str, Any]:
     pinned = [fingerprint(k) for k in config.hostkey]
     return {"key": key.key, "type": key.kind, "fingerprint": key.fingerprint,
             "description": key.describe(), "pinned": pinned,
-            "matches": key.fingerprint in pinned}
+            "matches": key.fingerprint in pinned, "server": config.server,
+            "port": config.port}
 
 
 def pin_hostkey(a: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +181,15 @@ def pin_hostkey(a: dict[str, Any]) -> dict[str, Any]:
 
     result = trust.trust(_uci(), a["interface"], yes=False, expected=a["fingerprint"],
                          timeout=RPC_BUDGET)
-    return {"pinned": True, "key": result.offered.key, "fingerprint": result.offered.fingerprint}
+    return {"pinned": True, "key": result.offered.key, "type": result.offered.kind,
+            "fingerprint": result.offered.fingerprint}
+
+
+def _python_child(*args: str) -> list[str]:
+    """The command line of a child Python running pppossh: isolated (``-I``: no PYTHON*
+    variables, no user site, neither the script's nor the current directory on sys.path),
+    so that it imports the installed package and nothing a directory offers."""
+    return [sys.executable, "-I", "-m", "pppossh", *args]
 
 
 def check(a: dict[str, Any]) -> dict[str, Any]:
@@ -149,11 +209,10 @@ def check(a: dict[str, Any]) -> dict[str, Any]:
         ensure_private_dir(state.dir)
         run.write_progress(progress, {"interface": a["interface"], "running": True, "steps": []})
         child = subprocess.Popen(
-            [sys.executable, "-m", "pppossh", "--confdir",
-             os.environ.get("PPPOSSH_CONFDIR", "/etc/config"), "check", a["interface"],
-             "--progress", str(progress)],
+            _python_child("--confdir", os.environ.get("PPPOSSH_CONFDIR", "/etc/config"),
+                          "check", a["interface"], "--progress", str(progress)),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            cwd="/", close_fds=True, start_new_session=True,
         )
         current = {"interface": a["interface"], "running": True, "steps": [], "pid": child.pid}
         run.write_progress(progress, current)
@@ -203,27 +262,78 @@ METHODS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
-def call(method: str, stdin: str) -> dict[str, Any]:
+def _error(code: str, message: str, **values: Any) -> dict[str, Any]:
+    reply: dict[str, Any] = {"error": code, "message": message}
+    if values:
+        reply["values"] = values
+    return reply
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise Deadline
+
+
+def call(method: str, stdin: bytes | str, deadline: float = DEADLINE) -> dict[str, Any]:
+    """The reply to ``call <method>`` with ``stdin``: always a JSON-able dict."""
     if method not in METHODS:
-        return {"error": "NO_METHOD", "message": f"pppossh has no method {method!r}"}
+        return _error("NO_METHOD", f"pppossh has no method {method!r}", method=method)
     try:
-        raw = json.loads(stdin) if stdin.strip() else {}
-    except ValueError:
-        return {"error": "INVALID_ARGUMENT", "message": "the arguments are not valid JSON"}
+        text = stdin.decode() if isinstance(stdin, bytes) else stdin
+        raw = json.loads(text) if text.strip() else {}
+    except (UnicodeDecodeError, ValueError):
+        return _error("INVALID_ARGUMENT", "the arguments are not valid JSON", argument="",
+                      expected="object")
+    if isinstance(raw, dict):
+        raw.pop(SESSION_KEY, None)
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
         return METHODS[method](_args(method, raw))
+    except Deadline:
+        return _error("TIMEOUT", f"{method} did not finish within {deadline:.0f} s",
+                      seconds=round(deadline))
+    except BadArgument as exc:
+        return _error(exc.code, exc.message, **exc.values)
     except PppsshError as exc:
-        return {"error": exc.code, "message": exc.message}
+        return _error(exc.code, exc.message)
     except Exception as exc:  # a page must get an answer it can show, not a traceback
-        return {"error": "INTERNAL_ERROR", "message": str(exc) or type(exc).__name__}
+        return _error("INTERNAL_ERROR", str(exc) or type(exc).__name__,
+                      exception=type(exc).__name__)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def encode(reply: Any) -> str:
+    """One line of JSON for rpcd; a reply that cannot be encoded becomes an error object."""
+    try:
+        if not isinstance(reply, dict):
+            raise TypeError(f"the reply is a {type(reply).__name__}, not an object")
+        return json.dumps(reply, allow_nan=False, default=str)
+    except (TypeError, ValueError) as exc:
+        return json.dumps(_error("INTERNAL_ERROR", f"cannot encode the reply: {exc}",
+                                 exception=type(exc).__name__))
+
+
+def _write(text: str) -> None:
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except (BrokenPipeError, OSError):  # rpcd went away: nobody is left to tell
+        pass
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["list"]:
-        print(json.dumps(SIGNATURES))
+        _write(json.dumps(SIGNATURES))
         return 0
     if len(argv) == 2 and argv[0] == "call":
-        print(json.dumps(call(argv[1], sys.stdin.read())))
+        try:
+            reply = call(argv[1], sys.stdin.buffer.read())
+        except BaseException as exc:  # even then: one JSON object
+            reply = _error("INTERNAL_ERROR", str(exc) or type(exc).__name__,
+                           exception=type(exc).__name__)
+        _write(encode(reply))
         return 0
     print("usage: pppossh-rpcd list | call <method>", file=sys.stderr)
     return 1

@@ -269,9 +269,7 @@ class Bed:
         self.write_config()
         self.make_network()
         self.start_dropbear()
-        backend = luci_server.Backend(
-            self.confdir, self.rundir, self.keydir, self.router_home, netns=self.rtr
-        )
+        backend = luci_server.Backend(self.confdir, self.rundir, self.keydir, netns=self.rtr)
         self.server = luci_server.LuciServer(backend)
         self.server.start()
 
@@ -310,8 +308,8 @@ class Bed:
         return self.server.url(path)
 
     def call(self, method: str, **args: Any) -> dict[str, Any]:
-        reply, stderr = self.server.backend.call(method, args)
-        assert reply[0] == 0, f"{method}: ubus status {reply} {stderr}"
+        reply = self.server.call(self.server.session, "pppossh", method, args)
+        assert reply[0] == 0, f"{method}: ubus status {reply}"
         return reply[1]
 
     def network(self, section: str) -> dict[str, Any]:
@@ -871,7 +869,7 @@ def test_plugin_refuses_what_the_acl_does_not_grant(bed: Bed) -> None:
                         "jsonrpc": "2.0",
                         "id": 2,
                         "method": "call",
-                        "params": ["0" * 32, "pppossh", "peer_list", {}],
+                        "params": [bed.server.session, "pppossh", "peer_list", {}],
                     }
                 )
             )

@@ -42,11 +42,17 @@ DEV_PPP = "/dev/ppp"
 
 @dataclass
 class Step:
+    """One step's result.  ``detail`` and ``fix`` are sentences for the CLI; ``code`` (of a
+    failure) and ``values`` (the facts the sentences are made of) let LuCI word the step in
+    the admin's language."""
+
     name: str
     ok: bool | None  # None: not run because an earlier step failed
     detail: str = ""
     fix: str = ""
     ms: int | None = None
+    code: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -62,32 +68,37 @@ class Context:
 
 
 class Failed(Exception):
-    def __init__(self, detail: str, fix: str) -> None:
+    def __init__(self, detail: str, fix: str, code: str, **values: Any) -> None:
         super().__init__(detail)
-        self.detail, self.fix = detail, fix
+        self.detail, self.fix, self.code, self.values = detail, fix, code, values
 
 
-def _config(ctx: Context) -> str:
+Done = tuple[str, dict[str, Any]]  # what a passed step saw: the sentence and its values
+
+
+def _config(ctx: Context) -> Done:
     try:
         ctx.config = load_config(ctx.uci, ctx.iface)
         ctx.facts = probe(ctx.config, rundir=ctx.rundir, keydir=ctx.keydir)
         ctx.plan = make_plan(ctx.config, ctx.facts, mode="standalone", require_hostkey=False)
     except PppsshError as exc:
-        raise Failed(f"{exc.code}", exc.message) from None
+        raise Failed(f"{exc.code}", exc.message, exc.code, interface=ctx.iface) from None
     keys = ", ".join(ctx.plan.identities)
-    return f"{ctx.plan.client} as {ctx.config.sshuser}, key {keys}"
+    return (f"{ctx.plan.client} as {ctx.config.sshuser}, key {keys}",
+            {"client": ctx.plan.client, "user": ctx.config.sshuser,
+             "keys": list(ctx.plan.identities)})
 
 
-def _resolve(ctx: Context) -> str:
+def _resolve(ctx: Context) -> Done:
     assert ctx.config
     try:
         ctx.addresses = resolve(ctx.config.server, ctx.config.connect_timeout)
     except PppsshError as exc:
-        raise Failed(exc.code, exc.message) from None
-    return " ".join(ctx.addresses)
+        raise Failed(exc.code, exc.message, exc.code, server=ctx.config.server) from None
+    return " ".join(ctx.addresses), {"server": ctx.config.server, "addresses": ctx.addresses}
 
 
-def _tcp(ctx: Context) -> str:
+def _tcp(ctx: Context) -> Done:
     assert ctx.config
     port, last = ctx.config.port, ""
     for address in ctx.addresses:
@@ -95,7 +106,8 @@ def _tcp(ctx: Context) -> str:
         try:
             with socket.create_connection((address, port), timeout=ctx.config.connect_timeout):
                 ms = (time.monotonic() - started) * 1000
-                return f"{address} port {port} answered in {ms:.0f} ms"
+                return (f"{address} port {port} answered in {ms:.0f} ms",
+                        {"address": address, "port": port, "ms": round(ms)})
         except TimeoutError:
             last = "timeout"
         except OSError as exc:
@@ -109,21 +121,26 @@ def _tcp(ctx: Context) -> str:
         "timeout": f"{server} did not answer within {ctx.config.connect_timeout} s: check the"
                    " address and firewalls on the way",
     }
-    raise Failed(f"port {port}: {last}", fixes.get(last, f"cannot connect to {server}: {last}"))
+    codes = {"refused": "TCP_REFUSED", "no route": "TCP_NO_ROUTE", "timeout": "TCP_TIMEOUT"}
+    raise Failed(f"port {port}: {last}", fixes.get(last, f"cannot connect to {server}: {last}"),
+                 codes.get(last, "TCP_FAILED"), server=server, port=port,
+                 seconds=ctx.config.connect_timeout, reason=last)
 
 
-def _hostkey(ctx: Context) -> str:
+def _hostkey(ctx: Context) -> Done:
     assert ctx.config and ctx.plan and ctx.facts
     offered = trust.fetch(ctx.plan.client, ctx.plan.ssh_argv[0], ctx.config.server,
                           ctx.config.port, ctx.config.sshuser, ctx.config.connect_timeout)
     if not offered:
         raise Failed("the server offered no host key",
-                     "the SSH server did not complete the key exchange; look at its log")
+                     "the SSH server did not complete the key exchange; look at its log",
+                     "HOSTKEY_NONE", server=ctx.config.server, port=ctx.config.port)
     pinned = list(ctx.plan.host_keys)
     if not pinned:
         raise Failed(
             f"not pinned; the server offers {offered[0].describe()}",
             f"pin it after checking the fingerprint: pppossh trust {ctx.iface}",
+            "NOT_PINNED", type=offered[0].kind, fingerprint=offered[0].fingerprint,
         )
     if not any(k.key in pinned for k in offered):
         raise Failed(
@@ -131,10 +148,14 @@ def _hostkey(ctx: Context) -> str:
             + ", ".join(fingerprint(k) for k in pinned),
             "if the server was really re-keyed, pin the new key: pppossh trust"
             f" {ctx.iface} (otherwise someone may be in the middle)",
+            "HOSTKEY_MISMATCH", type=offered[0].kind, fingerprint=offered[0].fingerprint,
+            pinned=[fingerprint(k) for k in pinned],
         )
     match = next(k for k in offered if k.key in pinned)
     source = "option hostkey" if ctx.config.hostkey else "~/.ssh/known_hosts"
-    return f"{match.describe()}, pinned in {source}"
+    return (f"{match.describe()}, pinned in {source}",
+            {"type": match.kind, "fingerprint": match.fingerprint,
+             "source": "hostkey" if ctx.config.hostkey else "known_hosts"})
 
 
 def _session(ctx: Context, command: str, timeout: float) -> tuple[str, bytes, str, float]:
@@ -186,46 +207,56 @@ def _fail_from_log(ctx: Context, err: str, what: str) -> Failed:
     )
     if result.code.startswith("EXIT_") or result.code == "FATAL_ERROR":
         return Failed(f"{what}: {outcome.tail(err) or 'no message'}",
-                      "see the SSH client's message above")
-    return Failed(f"{result.code}: {outcome.tail(err, 2)}", result.message)
+                      "see the SSH client's message above", "SSH_FAILED",
+                      server=ctx.config.server)
+    return Failed(f"{result.code}: {outcome.tail(err, 2)}", result.message, result.code,
+                  server=ctx.config.server, port=ctx.config.port, user=ctx.config.sshuser)
 
 
-def _auth(ctx: Context) -> str:
+def _auth(ctx: Context) -> Done:
     assert ctx.config
     ended, _, err, took = _session(ctx, "exit 0", ctx.config.connect_timeout)
+    values = {"user": ctx.config.sshuser, "seconds": round(took, 1)}
     if ended == "exit 0":
-        return f"{ctx.config.sshuser} logged in ({took:.1f} s)"
+        return f"{ctx.config.sshuser} logged in ({took:.1f} s)", {**values, "forced": False}
     if ended == "ppp":
         return (f"{ctx.config.sshuser} logged in ({took:.1f} s); the server forces its own"
-                " command (pppd)")
+                " command (pppd)", {**values, "forced": True})
     if ended == "timeout":
         raise Failed(f"no login within {ctx.config.connect_timeout} s",
-                     "the server did not finish the login; look at its log")
+                     "the server did not finish the login; look at its log", "LOGIN_TIMEOUT",
+                     seconds=ctx.config.connect_timeout, user=ctx.config.sshuser)
     raise _fail_from_log(ctx, err, f"login failed ({ended})")
 
 
-def _remote_pppd(ctx: Context) -> str:
+def _remote_pppd(ctx: Context) -> Done:
     assert ctx.config and ctx.plan
     ended, _, err, took = _session(ctx, ctx.plan.remote_command, ctx.config.connect_timeout)
+    command = ctx.plan.remote_command
     if ended == "ppp":
-        return f"'{ctx.plan.remote_command}' answered with PPP ({took:.1f} s)"
+        return (f"'{command}' answered with PPP ({took:.1f} s)",
+                {"command": command, "seconds": round(took, 1)})
     if ended == "timeout":
         raise Failed(
-            f"'{ctx.plan.remote_command}' said nothing in {ctx.config.connect_timeout} s",
+            f"'{command}' said nothing in {ctx.config.connect_timeout} s",
             "the remote command does not speak PPP on its output; a forced command in the"
             " server's authorized_keys may run something else",
+            "REMOTE_SILENT", command=command, seconds=ctx.config.connect_timeout,
         )
-    failed = _fail_from_log(ctx, err, f"'{ctx.plan.remote_command}' ended ({ended})")
+    failed = _fail_from_log(ctx, err, f"'{command}' ended ({ended})")
     if not failed.fix or failed.fix.startswith("see the"):
         failed.fix = ("the server ran something that is not pppd; check remote_pppd and any"
                       " forced command for this key on the server")
+        failed.code = "REMOTE_NOT_PPPD"
+    failed.values["command"] = command
     raise failed
 
 
-def _local_ppp(ctx: Context) -> str:
+def _local_ppp(ctx: Context) -> Done:
     assert ctx.facts
     if not os.access(ctx.facts.pppd, os.X_OK):
-        raise Failed(f"{ctx.facts.pppd} not found", "install pppd (opkg install ppp)")
+        raise Failed(f"{ctx.facts.pppd} not found", "install pppd (opkg install ppp)",
+                     "PPPD_MISSING", path=ctx.facts.pppd)
     version = ".".join(map(str, pppd_version(ctx.facts.pppd)))
     try:
         info = os.stat(DEV_PPP)
@@ -234,42 +265,48 @@ def _local_ppp(ctx: Context) -> str:
         fd = os.open(DEV_PPP, os.O_RDWR)
         os.close(fd)
     except OSError as exc:
+        no_kernel = exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO)
         raise Failed(
             f"{DEV_PPP}: {exc.strerror}",
             "the kernel has no PPP support: install kmod-ppp (OpenWrt) or load ppp_generic"
-            " (modprobe ppp_generic ppp_async)" if exc.errno in (errno.ENOENT, errno.ENODEV,
-                                                                  errno.ENXIO)
+            " (modprobe ppp_generic ppp_async)" if no_kernel
             else f"run pppossh as root ({DEV_PPP} needs it)",
+            "NO_KERNEL_PPP" if no_kernel else "PPP_DEVICE_DENIED", device=DEV_PPP,
+            reason=errno.errorcode.get(exc.errno or 0, ""),
         ) from None
-    return f"pppd {version}, {DEV_PPP} opens"
+    return f"pppd {version}, {DEV_PPP} opens", {"version": version, "device": DEV_PPP}
 
 
 
-def _route(ctx: Context) -> str:
+def _route(ctx: Context) -> Done:
     assert ctx.config and ctx.plan
-    notes = []
+    notes, found = [], []
     for address in ctx.addresses:
         via = routes.route_get(address)
         dev = via.get("dev", "")
         if not dev:
-            raise Failed(f"no route to {address}", "check the router's uplink")
+            raise Failed(f"no route to {address}", "check the router's uplink", "NO_ROUTE",
+                         address=address)
         if dev.startswith("pppossh-"):
             raise Failed(
                 f"{address} is routed through {dev}",
                 "the SSH connection would run through its own tunnel; keep use_hostdep 1 (a"
                 " host route pins the server) or add a route to the server via the uplink",
+                "ROUTE_THROUGH_TUNNEL", address=address, device=dev,
             )
         notes.append(f"{address} via {via.get('gateway', 'link')} dev {dev}")
+        found.append({"address": address, "gateway": via.get("gateway", ""), "device": dev})
     if ctx.config.defaultroute and not ctx.config.use_hostdep:
         raise Failed(
             "defaultroute 1 with use_hostdep 0",
             "once the tunnel takes the default route, the SSH connection would follow it;"
             " set use_hostdep 1",
+            "HOSTDEP_NEEDED",
         )
-    return "; ".join(notes) + ", not through the tunnel"
+    return "; ".join(notes) + ", not through the tunnel", {"routes": found}
 
 
-CHECKS: dict[str, Callable[[Context], str]] = {
+CHECKS: dict[str, Callable[[Context], Done]] = {
     "config": _config, "resolve": _resolve, "tcp": _tcp, "hostkey": _hostkey, "auth": _auth,
     "remote_pppd": _remote_pppd, "local_ppp": _local_ppp, "route": _route,
 }
@@ -286,10 +323,10 @@ def run(uci: Uci, iface: str, rundir: str, keydir: str | None = None,
             continue
         started = time.monotonic()
         try:
-            detail = CHECKS[name](ctx)
-            step = Step(name, True, detail)
+            detail, values = CHECKS[name](ctx)
+            step = Step(name, True, detail, values=values)
         except Failed as exc:
-            step = Step(name, False, exc.detail, exc.fix)
+            step = Step(name, False, exc.detail, exc.fix, code=exc.code, values=exc.values)
             failed = True
         step.ms = round((time.monotonic() - started) * 1000)
         steps.append(step)

@@ -153,16 +153,16 @@ def trust(uci: Uci, iface: str, *, yes: bool, expected: str | None,
     before = config.hostkey
     if show:
         show(offered)
+    # a fingerprint that does not match is refused, even when the offered key is pinned
+    if expected is not None and normalize_fingerprint(expected) != offered.fingerprint:
+        raise PppsshError(
+            "HOSTKEY_FINGERPRINT_MISMATCH",
+            f"{config.server} offers {offered.fingerprint}, not {expected}; nothing pinned."
+            " Check the fingerprint on the server: ssh-keygen -lf <host key file>",
+        )
     if offered.key in before:
         return TrustResult(offered, before, True, f"{iface}: this key is already pinned")
-    if expected is not None:
-        if normalize_fingerprint(expected) != offered.fingerprint:
-            raise PppsshError(
-                "HOSTKEY_FINGERPRINT_MISMATCH",
-                f"{config.server} offers {offered.fingerprint}, not {expected}; nothing pinned."
-                " Check the fingerprint on the server: ssh-keygen -lf <host key file>",
-            )
-    elif not yes:
+    if expected is None and not yes:
         question = f"Pin this key for {iface}?"
         if before:
             question = (f"The server's key CHANGED (pinned: "

@@ -644,7 +644,7 @@
 				scriptname: '/cgi-bin/luci',
 				pollinterval: 5,
 				sessionid: '00000000000000000000000000000000',
-				rpcBaseURL: '/rpc'
+				rpcBaseURL: '/ubus/'
 			}, env);
 		},
 
