@@ -130,15 +130,24 @@ def test_known_hosts_from_user_file_when_not_pinned() -> None:
     assert plan.known_hosts_text.splitlines() == [f"vpn.example.net {other}"]
 
 
-def test_pty_runs_the_client_with_private_home() -> None:
-    """The pty string sets HOME to the interface's home and execs exactly the ssh argv."""
-    plan = make_plan(golden_config(), facts())
+def _contains(words: list[str], part: list[str]) -> bool:
+    return any(words[i : i + len(part)] == part for i in range(len(words)))
+
+
+@pytest.mark.parametrize("client", ["dbclient", "openssh"])
+def test_pty_runs_the_client_with_private_home(client: str) -> None:
+    """The pty string sets HOME to the interface's home and runs exactly the ssh argv;
+    OpenSSH is exec'd, dbclient runs behind the password-prompt guard for connect_timeout."""
+    plan = make_plan(golden_config(ssh_client=client), facts(client))
     words = shlex.split(plan.pty)
     assert words[0] == f"HOME={plan.home};"
-    assert "exec" in words
-    start = words.index("exec") + 1
-    assert words[start : start + len(plan.ssh_argv)] == list(plan.ssh_argv)
+    assert _contains(words, list(plan.ssh_argv))
     assert plan.ssh_log in plan.pty
+    if client == "openssh":
+        assert words[words.index("exec") + 1] == plan.ssh_argv[0]
+        assert "BatchMode=yes" in plan.ssh_argv  # OpenSSH never asks for a password
+    else:
+        assert "[ $i -lt 30 ]" in plan.pty  # connect_timeout of the golden section
 
 
 # --- the remote command ------------------------------------------------------------------------

@@ -95,7 +95,8 @@ def make_plan(
     ssh_log = os.path.join(statedir, "ssh.log")
     pppd_log = os.path.join(statedir, "pppd.log")
     argv = ssh_argv(config, client, program, identities, known_hosts, extra)
-    pty = pty_command(argv, home, ssh_log)
+    pty = pty_command(argv, home, ssh_log,
+                      prompt_guard=config.connect_timeout if client == "dbclient" else 0)
     pppd = pppd_argv(
         config,
         pppd=facts.pppd,

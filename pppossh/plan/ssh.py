@@ -62,9 +62,34 @@ def ssh_argv(
     return argv
 
 
-def pty_command(argv: list[str], home: str, ssh_log: str) -> str:
+# What pppossh adds to the client's log when it ends a login at a password prompt; the
+# outcome classifier reads it as AUTH_FAILED.
+PASSWORD_PROMPT_NOTE = "pppossh: the server asked for a password: it refused every key"
+
+
+def pty_command(argv: list[str], home: str, ssh_log: str, prompt_guard: int = 0) -> str:
     """The string pppd hands to ``/bin/sh -c``: a private HOME, then exec the client.
 
     The client's messages go to ``ssh_log`` so that teardown can say why a session ended.
+
+    ``prompt_guard`` (seconds, dbclient only): dbclient has no BatchMode.  When the server
+    refuses the key and offers passwords, it asks for one: with musl (OpenWrt) and no
+    terminal getpass() fails and dbclient exits, but glibc's getpass() reads the password
+    from stdin, which is pppd's PPP stream, and waits until pppd gives up.  So the shell
+    keeps dbclient as a child for the first ``prompt_guard`` seconds and ends it as soon as
+    its log ends in a password prompt (the prompt has no newline; a banner line has one);
+    no password is ever sent.  The shell lets go of the pty at once, so that pppd sees the
+    hangup when dbclient ends, and passes a TERM or HUP from pppd on to dbclient.
     """
-    return f"HOME={shlex.quote(home)}; export HOME; exec {sh_join(argv)} 2>{shlex.quote(ssh_log)}"
+    head = f"HOME={shlex.quote(home)}; export HOME; "
+    log = shlex.quote(ssh_log)
+    if not prompt_guard:
+        return f"{head}exec {sh_join(argv)} 2>{log}"
+    note = shlex.quote(PASSWORD_PROMPT_NOTE)
+    return (
+        f"{head}exec 3<&0; {sh_join(argv)} <&3 3<&- 2>{log} & c=$!; "
+        "exec 3<&- </dev/null >/dev/null; trap 'kill $c 2>/dev/null' HUP INT TERM; i=0; "
+        f"while [ $i -lt {int(prompt_guard)} ] && kill -0 $c 2>/dev/null; do "
+        f"case \"$(tail -c 10 {log} 2>/dev/null; echo .)\" in *'assword: .') "
+        f"echo {note} >>{log}; kill $c; break;; esac; sleep 1; i=$((i+1)); done; wait $c"
+    )

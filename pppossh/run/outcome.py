@@ -66,8 +66,12 @@ _SSH_PATTERNS: list[tuple[str, str, str, bool]] = [
      "REMOTE_PPPD_MISSING",
      "pppd could not be started on {server}; install ppp there or set remote_pppd to its"
      " path (e.g. 'sudo -n /usr/sbin/pppd')", False),
+    # dbclient: "asked for a password" is pppossh's note (plan.ssh.pty_command) after ending
+    # a login at the password prompt; "exited: Interrupted" is dbclient's own end when
+    # getpass() fails without a terminal (musl, OpenWrt)
     (r"must be root to run pppd|Operation not permitted|Permission denied \(publickey"
-     r"|No auth methods could be used|Permission denied",
+     r"|No auth methods could be used|Permission denied|asked for a password"
+     r"|exited: Interrupted",
      "AUTH_FAILED",
      "{server} refused the login of {user} with the configured key; add the key to the"
      " server's authorized_keys (pppossh pubkey {iface} prints it)", False),

@@ -173,21 +173,27 @@ class Bed:
         (ssh / "authorized_keys").write_text("".join(f"{k} bed\n" for k in keys))
         os.chmod(ssh / "authorized_keys", 0o600)
 
-    def start_dropbear(self, keys: Keys) -> None:
+    def start_dropbear(self, keys: Keys, passwords: bool = False) -> None:
+        """dropbear with password logins off (-s), or on as OpenWrt ships it (``passwords``)."""
         step(f"starting dropbear in server on {SSH_IP}:{DROPBEAR_PORT}")
         pidfile = self.root / "dropbear.pid"
         # dropbear -E keeps logging to the stderr it was given: a file, not our pipe
-        sh(f"dropbear -r {keys.dropbear_host} -p {SSH_IP}:{DROPBEAR_PORT} -s -P {pidfile} -E"
+        sh(f"dropbear -r {keys.dropbear_host} -p {SSH_IP}:{DROPBEAR_PORT}"
+           f"{'' if passwords else ' -s'} -P {pidfile} -E"
            f" >{self.root / 'dropbear.log'} 2>&1", ns=SERVER)
         self.started.append(int(wait_for(lambda: _read(pidfile), 10, "dropbear pid")))
 
-    def start_sshd(self, keys: Keys, extra: str = "") -> None:
+    def start_sshd(self, keys: Keys, extra: str = "", passwords: bool = False) -> None:
+        """sshd with key logins only, or also offering password and keyboard-interactive
+        logins, as Debian's default sshd does (``passwords``)."""
         step(f"starting OpenSSH sshd in server on {SSH_IP}:{SSHD_PORT}")
         cfg = self.root / "sshd_config"
+        offer = "yes" if passwords else "no"
         cfg.write_text(
             f"Port {SSHD_PORT}\nListenAddress {SSH_IP}\nHostKey {keys.openssh_host}\n"
-            f"PidFile {self.root / 'sshd.pid'}\nPermitRootLogin prohibit-password\n"
-            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+            f"PidFile {self.root / 'sshd.pid'}\nPermitRootLogin"
+            f" {'yes' if passwords else 'prohibit-password'}\n"
+            f"PasswordAuthentication {offer}\nKbdInteractiveAuthentication {offer}\nUsePAM no\n"
             f"StrictModes yes\nLogLevel VERBOSE\n{extra}"
         )
         sh(f"/usr/sbin/sshd -f {cfg} -E {self.root / 'sshd.log'} >/dev/null 2>&1", ns=SERVER)
