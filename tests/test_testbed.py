@@ -20,6 +20,7 @@ pytestmark = pytest.mark.testbed
 
 SCENARIOS = [
     "dbclient_standalone",
+    "hooks_through_fd",
     "openssh_standalone",
     "default_route",
     "unknown_hostkey",

@@ -26,6 +26,8 @@ $B mount --move /dev $R/dev
 $B mkdir -p $R/dev/pts
 $B mount -t devpts -o newinstance,ptmxmode=0666 devpts $R/dev/pts
 $B ln -sf pts/ptmx $R/dev/ptmx
+# as udev and most inits do: /dev/fd/N, which a script run from a descriptor needs
+$B ln -sfn /proc/self/fd $R/dev/fd
 $B mount -t tmpfs tmpfs $R/run
 # /tmp stays the overlay's: a checkout or venv under the host's /tmp must stay visible
 $B mkdir -p $R/run/lock $R/run/sshd $R/run/netns $R/xfer $R/lib/modules

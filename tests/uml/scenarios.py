@@ -129,6 +129,37 @@ def dbclient_standalone(bed: Bed) -> dict:
     return metrics
 
 
+def hooks_through_fd(bed: Bed) -> dict:
+    """Scenario: pppd runs ip-up/ip-down as ppp's master does (commit 6a4944f): it opens the
+    script and executes the descriptor, so the hook's $0 is /dev/fd/N.  Debian's pppd 2.4.9
+    runs scripts by path, so each hook is replaced (bind mount, this guest only) by a
+    launcher that does just that with the real hook and notes that it did."""
+    keys = _standard_bed(bed)
+    hooks = Path(__file__).resolve().parents[2] / "pppossh" / "ppp"
+    saved, launchers, ran = bed.root / "real-hooks", bed.root / "fd-launchers", bed.root / "ran"
+    shutil.copytree(hooks, saved)
+    launchers.mkdir()
+    for event in os.listdir(saved):
+        launcher = launchers / event
+        launcher.write_text(
+            f"#!{sys.executable} -I\nimport os, sys\n"
+            f"fd = os.open({str(saved / event)!r}, os.O_RDONLY)\n"
+            "os.set_inheritable(fd, True)\n"
+            f"with open({str(ran)!r}, 'a') as f: f.write(f'{event} /dev/fd/{{fd}}\\n')\n"
+            "os.execve(fd, [sys.argv[0], *sys.argv[1:]], os.environ)\n")
+        launcher.chmod(0o755)
+    sh(["mount", "--bind", str(launchers), str(hooks)])
+    bed.cleanup.append(lambda: sh(["umount", str(hooks)], check=False))
+    bed.write_network({"vpn": _vpn(keys, "dbclient")})
+    metrics = _up_and_measure(bed, "dbclient")
+    _down_and_verify(bed)
+    lines = ran.read_text().splitlines()
+    step(f"hooks run through descriptors: {lines}")
+    assert any(line.startswith("ip-up /dev/fd/") for line in lines), lines
+    assert any(line.startswith("ip-down /dev/fd/") for line in lines), lines
+    return metrics
+
+
 def openssh_standalone(bed: Bed) -> dict:
     """Scenario 2: the same with ssh_client openssh against sshd."""
     keys = _standard_bed(bed)
