@@ -239,10 +239,31 @@ def auth_failure(bed: Bed) -> dict:
         step(f"{client}, key refused after {took[client]} s: {up.stderr.strip()}")
         assert took[client] <= 10, f"{client}: AUTH_FAILED took {took[client]} s"
         assert not bed.leftovers(), bed.leftovers()
+    took["netifd_dbclient"] = _netifd_auth_failure(bed, keys)
     server_log = (bed.root / "dropbear.log").read_text() + (bed.root / "sshd.log").read_text()
     for attempt in ("Bad password attempt", "Failed password", "Failed keyboard-interactive"):
         assert attempt not in server_log, f"a password was tried: {attempt}"
     return {f"{client}_auth_failed_s": s for client, s in took.items()}
+
+
+def _netifd_auth_failure(bed: Bed, keys: Keys) -> float:
+    """The same refusal under the netifd double: ifstatus shows AUTH_FAILED within 10 s."""
+    import fake_netifd
+
+    fake_netifd.install(VENV_BIN)
+    netns_enter(ROUTER)  # last: this process stays in the router's namespace
+    netifd = fake_netifd.FakeNetifd("vpn", _vpn(keys, "dbclient", connect_timeout="30"))
+    started = time.monotonic()
+    netifd.ifup()
+    wait_for(lambda: netifd.status()["errors"], 20, "netifd to get an error code")
+    took = round(time.monotonic() - started, 1)
+    errors = netifd.status()["errors"]
+    step(f"netifd, key refused after {took} s: {errors}")
+    assert errors[0][0] == "AUTH_FAILED" and "authorized_keys" in errors[0][1], errors
+    assert took <= 10, f"netifd: AUTH_FAILED took {took} s"
+    netifd.ifdown()
+    wait_for(lambda: not bed.leftovers(), 15, "pppd and dbclient to end after ifdown")
+    return took
 
 
 def transport_loss(bed: Bed) -> dict:
