@@ -1,15 +1,20 @@
 """Our LuCI pages in a real browser: headless Chromium, the LuCI stand-in, the real rpcd plugin.
 
-``luci-app/.../protocol/pppossh.js`` and ``view/pppossh/peers.js`` run unchanged on top of a
-small stand-in for LuCI's client modules (``tests/luci/standin``, faithful to LuCI's API),
-served with the test pages by ``tests/luci/server.py``, which runs the real rpcd plugin
-(``files/usr/libexec/rpcd/pppossh``) for every ``rpc.declare`` call, the way rpcd would.
+``luci-app/.../protocol/pppossh.js``, ``view/pppossh/peers.js`` and ``pppossh/messages.js`` run
+unchanged on top of a small stand-in for LuCI's client modules (``tests/luci/standin``,
+faithful to LuCI's API), served with the test pages by ``tests/luci/server.py``, which plays
+uhttpd-mod-ubus and rpcd as ``tests/golden/rpcd/`` recorded them and runs the real rpcd plugin
+(``files/usr/libexec/rpcd/pppossh``) for every ``rpc.declare`` call.  The protocol form is
+opened the way Network > Interfaces opens it: inside LuCI's one modal dialog, next to LuCI's
+own options, so every result must show inside that dialog.
 
 The plugin runs in a network namespace (the router) joined by a veth pair to another one
 (the server) where a real dropbear listens on 192.0.2.2:22.  dropbear runs as root in a
 private mount namespace whose /root is a directory of the test (so its authorized_keys is
 ours, and the machine's /root/.ssh is never touched), with /run and /var/log on tmpfs there.
 The kernel here has no PPP, so ``check`` stops at a real failing step after the login.
+The failure tests swap the plugin for ``tests/luci/fake_plugin.py``, which misbehaves the way
+the recorded plugin failures did.
 
 Needs root, iproute2 (ip netns), util-linux (unshare, mount), dropbear-bin, chromium and the
 Python package playwright; the tests fail, saying what to install, when one is missing.
@@ -139,7 +144,9 @@ class Bed:
         self.router_home = root / "router-home"
         self.server_home = root / "server-root"  # /root of dropbear's mount namespace
         self.authorized_keys = self.server_home / ".ssh" / "authorized_keys"
-        self.peer_keys = root / "peer-authorized_keys"  # option authorized_keys of the peers page
+        # option authorized_keys of the peers page: beside the UCI directory, where a test may
+        # put it (pppossh.server.paths)
+        self.peer_keys = root / "authorized_keys"
         self.host_key_file = root / "dropbear_ed25519_host_key"
         self.dropbear_log = root / "dropbear.log"
         self.dropbear: subprocess.Popen[bytes] | None = None
@@ -176,6 +183,22 @@ class Bed:
             "\toption server 'vpn.example.org'\n"
             "\toption sshuser 'vpn'\n"
             "\toption keepalive '5 3'\n"
+            "\n"
+            "config interface 'minimal'\n"  # what a valid interface needs, no more
+            "\toption proto 'pppossh'\n"
+            "\toption server 'vpn.example.org'\n"
+            "\toption sshuser 'vpn'\n"
+            "\n"
+            "config interface 'explicit'\n"  # every default of our form written out
+            "\toption proto 'pppossh'\n"
+            "\toption server 'vpn.example.org'\n"
+            "\toption sshuser 'vpn'\n"
+            "\toption ssh_client 'auto'\n"
+            "\toption use_hostdep '1'\n"
+            "\toption ipv6 '0'\n"
+            "\toption persist '0'\n"
+            "\toption peerdns '1'\n"
+            "\toption port '22'\n"
         )
         (self.confdir / "pppossh").write_text(
             "config server 'server'\n"
@@ -332,6 +355,8 @@ class Bed:
         luci_server.uci_apply(self.confdir, {"config": "network", "unset": {"vpn": ["hostkey"]}})
 
 
+
+
 @pytest.fixture(scope="module")
 def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
     _require_tools()
@@ -363,6 +388,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             context.close()
 
 
+MODAL = "#modal_overlay > .modal"
+MARKS = "\u27e6", "\u27e7"  # what _() wraps every string in with ?i18n=pseudo
+
+
 class Tab:
     """One browser page on our server, with what it reported as errors."""
 
@@ -381,8 +410,23 @@ class Tab:
         self.page.wait_for_selector("body[data-luci-ready]")
         assert self.page.get_attribute("body", "data-luci-ready") == "true", self.luci_errors()
 
-    def open_protocol(self, section: str = "vpn", *, modal: bool = False) -> None:
-        self.open(f"/pages/protocol.html?section={section}" + ("&modal=1" if modal else ""))
+    def open_protocol(self, section: str = "vpn", **query: str) -> None:
+        """Network > Interfaces with the edit dialog of ``section`` open."""
+        extra = "".join(f"&{k}={v}" for k, v in query.items())
+        self.open(f"/pages/protocol.html?section={section}{extra}")
+        assert self.in_modal(), "the form is not in LuCI's modal dialog"
+        self.page.locator(f"{MODAL} #pppossh-status-{section} > :not(em)").wait_for(
+            state="attached")
+        self.tab("general")  # LuCI remembers the last tab in the session; start on the first
+
+    def in_modal(self) -> bool:
+        return bool(self.page.evaluate(
+            "document.body.classList.contains('modal-overlay-active')"
+            " && !!document.querySelector('#modal_overlay > .modal .cbi-map')"))
+
+    def behind(self) -> int:
+        """Notifications on the page behind the dialog (ui.addNotification)."""
+        return self.page.locator("#maincontent > .alert-message").count()
 
     def luci_errors(self) -> list[str]:
         return list(self.page.evaluate("window.__luciErrors")) + self.errors
@@ -398,10 +442,15 @@ class Tab:
             timeout=timeout,
         )
 
-    def notification(self, level: str) -> str:
-        """The text of the newest notification of that level (without its Dismiss button)."""
-        box = self.page.locator(f"#maincontent > .alert-message.{level}").first
-        return _norm(box.evaluate("n => n.firstElementChild.innerText"))
+    def text(self, selector: str) -> str:
+        return _norm(self.page.locator(selector).inner_text())
+
+    def message(self, area: str) -> str:
+        """The message next to a button: its area's pppossh-msg, inside the dialog."""
+        box = self.page.locator(f"#{area} .pppossh-msg").first
+        box.wait_for()
+        assert box.evaluate("(n, m) => !!n.closest(m)", MODAL), f"{area} is not in the dialog"
+        return _norm(box.inner_text())
 
     def widget(self, section: str, option: str) -> Any:
         return self.page.locator(f'[id="cbid.network.{section}.{option}"]')
@@ -414,6 +463,20 @@ class Tab:
             f'[id="cbid.network.{section}.{option}"] > .item > input[type="hidden"]',
             "els => els.map(e => e.value)",
         )
+
+    def tab(self, name: str) -> None:
+        self.page.click(f'{MODAL} ul.cbi-tabmenu li[data-tab="{name}"] a')
+
+    def save(self) -> None:
+        """The dialog's Save: saves the map and closes the dialog, as LuCI does."""
+        self.click_and_wait("#luci-save")
+        self.page.wait_for_function("!document.body.classList.contains('modal-overlay-active')")
+
+    def reopen(self, section: str) -> None:
+        self.click_and_wait("#luci-edit")
+        assert self.in_modal()
+        self.page.locator(f"{MODAL} #pppossh-status-{section} > :not(em)").wait_for(
+            state="attached")
 
 
 @pytest.fixture
@@ -437,7 +500,14 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-# -- 1. the form: every option of the table, on its tab, as the table says --------------------
+def _is_flag(option: Any) -> bool:
+    return option.kind == "bool" or (option.kind == "int" and option.check.datatype == "range(0,1)")
+
+
+# -- 1. the form: every option of the table, on its tab, in LuCI's dialog -----------------------
+
+
+LUCIS_OWN = {"defaultroute": "CBI.FlagValue", "dns": "CBI.DynamicList", "metric": "CBI.Value"}
 
 
 def test_form_shows_every_option_of_the_table_on_its_tab(tab: Tab) -> None:
@@ -445,17 +515,21 @@ def test_form_shows_every_option_of_the_table_on_its_tab(tab: Tab) -> None:
     page = tab.page
 
     for option in OPTIONS:
-        if option.origin == "netifd":
-            assert page.locator(f'.cbi-value[data-name="{option.name}"]').count() == 0, option.name
+        if option.name in LUCIS_OWN:
+            # drawn once, by LuCI (interfaces.js), with its own widget and tab
+            row = page.locator(f'{MODAL} .cbi-value[data-name="{option.name}"]')
+            assert row.count() == 1, option.name
+            assert row.get_attribute("data-widget") == LUCIS_OWN[option.name], option.name
+            assert row.get_attribute("data-tab") == "advanced"
             continue
         for name in _js_ids(option):
-            row = page.locator(f'.cbi-value[data-name="{name}"]')
+            row = page.locator(f'{MODAL} .cbi-value[data-name="{name}"]')
             assert row.count() == 1, f"{name}: no row in the form"
-            assert row.get_attribute("data-tab") == option.tab, name
+            # peerdns: drawn by our form, where LuCI draws it for its own protocols
+            tab_name = "advanced" if option.origin == "netifd" else option.tab
+            assert row.get_attribute("data-tab") == tab_name, name
             pane = row.evaluate("r => r.closest('[data-tab-title]').getAttribute('data-tab')")
-            assert pane == option.tab, (
-                f"{name} is drawn on the {pane} tab, the table says {option.tab}"
-            )
+            assert pane == tab_name, f"{name} is drawn on the {pane} tab, not {tab_name}"
             label = _norm(row.locator(".cbi-value-title").inner_text())
             if option.name == "keepalive":
                 assert label.startswith(option.title), (name, label)
@@ -466,7 +540,8 @@ def test_form_shows_every_option_of_the_table_on_its_tab(tab: Tab) -> None:
                         option.help
                     )
 
-            expected_widget = {"bool": "CBI.FlagValue", "list": "CBI.DynamicList"}.get(
+            expected_widget = "CBI.FlagValue" if _is_flag(option) else {
+                "list": "CBI.DynamicList"}.get(
                 option.kind, "CBI.ListValue" if option.name == "ssh_client" else "CBI.Value"
             )
             assert row.get_attribute("data-widget") == expected_widget, name
@@ -475,13 +550,15 @@ def test_form_shows_every_option_of_the_table_on_its_tab(tab: Tab) -> None:
 
             field = tab.input("fresh", name)
             datatype = option.check.datatype
-            if option.kind == "bool":
-                assert field.get_attribute("type") == "checkbox"
+            if _is_flag(option):
+                assert field.get_attribute("type") == "checkbox", name
                 assert field.is_checked() == bool(option.default), name
             elif option.name == "ssh_client":
                 assert field.input_value() == option.default == "auto"
-                values = field.locator("option").evaluate_all("os => os.map(o => o.value)")
-                assert values == ["auto", "dbclient", "openssh"]
+                choices = field.locator("option").evaluate_all(
+                    "os => os.map(o => [o.value, o.textContent])")
+                assert choices == [["auto", "automatic"], ["dbclient", "Dropbear (dbclient)"],
+                                   ["openssh", "OpenSSH"]]
             else:
                 if datatype not in ("string", "bool"):
                     assert field.get_attribute("data-type") == datatype, name
@@ -517,8 +594,9 @@ def test_form_shows_every_option_of_the_table_on_its_tab(tab: Tab) -> None:
     assert "cbi-input-invalid" not in server.get_attribute("class")
 
     # the advanced tab is one click away
-    page.click('ul.cbi-tabmenu li[data-tab="advanced"] a')
+    tab.tab("advanced")
     assert tab.input("fresh", "connect_timeout").is_visible()
+    assert tab.input("fresh", "peerdns").is_visible()
     assert not tab.input("fresh", "server").is_visible()
     assert tab.luci_errors() == []
 
@@ -530,30 +608,77 @@ def test_keepalive_description_is_shown_as_written(tab: Tab) -> None:
     assert _norm(shown.inner_text()) == _norm(help_text)
 
 
+def test_select_choices_are_not_cut(tab: Tab) -> None:
+    """The SSH client dropdown shows its choices whole in the theme's 210 px select (the old
+    first choice, "auto (dbclient when installed)", was cut)."""
+    tab.open_protocol("fresh")
+    tab.tab("advanced")
+    widths = tab.input("fresh", "ssh_client").evaluate("""sel => {
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = getComputedStyle(sel).font;
+        const width = t => ctx.measureText(t).width;
+        return { room: sel.clientWidth - 28,  // padding and the arrow
+                 choices: Array.from(sel.options).map(o => width(o.textContent)),
+                 old: width('auto (dbclient when installed)') };
+    }""")
+    assert widths["old"] > widths["room"], widths  # the measure sees the old cut
+    assert max(widths["choices"]) <= widths["room"], widths
+
+
+def test_saving_an_untouched_dialog_writes_nothing(tab: Tab, bed: Bed) -> None:
+    """Save without an edit: no uci change at all, for a minimal section, one with values
+    and one with every default of the form written out (LuCI drops a flag equal to its default,
+    and writes a list value's default: the form keeps both from happening)."""
+    before = (bed.confdir / "network").read_bytes()
+    writes = len(bed.server.uci_writes)
+    for section in ("minimal", "edit", "explicit"):
+        tab.open_protocol(section)
+        tab.save()
+        assert bed.server.uci_writes[writes:] == [], (section, bed.server.uci_writes)
+        assert (bed.confdir / "network").read_bytes() == before, section
+    assert tab.luci_errors() == []
+
+
 def test_save_writes_the_keepalive_pair_and_changed_values(tab: Tab, bed: Bed) -> None:
     tab.open_protocol("edit")
     assert tab.input("edit", "_keepalive_failure").input_value() == "5"
     assert tab.input("edit", "_keepalive_interval").input_value() == "3"
 
     tab.input("edit", "port").fill("2222")
-    tab.page.click('ul.cbi-tabmenu li[data-tab="advanced"] a')
+    tab.tab("advanced")
     tab.input("edit", "_keepalive_failure").fill("4")
-    tab.click_and_wait("#luci-save")
+    tab.input("edit", "use_hostdep").uncheck()
+    tab.input("edit", "ssh_client").select_option("openssh")
+    tab.input("edit", "peerdns").uncheck()
+    tab.save()
     saved = bed.network("edit")
     assert saved["keepalive"] == "4 3"
     assert saved["port"] == "2222"
+    assert saved["use_hostdep"] == "0" and saved["peerdns"] == "0"
+    assert saved["ssh_client"] == "openssh"
     assert "_keepalive_failure" not in saved and "_keepalive_interval" not in saved
     assert saved["server"] == "vpn.example.org" and saved["sshuser"] == "vpn"
 
-    # the map was redrawn from the saved config, on the same tab
+    # opened again, the dialog shows what was saved; back to the defaults
+    tab.reopen("edit")
+    tab.tab("advanced")
     assert tab.input("edit", "_keepalive_failure").input_value() == "4"
+    assert not tab.input("edit", "use_hostdep").is_checked()
     tab.input("edit", "_keepalive_failure").fill("")
-    tab.click_and_wait("#luci-save")
-    assert "keepalive" not in bed.network("edit")
+    tab.input("edit", "use_hostdep").check()
+    tab.input("edit", "peerdns").check()
+    tab.input("edit", "ssh_client").select_option("auto")
+    tab.save()
+    saved = bed.network("edit")
+    assert "keepalive" not in saved
+    assert "use_hostdep" not in saved and "peerdns" not in saved  # LuCI: a default is dropped
+    assert saved["ssh_client"] == "auto"  # an explicit choice over another one is kept
+    luci_server.uci_apply(bed.confdir, {"config": "network", "unset": {"edit": ["ssh_client",
+                                                                               "port"]}})
     assert tab.luci_errors() == []
 
 
-# -- 2. Generate key --------------------------------------------------------------------------
+# -- 2. Generate key ----------------------------------------------------------------------------
 
 
 def test_generate_key(tab: Tab, bed: Bed) -> None:
@@ -563,9 +688,12 @@ def test_generate_key(tab: Tab, bed: Bed) -> None:
     luci_server.uci_apply(bed.confdir, {"config": "network", "unset": {"vpn": ["identity"]}})
     tab.open_protocol("vpn")
     page = tab.page
-    assert page.locator("#pppossh-pubkey-vpn em").inner_text() == "No key yet: generate one."
+    assert tab.text("#pppossh-pubkey-vpn em") == "No key yet: generate one."
+    assert page.locator("#pppossh-keygen-out-vpn").inner_text() == ""  # NO_IDENTITY is no error
 
     tab.click_and_wait("#pppossh-keygen-vpn")
+    assert tab.message("pppossh-keygen-out-vpn") == (
+        "New key made: add the public key to the server.")
     text = page.locator("#pppossh-pubkey-vpn textarea").input_value()
     assert text.startswith("ssh-ed25519 ")
     assert text.endswith(f"pppossh-vpn@{socket.gethostname()}")
@@ -585,52 +713,75 @@ def test_generate_key(tab: Tab, bed: Bed) -> None:
     assert bed.network("vpn")["identity"] == (str(key),)
     assert text.split()[:2] == (bed.keydir / "vpn.pub").read_text().split()[:2]
 
-    # again: the backend says KEY_EXISTS, the page asks in place before replacing
+    # again: the backend says KEY_EXISTS, the page asks in place, in the dialog
     tab.click_and_wait("#pppossh-keygen-vpn")
-    question = page.locator("#pppossh-keygen-ask-vpn .pppossh-question")
+    question = page.locator("#pppossh-keygen-out-vpn .pppossh-question")
     assert "Replace the key?" in question.inner_text()
-    assert "already exists" in question.inner_text()
-    assert "modal-overlay-active" not in (page.locator("body").get_attribute("class") or "")
+    assert "already has a key" in question.inner_text()
+    assert tab.in_modal()
     question.locator("button:has-text('Cancel')").click()
-    assert page.locator("#pppossh-keygen-ask-vpn").inner_text() == ""
+    assert page.locator("#pppossh-keygen-out-vpn").inner_text() == ""
     assert page.locator("#pppossh-pubkey-vpn textarea").input_value() == text
+
+    # and replaces it when asked to
+    tab.click_and_wait("#pppossh-keygen-vpn")
+    tab.click_and_wait("#pppossh-keygen-force")
+    assert tab.message("pppossh-keygen-out-vpn").startswith("New key made")
+    replaced = page.locator("#pppossh-pubkey-vpn textarea").input_value()
+    assert replaced != text and replaced.split()[:2] == (
+        bed.keydir / "vpn.pub").read_text().split()[:2]
+    assert tab.in_modal() and tab.behind() == 0
     assert tab.luci_errors() == []
 
 
-# -- 3. Fetch server key ----------------------------------------------------------------------
+# -- 3. Fetch server key --------------------------------------------------------------------------
 
 
 def test_fetch_and_pin_server_key(tab: Tab, bed: Bed) -> None:
+    """In the dialog: the fingerprint, the question, the pin; the dialog stays open."""
+    bed.ensure_key()
+    bed.unpin()
     expected = fingerprint(bed.host_key)
     tab.open_protocol("vpn")
     page = tab.page
+    assert tab.widget("vpn", "hostkey").is_visible()
 
     tab.click_and_wait("#pppossh-fetch-vpn")
-    assert (
-        page.locator("#pppossh-fingerprint").inner_text()
-        == f"ED25519 key fingerprint is {expected}"
-    )
-    assert "modal-overlay-active" not in (page.locator("body").get_attribute("class") or "")
+    assert tab.text("#pppossh-fingerprint") == f"ssh-ed25519 key, fingerprint {expected}"
+    assert "192.0.2.2 port 22 offers:" in tab.text("#pppossh-fetch-out-vpn")
+    assert tab.in_modal()
 
     tab.click_and_wait("#pppossh-pin")
-    assert page.locator("#pppossh-fetch-ask-vpn .pppossh-pinned").inner_text() == (
-        f"Pinned {expected}")
+    assert tab.message("pppossh-fetch-out-vpn") == f"Pinned {expected}"
     assert bed.network("vpn")["hostkey"] == (bed.host_key,)
     assert tab.list_values("vpn", "hostkey") == [bed.host_key]
+    assert tab.widget("vpn", "hostkey").is_visible()
+    assert page.locator("#pppossh-checkbtn-vpn").is_visible()
+
+    # fetched again: already pinned, said in place
+    tab.click_and_wait("#pppossh-fetch-vpn")
+    assert tab.message("pppossh-fetch-out-vpn") == "This key is already pinned."
+    assert tab.in_modal() and tab.behind() == 0
     assert tab.luci_errors() == []
 
 
-# -- 4. Check connection ----------------------------------------------------------------------
+# -- 4. Check connection --------------------------------------------------------------------------
 
 
-def _steps(tab: Tab) -> dict[str, dict[str, str]]:
+STEP_TITLES = {"config": "Settings", "resolve": "Server name", "tcp": "TCP connection",
+               "hostkey": "Server key", "auth": "SSH login", "remote_pppd": "pppd on the server",
+               "local_ppp": "pppd and PPP on the router", "route": "Route to the server"}
+
+
+def _steps(tab: Tab, section: str = "vpn") -> dict[str, dict[str, str]]:
     return {
         s["name"]: s
         for s in tab.page.eval_on_selector_all(
-            "#pppossh-check-vpn li.pppossh-step",
+            f"#pppossh-check-{section} li.pppossh-step",
             """els => els.map(e => ({
-                name: e.getAttribute('data-step'), cls: e.className,
-                color: getComputedStyle(e).color,
+                name: e.getAttribute('data-step'), code: e.getAttribute('data-code'),
+                cls: e.className, color: getComputedStyle(e).color,
+                title: e.querySelector('strong').textContent,
                 fix: (e.querySelector('.pppossh-fix') || {}).textContent || '',
                 text: e.textContent }))""",
         )
@@ -647,16 +798,20 @@ def test_check_connection(tab: Tab, bed: Bed) -> None:
     tab.click_and_wait("#pppossh-checkbtn-vpn")
     steps = _steps(tab)
     assert list(steps)[:5] == ["config", "resolve", "tcp", "hostkey", "auth"], steps
+    for name, step in steps.items():  # titles, not identifiers
+        assert step["title"].endswith(" " + STEP_TITLES[name]), step
     for name in ("config", "resolve", "tcp", "hostkey"):
         assert "pppossh-step-ok" in steps[name]["cls"] and steps[name]["color"] == green, steps[
             name
         ]
+    assert "192.0.2.2 port 22 answered in" in steps["tcp"]["text"]
+    assert f"ssh-ed25519 key {fingerprint(bed.host_key)} is pinned" in steps["hostkey"]["text"]
     assert "pppossh-step-fail" in steps["auth"]["cls"] and steps["auth"]["color"] == red
+    assert steps["auth"]["code"] == "AUTH_FAILED"
+    assert "The server refused the key of user root." in steps["auth"]["text"]
     assert "authorized_keys" in steps["auth"]["fix"], steps["auth"]
     assert all("pppossh-step-skipped" in s["cls"] for s in list(steps.values())[5:])
-    assert (
-        "Stopped at the first failing step" in tab.page.locator("#pppossh-check-vpn p").inner_text()
-    )
+    assert "Stopped at the first failing step" in tab.text("#pppossh-check-vpn p")
 
     # the server now knows the key: the login works, PPP (absent from this kernel) does not
     bed.authorized_keys.write_text(public + "\n")
@@ -665,15 +820,37 @@ def test_check_connection(tab: Tab, bed: Bed) -> None:
     assert "pppossh-step-ok" in steps["auth"]["cls"] and steps["auth"]["color"] == green, steps[
         "auth"
     ]
+    assert "root logged in" in steps["auth"]["text"]
     failed = [name for name, s in steps.items() if "pppossh-step-fail" in s["cls"]]
     assert failed and failed[0] in ("remote_pppd", "local_ppp"), steps
     assert steps[failed[0]]["color"] == red and steps[failed[0]]["fix"].startswith("Fix: ")
     assert len(steps[failed[0]]["fix"]) > len("Fix: ") + 10
-    _save_screenshot(tab.page, "luci-check.png", docs=False, full_page=True)
+    assert "_" not in steps[failed[0]]["title"]
+    _save_screenshot(tab, "luci-check.png", docs=False)
+    assert tab.in_modal() and tab.behind() == 0
     assert tab.luci_errors() == []
 
 
-# -- 5. Status ----------------------------------------------------------------------------------
+def test_check_that_outlasts_the_rpc_timeout_says_so(tab: Tab, bed: Bed) -> None:
+    """A check takes longer than LuCI waits for one rpc call (L.env.rpctimeout, scaled down
+    to 2 s here against a silent server and connect_timeout 5): it runs in the background
+    and the page polls it, so the steps arrive and the failing one shows its fix."""
+    bed.ensure_key()  # so that the check gets past its config step, to the silent server
+    tab.open_protocol("slow", rpctimeout="2")
+    tab.click_and_wait("#pppossh-checkbtn-slow", timeout=90_000)
+    out = tab.text("#pppossh-check-slow")
+    assert "Stopped at the first failing step" in out, out
+    assert "Checking" not in out, out
+    failed = tab.page.locator("#pppossh-check-slow li.pppossh-step-fail")
+    assert failed.get_attribute("data-step") == "tcp"
+    assert failed.get_attribute("data-code") == "TCP_TIMEOUT"
+    assert f"{DROPPED_IP} did not answer on port 22 within 5 seconds." in _norm(
+        failed.inner_text()), failed.inner_text()
+    assert len(bed.server.calls_of("check")) >= 3, "the page did not poll the running check"
+    assert tab.behind() == 0
+
+
+# -- 5. Status ------------------------------------------------------------------------------------
 
 
 def test_status_block(tab: Tab, bed: Bed) -> None:
@@ -688,11 +865,27 @@ def test_status_block(tab: Tab, bed: Bed) -> None:
     # the block refreshes itself: it is in LuCI's poll loop, which is running
     assert tab.page.evaluate("L.Poll.active() && L.Poll.queue.some(e => e.every == 5)")
     assert bed.server.calls_of("status")
-    assert tab.page.locator("#maincontent > .alert-message.danger").count() == 0
+    assert tab.behind() == 0
     assert tab.luci_errors() == []
 
 
-# -- 6. Peers -----------------------------------------------------------------------------------
+def test_status_words_the_last_error(tab: Tab, bed: Bed) -> None:
+    state = bed.rundir / "edit" / "state.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({"phase": "backoff", "wait": 40, "last_error": {
+        "code": "AUTH_FAILED", "message": "English for the CLI"}}))
+    try:
+        tab.open_protocol("edit")
+        rows = dict(tab.page.locator("#pppossh-status-edit tr").evaluate_all(
+            "rs => rs.map(r => Array.from(r.cells).map(c => c.textContent.trim()))"))
+    finally:
+        state.unlink()
+    assert rows["State"] == "waiting to try again, next attempt in 40 s", rows
+    assert rows["Last error"] == "The server refused the key of user vpn. AUTH_FAILED", rows
+    assert "English" not in tab.text(MODAL)
+
+
+# -- 6. Peers -------------------------------------------------------------------------------------
 
 
 def _peer_key(bed: Bed, name: str) -> str:
@@ -708,9 +901,15 @@ def _add_peer(tab: Tab, name: str, key: str) -> None:
     tab.click_and_wait("#pppossh-add")
 
 
+def _open_peers(tab: Tab, **query: str) -> None:
+    extra = "&".join(f"{k}={v}" for k, v in query.items())
+    tab.open("/pages/peers.html" + (f"?{extra}" if extra else ""))
+    tab.page.wait_for_selector("#view > *:not(.spinning)")
+
+
 def test_peers_page(tab: Tab, bed: Bed) -> None:
     key = _peer_key(bed, "branch-1")
-    tab.open("/pages/peers.html")
+    _open_peers(tab)
     page = tab.page
     page.wait_for_selector("#pppossh-peers")
     assert page.locator("#pppossh-peers tr.placeholder").count() == 1
@@ -721,45 +920,255 @@ def test_peers_page(tab: Tab, bed: Bed) -> None:
     assert cells[0] == "branch-1"
     assert cells[1] == fingerprint(key)
     assert cells[2] == "10.64.0.1 → 10.64.0.2"
-    assert tab.notification("info").endswith("Added peer branch-1 (10.64.0.2); apply to let it in.")
+    assert tab.text("#pppossh-add-out") == "Added peer branch-1 (10.64.0.2); apply to let it in."
     assert page.input_value("#pppossh-new-name") == ""
 
     hostile = [
-        ("x;reboot", key, "INVALID_PEER_NAME"),
-        ("branch-2", "ssh-ed25519 AAAA$(reboot)", "INVALID_PEER_KEY"),
+        ("x;reboot", key, "INVALID_PEER_NAME", "A peer name is letters, digits"),
+        ("branch-2", "ssh-ed25519 AAAA$(reboot)", "INVALID_PEER_KEY", "not an SSH public key"),
+        ("branch-1", _peer_key(bed, "branch-3"), "PEER_EXISTS",
+         "A peer named branch-1 exists already."),
     ]
-    for name, bad_key, code in hostile:
+    for name, bad_key, code, words in hostile:
         _add_peer(tab, name, bad_key)
-        assert tab.notification("danger").startswith(f"{code}: "), (name, bad_key)
+        shown = tab.text("#pppossh-add-out .pppossh-msg.danger")
+        assert words in shown and shown.endswith(code), (name, shown)
         assert page.locator("#pppossh-peers tr[data-peer]").count() == 1
     config = (bed.confdir / "pppossh").read_text()
     assert "reboot" not in config and "branch-2" not in config
 
     tab.click_and_wait("#pppossh-apply")
-    assert tab.notification("info") == f"1 enabled peers in {bed.peer_keys}: updated"
+    assert tab.text("#pppossh-add-out") == f"1 enabled peer in {bed.peer_keys}: updated"
     assert key.split()[1] in bed.peer_keys.read_text()
+    _add_peer(tab, "branch-3", _peer_key(bed, "branch-3"))
+    tab.click_and_wait("#pppossh-apply")
+    assert tab.text("#pppossh-add-out") == f"2 enabled peers in {bed.peer_keys}: updated"
 
-    tab.click_and_wait('button[data-delete="branch-1"]')
+    for name in ("branch-3", "branch-1"):
+        tab.click_and_wait(f'button[data-delete="{name}"]')
+        assert tab.text("#pppossh-table-out") == f"Removed peer {name}; apply to shut its key out."
     assert page.locator("#pppossh-peers tr[data-peer]").count() == 0
     assert page.locator("#pppossh-peers tr.placeholder").count() == 1
     assert "branch-1" not in (bed.confdir / "pppossh").read_text()
+    tab.click_and_wait("#pppossh-apply")
+    assert tab.text("#pppossh-add-out").startswith("0 enabled peers in ")
+    assert tab.behind() == 0
     assert tab.luci_errors() == []
 
 
-# -- 7. Screenshots -----------------------------------------------------------------------------
+def test_peers_page_reports_a_broken_config(tab: Tab, bed: Bed) -> None:
+    """A config the backend cannot read is reported, in words, not shown as 'no peers'."""
+    config = bed.confdir / "pppossh"
+    good = config.read_text()
+    config.write_text("config server 'server\n")  # unterminated quote
+    try:
+        _open_peers(tab)
+        shown = tab.text("#maincontent")
+    finally:
+        config.write_text(good)
+    reply = bed.server.calls_of("peer_list")[-1]["reply"]
+    assert reply[0] == 0 and reply[1]["error"] == "UCI_ERROR", reply
+    assert "No peers yet" not in shown, shown
+    assert "A configuration file on the router cannot be read" in shown, shown
+    assert shown.endswith("UCI_ERROR"), shown
+    assert reply[1]["message"] not in shown  # the backend's English stays out
 
 
-def _save_screenshot(page: Any, name: str, *, docs: bool = True, **options: Any) -> Path:
-    """docs/screenshots/NAME with a copy in tests/artifacts/ (docs=False: the artifact only)."""
+# -- 7. what the real rpcd and uhttpd do to a call, and how the pages say it -------------------
+
+
+def test_calls_reach_the_plugin_as_through_uhttpd(tab: Tab, bed: Bed) -> None:
+    """golden 43/44: LuCI's queue posts JSON arrays to /ubus/; the plugin reads the args
+    with ubus_rpc_session appended last (golden 10-12), in cwd / with rpcd's PATH only."""
+    posts = len(bed.server.posts)
+    calls = len(bed.server.calls)
+    tab.open_protocol("vpn")
+    tab.click_and_wait("#pppossh-fetch-vpn")
+    new_posts = bed.server.posts[posts:]
+    assert new_posts and all(p["path"].startswith("/ubus/?") for p in new_posts), new_posts
+    frames = [f for p in new_posts for f in json.loads(p["body"])]
+    assert all(isinstance(json.loads(p["body"]), list) for p in new_posts)
+    session = bed.server.session
+    for frame in frames:
+        assert frame["jsonrpc"] == "2.0" and frame["method"] == "call"
+        assert frame["params"][0] == session and frame["params"][1] == "pppossh"
+        assert "ubus_rpc_session" not in frame["params"][3]
+    for run in bed.server.calls[calls:]:
+        message = json.loads(run["stdin"])
+        assert list(message)[-1] == "ubus_rpc_session" and message["ubus_rpc_session"] == session
+        assert run["stdin"] == luci_server.blobmsg_json(message)  # compact, as blobmsg prints
+        assert run["reply"][0] == 0 and "error" not in run["reply"][1], run
+    assert {r["method"] for r in bed.server.calls[calls:]} >= {"pubkey", "status",
+                                                                "fetch_hostkey"}
+
+
+def _fail_every_action(tab: Tab, section: str) -> dict[str, str]:
+    """Click each button of the dialog; what each showed next to it."""
+    shown = {}
+    for button, area in (("keygen", "keygen-out"), ("fetch", "fetch-out"),
+                         ("checkbtn", "check")):
+        tab.click_and_wait(f"#pppossh-{button}-{section}", timeout=60_000)
+        shown[button] = tab.message(f"pppossh-{area}-{section}")
+    shown["status"] = tab.text(f"#pppossh-status-{section}")
+    return shown
+
+
+def test_a_silent_plugin_is_reported(tab: Tab, bed: Bed) -> None:
+    """golden 31/33: no output gives [5]; every action says the backend gave no answer."""
+    with bed.server.replaced("silent"):
+        runs = len(bed.server.calls)
+        tab.open_protocol("vpn")
+        shown = _fail_every_action(tab, "vpn")
+        assert {c["reply"][0] for c in bed.server.calls[runs:]} == {5}
+    for action, text in shown.items():
+        assert text.startswith("The pppossh backend gave no answer"), (action, text)
+    assert tab.message("pppossh-keygen-out-vpn").endswith("(logread) says more.")
+    assert tab.in_modal() and tab.behind() == 0
+
+
+def test_a_plugin_printing_garbage_is_reported(tab: Tab, bed: Bed) -> None:
+    """golden 32/34: output that is not a JSON object gives [2]."""
+    for mode in ("garbage", "array"):
+        with bed.server.replaced(mode):
+            tab.open_protocol("vpn")
+            shown = _fail_every_action(tab, "vpn")
+        for action, text in shown.items():
+            assert text.startswith("The pppossh backend gave an answer that is not JSON"), (
+                mode, action, text)
+        assert tab.behind() == 0
+
+
+def test_a_plugin_killed_at_rpcds_timeout_is_reported(tab: Tab, bed: Bed) -> None:
+    """golden 36: rpcd kills a plugin at its -t (30 s; 2 s here) and the page gets [5]."""
+    with bed.server.replaced("slow", timeout=2):
+        tab.open_protocol("vpn")
+        started = time.monotonic()
+        tab.click_and_wait("#pppossh-checkbtn-vpn")
+        took = time.monotonic() - started
+        shown = tab.message("pppossh-check-vpn")
+    assert 2 <= took < 15, took
+    assert shown.startswith("The pppossh backend gave no answer"), shown
+    assert "30 seconds" in shown
+    killed = [c for c in bed.server.calls_of("check") if c["killed"]]
+    assert killed and killed[-1]["reply"] == [5]
+    assert tab.behind() == 0
+
+
+def test_a_call_luci_gives_up_on_is_reported(tab: Tab, bed: Bed) -> None:
+    """LuCI's own rpc timeout (L.env.rpctimeout, 2 s here) fires before rpcd's kill."""
+    with bed.server.replaced("slow", timeout=6):
+        tab.open("/pages/protocol.html?section=vpn&rpctimeout=2")
+        tab.click_and_wait("#pppossh-keygen-vpn")
+        shown = tab.message("pppossh-keygen-out-vpn")
+    assert shown == "The router did not answer within 2 seconds.", shown
+    assert tab.behind() == 0
+
+
+def test_access_denied_is_reported(tab: Tab, bed: Bed) -> None:
+    """golden 23: a login whose ACL lacks the write grants gets -32002 Access denied for
+    keygen, fetch_hostkey and check (not run), while status and pubkey (read) work."""
+    runs = len(bed.server.calls)
+    tab.open_protocol("vpn", session="readonly")
+    shown = _fail_every_action(tab, "vpn")
+    for action in ("keygen", "fetch", "checkbtn"):
+        assert shown[action].startswith("Access denied: this login may not use pppossh"), (
+            action, shown[action])
+    assert shown["status"].startswith("State down"), shown["status"]
+    assert {c["method"] for c in bed.server.calls[runs:]} <= {"status", "pubkey"}
+    assert tab.in_modal() and tab.behind() == 0
+
+
+def test_peers_page_failures_are_reported(tab: Tab, bed: Bed) -> None:
+    _open_peers(tab, session="readonly")
+    _add_peer(tab, "branch-9", _peer_key(bed, "branch-9"))
+    assert tab.text("#pppossh-add-out").startswith("Access denied: this login may not use")
+    tab.click_and_wait("#pppossh-apply")
+    assert tab.text("#pppossh-add-out").startswith("Access denied")
+    with bed.server.replaced("silent"):
+        _open_peers(tab)
+        assert tab.text("#pppossh-load-error").startswith("The pppossh backend gave no answer")
+    with bed.server.replaced("garbage"):
+        _open_peers(tab)
+        assert "not JSON" in tab.text("#pppossh-load-error")
+    assert "branch-9" not in (bed.confdir / "pppossh").read_text()
+
+
+# -- 8. every string through _() ------------------------------------------------------------------
+
+
+VALUE = r"^[\s✔✘–∗\-/:,.→+0-9]*$"  # marks, numbers, separators: no words
+
+
+def _unmarked(tab: Tab, root: str) -> list[str]:
+    """Text nodes under ``root`` that did not come through _() (with ?i18n=pseudo), other
+    than values: <code>, text areas, list items the admin entered, marks and numbers."""
+    return tab.page.evaluate(
+        """([root, value]) => {
+            const bad = [], re = new RegExp(value);
+            document.querySelectorAll(root).forEach(top => {
+                const walk = document.createTreeWalker(top, NodeFilter.SHOW_TEXT);
+                for (let n; (n = walk.nextNode()); ) {
+                    const t = n.textContent.trim(), p = n.parentElement;
+                    if (!t || t.includes('\\u27e6') || re.test(t)) continue;
+                    if (p.closest('code, textarea, .cbi-dynlist > .item')
+                        || p.closest('#pppossh-peers td:not(:nth-child(5))'))
+                        continue;
+                    if (p.closest('h4') && /» \\w+$/.test(t)) continue;  // the dialog title
+                    bad.push(t);
+                }
+            });
+            return bad;
+        }""",
+        [root, VALUE],
+    )
+
+
+def test_every_visible_string_goes_through_translation(tab: Tab, bed: Bed) -> None:
+    bed.ensure_key()
+    bed.ensure_pinned()
+    tab.open_protocol("vpn", i18n="pseudo")
+    tab.click_and_wait("#pppossh-fetch-vpn")
+    tab.click_and_wait("#pppossh-checkbtn-vpn")
+    tab.click_and_wait("#pppossh-keygen-vpn")  # KEY_EXISTS: the question
+    tab.tab("advanced")
+    assert _unmarked(tab, MODAL) == []
+    tab.tab("general")
+    with bed.server.replaced("silent"):
+        tab.click_and_wait("#pppossh-fetch-vpn")
+        assert _unmarked(tab, MODAL) == []
+    tab.open_protocol("vpn", i18n="pseudo", session="readonly")
+    tab.click_and_wait("#pppossh-checkbtn-vpn")
+    assert _unmarked(tab, MODAL) == []
+
+    _open_peers(tab, i18n="pseudo")
+    _add_peer(tab, "x;y", "nonsense")
+    _add_peer(tab, "branch-7", _peer_key(bed, "branch-7"))
+    tab.click_and_wait("#pppossh-apply")
+    tab.click_and_wait('button[data-delete="branch-7"]')
+    assert _unmarked(tab, "#view") == []
+    assert tab.luci_errors() == []
+
+
+# -- 9. Screenshots -------------------------------------------------------------------------------
+
+
+def _save_screenshot(tab: Tab, name: str, *, docs: bool = True) -> Path:
+    """docs/screenshots/NAME with a copy in tests/artifacts/ (docs=False: the artifact only).
+    With the dialog open the window is made as tall as the dialog, as on a tall screen."""
+    page = tab.page
+    if tab.in_modal():
+        height = page.evaluate(
+            "Math.ceil(document.querySelector('#modal_overlay > .modal').getBoundingClientRect()"
+            ".bottom + document.querySelector('#modal_overlay').scrollTop + 40)")
+        page.set_viewport_size({"width": 1180, "height": max(900, height)})
+        page.evaluate("document.querySelector('#modal_overlay').scrollTop = 0")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    if not docs:
-        target = ARTIFACTS / name
-        page.screenshot(path=str(target), **options)
-        return target
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / name
-    page.screenshot(path=str(target), **options)
-    shutil.copyfile(target, ARTIFACTS / name)
+    target = (SCREENSHOTS if docs else ARTIFACTS) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target), full_page=not tab.in_modal())
+    if docs:
+        shutil.copyfile(target, ARTIFACTS / name)
+    page.set_viewport_size({"width": 1180, "height": 900})
     return target
 
 
@@ -769,81 +1178,34 @@ def test_screenshots(tab: Tab, bed: Bed) -> None:
     tab.open_protocol("vpn")
     page = tab.page
     page.locator("#pppossh-pubkey-vpn textarea").wait_for()
-    page.locator("#pppossh-status-vpn table").wait_for()
 
-    # fetch and pin the server key in the page, so its fingerprint is on screen
+    # fetch and pin the server key in the dialog, so its fingerprint is on screen
     tab.click_and_wait("#pppossh-fetch-vpn")
-    _save_screenshot(page, "luci-fetch-hostkey.png", docs=False)
+    _save_screenshot(tab, "luci-fetch-hostkey.png", docs=False)
     tab.click_and_wait("#pppossh-pin")
     assert tab.list_values("vpn", "hostkey") == [bed.host_key]
-    assert page.locator('ul.cbi-tabmenu li[data-tab="general"]').get_attribute("class") == "cbi-tab"
-    shot = _save_screenshot(page, "luci-protocol.png", full_page=True)
+    general = page.locator(f'{MODAL} ul.cbi-tabmenu li[data-tab="general"]')
+    assert general.get_attribute("class") == "cbi-tab"
+    shot = _save_screenshot(tab, "luci-protocol.png")
     assert shot.stat().st_size > 10_000
 
-    tab.open("/pages/peers.html")
+    _open_peers(tab)
     page.wait_for_selector("#pppossh-peers")
     if page.locator('tr[data-peer="branch-1"]').count() == 0:
         _add_peer(tab, "branch-1", _peer_key(bed, "branch-1"))
     page.locator('tr[data-peer="branch-1"]').wait_for()
-    shot = _save_screenshot(page, "luci-peers.png", full_page=True)
+    tab.click_and_wait("#pppossh-apply")
+    shot = _save_screenshot(tab, "luci-peers.png")
     assert shot.stat().st_size > 10_000
     assert tab.luci_errors() == []
 
 
-# -- LuCI's limits the pages live with -------------------------------------------------------
-
-
-def test_server_key_dialog_keeps_the_interface_dialog(tab: Tab, bed: Bed) -> None:
-    """On Network > Interfaces the form sits in LuCI's one modal: questions are asked in
-    place, so fetching and pinning the key keeps the edit dialog and shows the pin in it."""
-    bed.ensure_key()
-    bed.unpin()
-    tab.open_protocol("vpn", modal=True)
-    page = tab.page
-    assert tab.widget("vpn", "hostkey").is_visible()
-    tab.click_and_wait("#pppossh-fetch-vpn")
-    tab.click_and_wait("#pppossh-pin")
-    assert tab.widget("vpn", "hostkey").is_visible()
-    assert tab.list_values("vpn", "hostkey") == [bed.host_key]
-    assert page.locator("#pppossh-checkbtn-vpn").is_visible()
-
-
-def test_check_that_outlasts_the_rpc_timeout_says_so(tab: Tab, bed: Bed) -> None:
-    """A check takes longer than LuCI waits for one rpc call (L.env.rpctimeout, scaled down
-    to 2 s here against a silent server and connect_timeout 5): it runs in the background
-    and the page polls it, so the steps arrive and the failing one shows its fix."""
-    bed.ensure_key()  # so that the check gets past its config step, to the silent server
-    tab.open("/pages/protocol.html?section=slow&rpctimeout=2")
-    tab.click_and_wait("#pppossh-checkbtn-slow", timeout=90_000)
-    out = tab.page.locator("#pppossh-check-slow").inner_text()
-    assert "Stopped at the first failing step" in out, out
-    assert "Checking" not in out, out
-    failed = tab.page.locator("#pppossh-check-slow li.pppossh-step-fail")
-    assert failed.get_attribute("data-step") == "tcp"
-    assert "did not answer within 5 s" in failed.inner_text(), failed.inner_text()
-    assert len(bed.server.calls_of("check")) >= 3, "the page did not poll the running check"
-    assert tab.page.locator("#maincontent > .alert-message.danger").count() == 0
-
-
-def test_peers_page_reports_a_broken_config(tab: Tab, bed: Bed) -> None:
-    """A config the backend cannot read is reported, not shown as 'no peers'."""
-    config = bed.confdir / "pppossh"
-    good = config.read_text()
-    config.write_text("config server 'server\n")  # unterminated quote
-    try:
-        tab.open("/pages/peers.html")
-        tab.page.wait_for_selector("#view > *:not(.spinning)")
-        shown = tab.page.locator("#maincontent").inner_text()
-    finally:
-        config.write_text(good)
-    reply = bed.server.calls_of("peer_list")[-1]["reply"]
-    assert reply[0] == 0 and reply[1]["error"] == "UCI_ERROR", reply
-    assert "No peers yet" not in shown, shown
-    assert "UCI_ERROR" in shown and "line 1" in shown, shown
+# -- the ACL -----------------------------------------------------------------------------------
 
 
 def test_plugin_refuses_what_the_acl_does_not_grant(bed: Bed) -> None:
-    """The server enforces luci-app-pppossh's ACL: every method our pages call is granted."""
+    """The server enforces luci-app-pppossh's ACL: every method our pages call is granted;
+    an unknown method or the null session is refused before the plugin runs."""
     acl = luci_server.Acl.load()
     called = set()
     for source in ("protocol/pppossh.js", "view/pppossh/peers.js"):
@@ -852,27 +1214,12 @@ def test_plugin_refuses_what_the_acl_does_not_grant(bed: Bed) -> None:
             called.add(chunk.split("method: '")[1].split("'")[0])
     assert called <= acl.ubus["pppossh"], called - acl.ubus["pppossh"]
     assert called <= set(bed.server.signatures), called - set(bed.server.signatures)
-    reply = bed.server.rpc(
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "call",
-            "params": ["0" * 32, "pppossh", "no_such_method", {}],
-        }
-    )
-    assert reply["error"] == {"code": -32002, "message": "Access denied"}
-    assert (
-        json.loads(
-            json.dumps(
-                bed.server.rpc(
-                    {
-                        "jsonrpc": "2.0",
-                        "id": 2,
-                        "method": "call",
-                        "params": [bed.server.session, "pppossh", "peer_list", {}],
-                    }
-                )
-            )
-        )["result"][0]
-        == 0
-    )
+    runs = len(bed.server.calls)
+    for session, method in ((bed.server.session, "no_such_method"), ("0" * 32, "peer_list")):
+        reply = bed.server.rpc({"jsonrpc": "2.0", "id": 1, "method": "call",
+                                "params": [session, "pppossh", method, {}]})
+        assert reply["error"] == {"code": -32002, "message": "Access denied"}
+    assert len(bed.server.calls) == runs
+    reply = bed.server.rpc({"jsonrpc": "2.0", "id": 2, "method": "call",
+                            "params": [bed.server.session, "pppossh", "peer_list", {}]})
+    assert reply["result"][0] == 0

@@ -15,12 +15,15 @@ from pppossh.config.options import OPTIONS
 
 LUCI = Path(__file__).resolve().parents[1] / "luci-app"
 PROTOCOL = LUCI / "htdocs/luci-static/resources/protocol/pppossh.js"
+PEERS = LUCI / "htdocs/luci-static/resources/view/pppossh/peers.js"
+MESSAGES = LUCI / "htdocs/luci-static/resources/pppossh/messages.js"
 WIDGET = {"string": "form.Value", "int": "form.Value", "bool": "form.Flag",
           "list": "form.DynamicList"}
 
 
 def _options_in_js() -> dict[str, dict[str, str]]:
-    """option name -> {tab, widget, title, datatype, placeholder, default} from the JS."""
+    """option name -> {tab, widget, title, datatype, placeholder, default, write, remove}
+    from the JS."""
     text = PROTOCOL.read_text()
     found: dict[str, dict[str, str]] = {}
     blocks = re.split(r"\n\t\to = ", text)
@@ -36,37 +39,86 @@ def _options_in_js() -> dict[str, dict[str, str]]:
             if v:
                 raw = v.group(1)
                 entry[key] = json.loads(raw) if raw.startswith('"') else raw[1:-1]
+        for key in ("write", "remove"):
+            v = re.search(r"\n\t\to\." + key + r" = (\w+);", block)
+            if v:
+                entry[key] = v.group(1)
         entry["required"] = "o.rmempty = false;" in block
         entry["password"] = "o.password = true;" in block
         found[m.group(3)] = entry
     return found
 
 
+def _is_flag(o: object) -> bool:
+    """A bool, or an int of 0/1 (use_hostdep): a checkbox writing '1'/'0'."""
+    return o.kind == "bool" or (o.kind == "int" and o.check.datatype == "range(0,1)")
+
+
 def test_protocol_form_has_every_option_of_the_table() -> None:
     js = _options_in_js()
     for o in OPTIONS:
-        if o.origin == "netifd":
-            # LuCI's interface dialog has defaultroute/peerdns/metric for every protocol
+        if o.origin == "netifd" and o.name != "peerdns":
+            # LuCI's interface dialog draws defaultroute, dns and metric for every protocol
             assert o.name not in js, o.name
             continue
         if o.name == "keepalive":
             assert js["_keepalive_failure"]["tab"] == js["_keepalive_interval"]["tab"] == o.tab
             continue
         entry = js[o.name]
-        assert entry["tab"] == o.tab, o.name
+        # peerdns: LuCI draws it only for its own protocols, on its advanced tab
+        assert entry["tab"] == ("advanced" if o.origin == "netifd" else o.tab), o.name
         assert entry["title"] == o.title, o.name
-        expected = "form.ListValue" if o.name == "ssh_client" else WIDGET[o.kind]
+        if _is_flag(o):
+            expected = "form.Flag"
+        else:
+            expected = "form.ListValue" if o.name == "ssh_client" else WIDGET[o.kind]
         assert entry["widget"] == expected, o.name
-        if o.check.datatype not in ("string", "bool"):
+        if o.check.datatype not in ("string", "bool") and not _is_flag(o):
             assert entry.get("datatype") == o.check.datatype, o.name
-        if o.kind == "bool":
+        if _is_flag(o):
             assert entry["default"] == ("1" if o.default else "0"), o.name
+            assert entry["remove"] == "removeUnlessDefault", o.name
         elif o.name == "ssh_client":
             assert entry["default"] == o.default
+            assert entry["write"] == "writeUnlessDefault"
         elif o.default not in (None, "", []):
             assert entry["placeholder"] == str(o.default), o.name
         assert entry["required"] == o.required, o.name
         assert entry["password"] == o.secret, o.name
+
+
+def test_nothing_in_the_form_writes_a_default_on_its_own() -> None:
+    """Every option with a default either has a placeholder (an empty field writes
+    nothing) or a write/remove that leaves an untouched default alone."""
+    for name, entry in _options_in_js().items():
+        if "default" in entry:
+            assert entry.get("remove") == "removeUnlessDefault" or entry.get(
+                "write") == "writeUnlessDefault", name
+
+
+def test_pages_report_inside_the_page_and_word_codes_themselves() -> None:
+    """No ui.addNotification (in LuCI's modal it lands behind the dialog); every message
+    comes from pppossh/messages.js, which words codes; no backend 'message' is shown."""
+    for source in (PROTOCOL, PEERS, MESSAGES):
+        text = source.read_text()
+        assert "ui.addNotification(" not in text, source
+        shown = re.findall(r"\b(\w+)\.message\b", text)
+        assert set(shown) <= {"err"}, (source, shown)  # LuCI's RPCError text, parsed for codes
+    assert "'require pppossh.messages as msgs';" in PROTOCOL.read_text()
+    assert "'require pppossh.messages as msgs';" in PEERS.read_text()
+    assert "N_(res.peers, " in PEERS.read_text()  # a proper plural
+
+
+def test_every_string_literal_shown_goes_through_translation() -> None:
+    """Static check behind the browser's pseudo-translation test: a string literal put into
+    E() children or returned as a message is an argument of _() or N_()."""
+    untranslated = re.compile(r"(?:\[\s*|,\s*)'([A-Z][a-z]+ [a-z][^']*)'")
+    for source in (PROTOCOL, PEERS, MESSAGES):
+        for line in source.read_text().splitlines():
+            for found in untranslated.finditer(line):
+                before = line[: found.start(1) - 1]
+                assert before.rstrip().endswith(("_(", "N_(", ",")) and "_(" in before, (
+                    source.name, line)
 
 
 def test_datatypes_the_issue_names() -> None:

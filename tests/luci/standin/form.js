@@ -8,8 +8,9 @@
  *   according to formvalue, cfgvalue, rmempty), calls uci.save(), reloads and redraws,
  *   lookupOption(name, section_id) finds [ option, section_id ] by its data-field;
  * - form.NamedSection(map, section_id, type) and TypedSection with tab(name, title),
- *   taboption(tab, Class, option, title, description) and option(Class, ...): each tab is
- *   a container div with data-tab and data-tab-title, turned into tabs by ui.tabs;
+ *   taboption(tab, Class, option, title, description), option(Class, ...) and
+ *   getOption(name): each tab is a container div with data-tab and data-tab-title, turned
+ *   into tabs by ui.tabs;
  * - form.Value, DynamicList, ListValue (value(key, label)), Flag (enabled 1, disabled 0,
  *   default 0), DummyValue, TextValue, HiddenValue with datatype, placeholder, default,
  *   rmempty, optional, password, and with cfgvalue, formvalue, write, remove and render
@@ -268,6 +269,11 @@ var CBIAbstractSection = CBINode.extend({
 		var obj = cbiClass.instantiate([ this.map, this ].concat(Array.prototype.slice.call(arguments, 1)));
 		this.append(obj);
 		return obj;
+	},
+
+	getOption: function(option) {
+		var found = this.children.filter(function(o) { return o.option == option; });
+		return (option != null) ? (found[0] || null) : this.children;
 	},
 
 	taboption: function(tabName) {

@@ -8,7 +8,11 @@
  * dep...) whose returned class is instantiated once; L.bind, L.toArray, L.isObject,
  * L.resolveDefault, L.raise, L.error, L.env, L.url/L.resource, LuCI.Request, LuCI.Poll
  * ('require poll'), LuCI.dom ('require dom') and LuCI.view ('require view'), plus the
- * globals E(), _() and String.prototype.format of luci.js/cbi.js.
+ * globals E(), _(), N_() and String.prototype.format of luci.js/cbi.js.  LuCI.Request
+ * queues POSTs of objects to the rpc base URL and sends what was queued in one animation
+ * frame as one JSON array, as LuCI does (the batches of golden 43); every URL gets the time
+ * as query string unless cache is set.  L.env comes from /luci-env.js (tests/luci/server.py),
+ * as LuCI gets it from its page header: sessionid, ubuspath /ubus/, rpctimeout 20.
  *
  * Only what luci-app/.../protocol/pppossh.js and view/pppossh/peers.js (and the other
  * stand-in modules) use is implemented.  Written from LuCI's documented behaviour, not
@@ -25,6 +29,14 @@
 		if (typeof(value) != 'string' && !(value instanceof String))
 			return '';
 		return String(value).replace(chars, function(c) { return htmlEscapes[c]; });
+	}
+
+	/* %t as LuCI prints it: seconds as [Dd ]Hh Mm Ss */
+	function interval(total) {
+		var s = Math.floor(total), d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24,
+		    m = Math.floor(s / 60) % 60;
+		s = s % 60;
+		return (d > 0 ? d + 'd ' : '') + h + 'h ' + m + 'm ' + s + 's';
 	}
 
 	String.prototype.format = function() {
@@ -64,7 +76,7 @@
 			case 'X': value = (+arg || 0).toString(16).toUpperCase(); break;
 			case 'h': value = escapeWith(arg, /[&"'<>]/g); break;
 			case 'q': value = escapeWith(arg, /["']/g); break;
-			case 't': value = String(arg); break;
+			case 't': value = interval(+arg || 0); break;
 			case 'm': value = String(+arg || 0); break;
 			default:  value = String(arg);
 			}
@@ -184,22 +196,76 @@
 		}
 	});
 
-	/* ---- LuCI.Request: XMLHttpRequest in a promise ---------------------------------- */
+	/* ---- LuCI.Request: XMLHttpRequest in a promise, rpc calls queued ------------------ */
 
 	var Response = Class.extend({
 		__name__: 'LuCI.Response',
-		__init__: function(xhr, url, duration) {
+		__init__: function(xhr, url, duration, content) {
 			this.ok = (xhr.status >= 200 && xhr.status <= 299);
 			this.status = xhr.status;
 			this.statusText = xhr.statusText;
 			this.duration = duration;
 			this.url = url;
 			this.xhr = xhr;
-			this.responseText = xhr.responseText;
+			this.responseJSON = (content != null && typeof(content) == 'object') ? content : null;
+			this.responseText = (this.responseJSON != null) ? null : xhr.responseText;
 		},
-		json: function() { return JSON.parse(this.responseText); },
-		text: function() { return this.responseText; }
+		clone: function(content) {
+			return new Response(this.xhr, this.url, this.duration, content);
+		},
+		json: function() {
+			if (this.responseJSON == null)
+				this.responseJSON = JSON.parse(this.responseText);
+			return this.responseJSON;
+		},
+		text: function() {
+			return (this.responseText != null) ? this.responseText : JSON.stringify(this.responseJSON);
+		}
 	});
+
+	/*
+	 * As in LuCI: a POST of an object to the rpc base URL (no nobatch option) is not sent
+	 * at once but queued; at the next animation frame everything queued goes out as ONE
+	 * JSON array to the base URL (golden 43), and each caller gets its own element of the
+	 * array in reply, or an Error when the reply is not an array long enough.
+	 */
+	var queued = [];
+
+	function queueable(opt) {
+		var rpc = classes.rpc;
+
+		if (!rpc || typeof(rpc.getBaseURL) != 'function' || opt.nobatch === true)
+			return false;
+
+		if (opt.method != 'POST' || opt.content == null || typeof(opt.content) != 'object')
+			return false;
+
+		return opt.url.indexOf(Request.expandURL(rpc.getBaseURL())) == 0;
+	}
+
+	function flushQueue() {
+		if (!queued.length)
+			return;
+
+		var batch = queued.splice(0, queued.length),
+		    first = batch[0].opt,
+		    opt = { method: 'POST', nobatch: true, timeout: first.timeout,
+		            content: batch.map(function(q) { return q.opt.content; }) };
+
+		Request.request(classes.rpc.getBaseURL(), opt).then(function(res) {
+			var replies = null;
+			try { replies = res.json(); } catch (e) { }
+
+			batch.forEach(function(q) {
+				if (Array.isArray(replies) && replies.length)
+					q.resolve(res.clone(replies.shift()));
+				else
+					q.reject(new Error('No related RPC reply'));
+			});
+		}, function(err) {
+			batch.forEach(function(q) { q.reject(err); });
+		});
+	}
 
 	var Request = Class.singleton({
 		__name__: 'LuCI.Request',
@@ -210,8 +276,10 @@
 
 		request: function(target, options) {
 			var opt = Object.assign({ method: 'GET' }, options),
-			    url = this.expandURL(target),
 			    started = Date.now();
+
+			opt.method = String(opt.method).toUpperCase();
+			opt.url = this.expandURL(target);
 
 			return new Promise(function(resolveFn, rejectFn) {
 				var xhr = new XMLHttpRequest(), body = null;
@@ -222,10 +290,20 @@
 						return encodeURIComponent(k) + '=' + encodeURIComponent(typeof(v) == 'object' ? JSON.stringify(v) : String(v));
 					}).join('&');
 					if (q)
-						url += (url.indexOf('?') > -1 ? '&' : '?') + q;
+						opt.url += (opt.url.indexOf('?') > -1 ? '&' : '?') + q;
 				}
 
-				xhr.open(String(opt.method).toUpperCase(), url, true);
+				/* LuCI keeps caches out with the time as query string */
+				if (!opt.cache)
+					opt.url += (opt.url.indexOf('?') > -1 ? '&' : '?') + Date.now();
+
+				if (queueable(opt)) {
+					queued.push({ opt: opt, resolve: resolveFn, reject: rejectFn });
+					window.requestAnimationFrame(flushQueue);
+					return;
+				}
+
+				xhr.open(opt.method, opt.url, true);
 				xhr.responseType = 'text';
 
 				if (opt.timeout != null)
@@ -251,7 +329,7 @@
 						rejectFn(new Error((opt.timeout && took >= opt.timeout)
 							? 'XHR request timed out' : 'XHR request aborted by browser'));
 					else
-						resolveFn(new Response(xhr, url, took));
+						resolveFn(new Response(xhr, xhr.responseURL || opt.url, took));
 				};
 
 				try {
@@ -644,7 +722,8 @@
 				scriptname: '/cgi-bin/luci',
 				pollinterval: 5,
 				sessionid: '00000000000000000000000000000000',
-				rpcBaseURL: '/ubus/'
+				ubuspath: '/ubus/',
+				rpctimeout: 20
 			}, env);
 		},
 
@@ -866,9 +945,15 @@
 		return DOM.create.apply(DOM, arguments);
 	};
 
-	/* no translations here: _() and N_() return the source string */
-	window._ = function(s) { return s; };
-	window.N_ = function(n, s, p) { return (n == 1) ? s : p; };
+	/*
+	 * No translations here: _() and N_(n, singular, plural) return the source string.  Test
+	 * hook, not in LuCI: with L.env.pseudo_i18n every string they give is wrapped in
+	 * U+27E6 .. U+27E7, so a test can tell text that went through them from text that did not.
+	 */
+	window._ = function(s) {
+		return (L.env.pseudo_i18n && s != null) ? '\u27e6' + s + '\u27e7' : s;
+	};
+	window.N_ = function(n, s, p) { return window._((n == 1) ? s : p); };
 
 	/* CustomEvent exists in every browser these tests run in */
 })(window, document);

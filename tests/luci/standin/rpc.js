@@ -1,17 +1,26 @@
 /*
  * LuCI stand-in for the pppossh browser tests: LuCI.rpc.
  *
- * Follows openwrt/luci modules/luci-base/htdocs/luci-static/resources/rpc.js:
- * rpc.declare({ object, method, params, expect, filter, reject }) returns a function whose
- * positional arguments become the named ubus arguments (extra ones go to the filter), that
- * POSTs a JSON-RPC 2.0 call frame [ sessionid, object, method, args ] and resolves with
- * the ubus reply: result [ 0, data ] gives data, a bare [ code ] gives the code (unless
- * reject is set), expect picks and type-checks one key of the reply.  Requests time out
- * after L.env.rpctimeout seconds (20 by default, as in LuCI), and a JSON-RPC error (such
- * as Access denied) rejects the promise, as in LuCI.
+ * Follows openwrt/luci modules/luci-base/htdocs/luci-static/resources/rpc.js (its contract,
+ * written anew): rpc.declare({ object, method, params, expect, filter, reject, nobatch })
+ * returns a function whose positional arguments become the named ubus arguments (extra
+ * ones go to the filter) and that returns a promise.  It builds the JSON-RPC 2.0 frame
+ * { jsonrpc, id, method: call, params: [ session id, object, method, args ] } and POSTs it
+ * to the base URL (set from L.env.ubuspath, /ubus/, as luci.js does once it probed it)
+ * through LuCI.Request, which queues concurrent calls into one JSON array (see luci.js).
+ * The reply handling is as in LuCI:
+ * - a failed request (timeout after L.env.rpctimeout seconds, 20 by default, or a network
+ *   error) rejects with that Error, an HTTP status other than 2xx with an RPCError;
+ * - a reply that is not a JSON-RPC 2.0 frame rejects with an RPCError, and so does a frame
+ *   with an error member (RPC call to OBJ/METHOD failed with error CODE: MESSAGE), such as
+ *   -32002 Access denied (golden 23) or -32000 Object not found (golden 22);
+ * - a result [ 0, data ] resolves with data, a bare status [ 5 ], [ 2 ], [ 3 ] (golden 31 to
+ *   34, 36, 21) resolves with the number itself, unless reject is set (then an RPCError);
+ * - expect picks and type-checks one key of the reply, filter transforms it.
+ * rpc.list(), getStatusText(), add and removeInterceptor, get and setBaseURL, getSessionID.
  *
- * Not here: batching of concurrent calls into one HTTP request, rpc.list(), interceptors.
- * The endpoint is L.env.rpcBaseURL (/rpc, served by tests/luci/server.py).
+ * Not here: the interceptor luci.js registers for -32002 (it asks session access and shows
+ * LuCI own Session expired dialog when that fails; for a live session nothing changes).
  *
  * No quote characters in this comment: the class loader scans quoted strings from the top.
  */
@@ -19,108 +28,125 @@
 'require baseclass';
 'require request';
 
-var requestID = 1;
+var nextId = 1,
+    baseURL = null,
+    interceptors = [];
 
-function replyValue(req, msg) {
-	var ret = null;
-
-	if (!L.isObject(msg) || msg.jsonrpc != '2.0')
-		L.raise('RPCError', 'RPC call to %s/%s returned invalid message frame', req.object, req.method);
-
-	if (L.isObject(msg.error) && msg.error.code && msg.error.message)
-		L.raise('RPCError', 'RPC call to %s/%s failed with error %d: %s',
-			req.object, req.method, msg.error.code, msg.error.message);
-
-	if (Array.isArray(msg.result)) {
-		if (req.raise && msg.result[0] !== 0)
-			L.raise('RPCError', 'RPC call to %s/%s failed with ubus code %d: %s',
-				req.object, req.method, msg.result[0], statusText(msg.result[0]));
-
-		ret = (msg.result.length > 1) ? msg.result[1] : msg.result[0];
-	}
-
-	if (req.expect) {
-		for (var key in req.expect) {
-			if (ret != null && key != '')
-				ret = ret[key];
-
-			if (ret == null || Object.prototype.toString.call(ret) != Object.prototype.toString.call(req.expect[key]))
-				ret = req.expect[key];
-
-			break;
-		}
-	}
-
-	if (typeof(req.filter) == 'function') {
-		req.priv[0] = ret;
-		req.priv[1] = req.params;
-		ret = req.filter.apply(null, req.priv);
-	}
-
-	return ret;
-}
+var STATUS = [ 'Command OK', 'Invalid command', 'Invalid argument', 'Method not found',
+               'Resource not found', 'No data received', 'Permission denied', 'Request timeout',
+               'Not supported', 'Unspecified error', 'Connection lost' ];
 
 function statusText(code) {
-	return [ 'Command OK', 'Invalid command', 'Invalid argument', 'Method not found',
-	         'Resource not found', 'No data received', 'Permission denied', 'Request timeout',
-	         'Not supported', 'Unspecified error', 'Connection lost' ][code] || 'Unknown error code';
+	return _(STATUS[code] || 'Unknown error code');
+}
+
+function rpcError(call, fmt) {
+	var err = new Error(String.prototype.format.apply(fmt, Array.prototype.slice.call(arguments, 2)));
+	err.name = 'RPCError';
+	return err;
+}
+
+/* the value a call resolves with, or the Error it rejects with (thrown) */
+function valueOf(call, frame) {
+	if (!L.isObject(frame) || frame.jsonrpc != '2.0')
+		throw rpcError(call, 'RPC call to %s/%s returned invalid message frame', call.object, call.method);
+
+	if (L.isObject(frame.error) && frame.error.code && frame.error.message)
+		throw rpcError(call, 'RPC call to %s/%s failed with error %d: %s',
+			call.object, call.method, frame.error.code, frame.error.message);
+
+	var value = null;
+
+	if (call.object == null && call.method == null)
+		value = frame.result;
+	else if (Array.isArray(frame.result)) {
+		if (call.reject && frame.result[0] !== 0)
+			throw rpcError(call, 'RPC call to %s/%s failed with ubus code %d: %s',
+				call.object, call.method, frame.result[0], statusText(frame.result[0]));
+		value = frame.result.length > 1 ? frame.result[1] : frame.result[0];
+	}
+
+	var keys = call.expect ? Object.keys(call.expect) : [];
+	if (keys.length) {
+		var key = keys[0], fallback = call.expect[key];
+		if (value != null && key !== '')
+			value = value[key];
+		if (value == null || Object.prototype.toString.call(value) != Object.prototype.toString.call(fallback))
+			value = fallback;
+	}
+
+	if (typeof(call.filter) == 'function')
+		value = call.filter.apply(null, [ value, call.params ].concat(call.extra));
+
+	return value;
+}
+
+function send(frame, call, nobatch) {
+	return request.post(baseURL || L.env.ubuspath || '/ubus/', frame, {
+		timeout: (L.env.rpctimeout || 20) * 1000,
+		nobatch: nobatch,
+		credentials: true
+	}).then(function(res) {
+		if (!res.ok)
+			throw rpcError(call, 'RPC call to %s/%s failed with HTTP error %d: %s',
+				call.object, call.method, res.status, res.statusText || '?');
+		var reply = res.json();
+		return Promise.all(interceptors.map(function(fn) { return fn(reply, call); })).then(function() {
+			return valueOf(call, reply);
+		});
+	});
 }
 
 return baseclass.extend({
 	declare: function(options) {
 		return function() {
 			var args = Array.prototype.slice.call(arguments),
-			    params = {},
-			    priv = [ undefined, undefined ],
-			    n = 0;
+			    names = Array.isArray(options.params) ? options.params : [],
+			    params = {};
 
-			if (Array.isArray(options.params))
-				for (n = 0; n < options.params.length; n++)
-					params[options.params[n]] = args[n];
+			names.forEach(function(name, i) { params[name] = args[i]; });
 
-			for (; n < args.length; n++)
-				priv.push(args[n]);
-
-			var req = {
-				object: options.object,
-				method: options.method,
-				expect: options.expect,
-				filter: options.filter,
-				raise: options.reject,
-				params: params,
-				priv: priv
-			};
-
-			var frame = {
+			return send({
 				jsonrpc: '2.0',
-				id: requestID++,
+				id: nextId++,
 				method: 'call',
-				params: [ L.env.sessionid, options.object, options.method, params ]
-			};
-
-			return request.post(L.env.rpcBaseURL, frame, {
-				timeout: (L.env.rpctimeout || 20) * 1000
-			}).then(function(res) {
-				if (!res.ok)
-					L.raise('RPCError', 'RPC call to %s/%s failed with HTTP error %d: %s',
-						req.object, req.method, res.status, res.statusText || '?');
-
-				return replyValue(req, res.json());
-			});
+				params: [ L.env.sessionid || '00000000000000000000000000000000', options.object, options.method, params ]
+			}, {
+				object: options.object, method: options.method, expect: options.expect,
+				filter: options.filter, reject: options.reject, params: params,
+				extra: args.slice(names.length)
+			}, options.nobatch);
 		};
+	},
+
+	list: function() {
+		var names = Array.prototype.slice.call(arguments);
+		return send({ jsonrpc: '2.0', id: nextId++, method: 'list', params: names.length ? names : undefined }, {});
+	},
+
+	getSessionID: function() {
+		return L.env.sessionid || '00000000000000000000000000000000';
+	},
+
+	getBaseURL: function() {
+		return baseURL || L.env.ubuspath || '/ubus/';
+	},
+
+	setBaseURL: function(url) {
+		baseURL = url;
 	},
 
 	getStatusText: statusText,
 
-	getSessionID: function() {
-		return L.env.sessionid;
+	addInterceptor: function(fn) {
+		if (typeof(fn) == 'function')
+			interceptors.push(fn);
+		return fn;
 	},
 
-	getBaseURL: function() {
-		return L.env.rpcBaseURL;
-	},
-
-	setBaseURL: function(url) {
-		L.env.rpcBaseURL = url;
+	removeInterceptor: function(fn) {
+		var before = interceptors.length;
+		interceptors = interceptors.filter(function(f) { return f !== fn; });
+		return interceptors.length < before;
 	}
 });

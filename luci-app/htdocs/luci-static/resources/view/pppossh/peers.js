@@ -1,40 +1,28 @@
 'use strict';
 'require view';
+'require dom';
 'require rpc';
 'require ui';
+'require pppossh.messages as msgs';
 
-// Network → pppossh server: the routers (peers) allowed to connect to this server.
-// Everything goes through the pppossh rpcd plugin, which checks every value again.
+// Network > pppossh server: the routers (peers) allowed to connect to this server.
+// Everything goes through the pppossh rpcd plugin, which checks every value again.  Each
+// result and error is shown next to the button that caused it; the backend answers codes
+// and values, pppossh/messages.js words them.  Backend values go into E() inside arrays:
+// LuCI turns a bare string child into innerHTML.
 
 var callPeerList = rpc.declare({ object: 'pppossh', method: 'peer_list' });
 var callPeerAdd = rpc.declare({ object: 'pppossh', method: 'peer_add', params: [ 'name', 'key', 'ip', 'routes' ] });
 var callPeerDel = rpc.declare({ object: 'pppossh', method: 'peer_del', params: [ 'name' ] });
 var callPeerApply = rpc.declare({ object: 'pppossh', method: 'peer_apply' });
 
-// The backend answers {error, message} for what it can explain; a bare ubus status (a
-// number) means the plugin itself did not answer.  Backend text goes into E() inside arrays:
-// LuCI turns a bare string child into innerHTML.
-function failed(res) {
-	if (res && typeof(res) == 'object' && res.error) {
-		ui.addNotification(null, E('p', [ E('strong', [ res.error, ': ' ]), res.message ]), 'danger');
-		return true;
-	}
-	if (res == null || typeof(res) != 'object') {
-		ui.addNotification(null, E('p', [ _('The pppossh backend did not answer (ubus status %s); is the pppossh package installed?').format(res) ]), 'danger');
-		return true;
-	}
-	return false;
-}
-
-function rpcFailed(err) {
-	ui.addNotification(null, E('p', [ _('The pppossh backend did not answer: %s').format(err && err.message ? err.message : err) ]), 'danger');
+function show(id, level, content) {
+	dom.content(document.getElementById(id), msgs.note(level, content));
 }
 
 return view.extend({
 	load: function() {
-		return callPeerList().catch(function(err) {
-			return { error: 'NO_ANSWER', message: '' + (err && err.message ? err.message : err) };
-		});
+		return callPeerList().catch(function(err) { return err; });
 	},
 
 	renderTable: function(peers) {
@@ -70,17 +58,23 @@ return view.extend({
 
 	refresh: function() {
 		return callPeerList().then(L.bind(function(res) {
-			if (failed(res)) return;
+			if (msgs.failed(res))
+				return show('pppossh-table-out', 'danger', msgs.describe(res));
 			document.getElementById('pppossh-peers').replaceWith(this.renderTable(res.peers || []));
-		}, this), rpcFailed);
+		}, this), function(err) {
+			show('pppossh-table-out', 'danger', msgs.describe(err));
+		});
 	},
 
 	handleDelete: function(name) {
 		return callPeerDel(name).then(L.bind(function(res) {
-			if (failed(res)) return;
-			ui.addNotification(null, E('p', [ _('Removed peer %s; apply to shut its key out.').format(name) ]), 'info');
+			if (msgs.failed(res))
+				return show('pppossh-table-out', 'danger', msgs.describe(res, { name: name }));
+			show('pppossh-table-out', 'success', _('Removed peer %s; apply to shut its key out.').format(name));
 			return this.refresh();
-		}, this), rpcFailed);
+		}, this), function(err) {
+			show('pppossh-table-out', 'danger', msgs.describe(err));
+		});
 	},
 
 	handleAdd: function() {
@@ -89,28 +83,32 @@ return view.extend({
 		    ip = document.getElementById('pppossh-new-ip').value.trim(),
 		    routes = document.getElementById('pppossh-new-routes').value.split(/[\s,]+/).filter(function(r) { return r; });
 		return callPeerAdd(name, key, ip, routes).then(L.bind(function(res) {
-			if (failed(res)) return;
-			ui.addNotification(null, E('p', [ _('Added peer %s (%s); apply to let it in.').format(res.peer.name, res.peer.peeraddr) ]), 'info');
+			if (msgs.failed(res))
+				return show('pppossh-add-out', 'danger', msgs.describe(res, { name: name }));
+			show('pppossh-add-out', 'success', _('Added peer %s (%s); apply to let it in.').format(res.peer.name, res.peer.peeraddr));
 			[ 'name', 'key', 'ip', 'routes' ].forEach(function(f) { document.getElementById('pppossh-new-' + f).value = ''; });
 			return this.refresh();
-		}, this), rpcFailed);
+		}, this), function(err) {
+			show('pppossh-add-out', 'danger', msgs.describe(err));
+		});
 	},
 
 	handleApply: function() {
 		return callPeerApply().then(function(res) {
-			if (failed(res)) return;
-			ui.addNotification(null, E('p', [
-				_('%d enabled peers in %s: %s').format(res.peers, res.authorized_keys,
+			if (msgs.failed(res))
+				return show('pppossh-add-out', 'danger', msgs.describe(res));
+			show('pppossh-add-out', 'success', [
+				N_(res.peers, '%d enabled peer in %s: %s', '%d enabled peers in %s: %s').format(res.peers, res.authorized_keys,
 					res.changed.length ? _('updated') : _('unchanged'))
-			]), 'info');
-		}, rpcFailed);
+			]);
+		}, function(err) {
+			show('pppossh-add-out', 'danger', msgs.describe(err));
+		});
 	},
 
 	render: function(res) {
-		if (res == null || typeof(res) != 'object')
-			res = { error: 'NO_ANSWER', message: _('The pppossh backend did not answer (ubus status %s); is the pppossh package installed?').format(res) };
-		if (res.error)
-			return E('div', { 'class': 'alert-message warning' }, [ E('strong', [ res.error, ': ' ]), res.message ]);
+		if (msgs.failed(res))
+			return E('div', { 'id': 'pppossh-load-error' }, [ msgs.note('warning', msgs.describe(res)) ]);
 		var field = function(label, input) {
 			return E('div', { 'class': 'cbi-value' }, [
 				E('label', { 'class': 'cbi-value-title' }, [ label ]),
@@ -122,7 +120,10 @@ return view.extend({
 			E('p', { 'class': 'cbi-section-descr' }, [
 				_('Routers allowed to connect. Each peer\'s key can start nothing but pppd with that peer\'s addresses.')
 			]),
-			E('div', { 'class': 'cbi-section' }, [ this.renderTable(res.peers || []) ]),
+			E('div', { 'class': 'cbi-section' }, [
+				this.renderTable(res.peers || []),
+				E('div', { 'id': 'pppossh-table-out', 'class': 'pppossh-out' })
+			]),
 			E('div', { 'class': 'cbi-section' }, [
 				E('h3', [ _('Add a peer') ]),
 				field(_('Name'), E('input', { 'id': 'pppossh-new-name', 'class': 'cbi-input-text', 'placeholder': 'branch-1' })),
@@ -134,7 +135,8 @@ return view.extend({
 					E('button', { 'class': 'btn cbi-button cbi-button-add', 'id': 'pppossh-add',
 						'click': ui.createHandlerFn(this, 'handleAdd') }, [ _('Add peer') ]), ' ',
 					E('button', { 'class': 'btn cbi-button cbi-button-apply', 'id': 'pppossh-apply',
-						'click': ui.createHandlerFn(this, 'handleApply') }, [ _('Apply') ])
+						'click': ui.createHandlerFn(this, 'handleApply') }, [ _('Apply') ]),
+					E('div', { 'id': 'pppossh-add-out', 'class': 'pppossh-out', 'style': 'text-align:left' })
 				])
 			])
 		]);

@@ -1,0 +1,256 @@
+'use strict';
+'require baseclass';
+'require rpc';
+
+// What the pppossh pages say, in the admin's language.  The rpcd plugin answers with codes
+// and values ({ error: CODE, values: {...} }, check steps { name, ok, code, values }); its
+// English "message" is for the CLI and never shown here.  Every sentence goes through _(),
+// so LuCI's i18n (po files made from these sources) translates it; values are inserted
+// with String.format.  The code itself is shown next to an error, small, to search for.
+
+function val(values, key) {
+	var x = values ? values[key] : null;
+
+	if (Array.isArray(x))
+		return x.length ? x.join(', ') : '-';
+
+	return (x == null || x === '') ? '?' : x;
+}
+
+function code(c) {
+	return E('code', { 'class': 'pppossh-code' }, [ c ]);
+}
+
+// CODE -> function(values, context) giving the sentence; context holds what the page knows
+// itself: iface, server, port, user, name.
+var ERRORS = {
+	// the plugin itself
+	INVALID_ARGUMENT: function(v) { return _('The router refused the value of "%s".').format(val(v, 'argument')); },
+	NO_METHOD: function() { return _('The pppossh backend on the router does not know this call: update the pppossh package.'); },
+	INTERNAL_ERROR: function(v) { return _('The pppossh backend failed (%s); the system log of the router (logread) says more.').format(val(v, 'exception')); },
+	TIMEOUT: function(v) { return _('The router did not finish within %d seconds.').format(val(v, 'seconds')); },
+	NOT_INSTALLED: function() { return _('The pppossh package on the router is broken or half installed: reinstall it.'); },
+
+	// configuration
+	UCI_ERROR: function() { return _('A configuration file on the router cannot be read; "uci show network" and "uci show pppossh" say where.'); },
+	NO_INTERFACE: function(v, c) { return _('The interface %s is not saved yet: save it first.').format(c.iface); },
+	WRONG_PROTO: function(v, c) { return _('The interface %s is not saved as a VPN over SSH interface yet: save it first.').format(c.iface); },
+	INVALID_CONFIG: function(v, c) { return _('The saved settings of %s are not complete or not valid: correct and save them first.').format(c.iface); },
+	INVALID_OPTIONS: function(v, c) { return _('The saved settings of %s are not valid: correct and save them first.').format(c.iface); },
+	INVALID_SSH_OPTIONS: function() { return _('The SSH options are refused: they may not run commands or skip the host key check.'); },
+	NOT_ROOT: function() { return _('pppossh must run as root on the router.'); },
+
+	// keys
+	KEY_EXISTS: function() { return _('This interface already has a key.'); },
+	NO_KEYGEN: function() { return _('No key generator is installed for the chosen SSH client (dropbearkey for Dropbear, ssh-keygen for OpenSSH).'); },
+	KEYGEN_FAILED: function() { return _('Making the key failed; the system log of the router says more.'); },
+	NO_IDENTITY: function() { return _('No private key found: generate one.'); },
+	INVALID_IDENTITY: function() { return _('A private key file is not usable by the chosen SSH client.'); },
+	UNREADABLE_IDENTITY: function() { return _('A private key file cannot be read.'); },
+	NO_SSH_CLIENT: function() { return _('No SSH client is installed: install dropbear or openssh-client.'); },
+
+	// the server key
+	HOSTKEY_FETCH_FAILED: function(v, c) { return _('%s port %d offered no host key; "Check connection" shows where it stops.').format(c.server || '?', c.port || 22); },
+	HOSTKEY_FINGERPRINT_MISMATCH: function() { return _('The server now offers another key than the one shown: nothing was pinned. Fetch the key again.'); },
+	HOSTKEY_MISMATCH: function(v) { return _('The server offers %s, but %s is pinned.').format(val(v, 'fingerprint'), val(v, 'pinned')); },
+	HOSTKEY_UNKNOWN: function() { return _('The server key is not pinned.'); },
+	NOT_PINNED: function(v) { return _('The server key is not pinned; the server offers %s %s.').format(val(v, 'type'), val(v, 'fingerprint')); },
+	HOSTKEY_NONE: function() { return _('The server offered no host key.'); },
+
+	// the connection (check steps and the last error of the status)
+	RESOLVE_FAILED: function(v, c) { return _('The name %s could not be resolved.').format(v && v.server || c.server || '?'); },
+	TCP_REFUSED: function(v) { return _('Port %d of %s refused the connection.').format(val(v, 'port'), val(v, 'server')); },
+	TCP_NO_ROUTE: function(v) { return _('The router has no route to %s.').format(val(v, 'server')); },
+	TCP_TIMEOUT: function(v) { return _('%s did not answer on port %d within %d seconds.').format(val(v, 'server'), val(v, 'port'), val(v, 'seconds')); },
+	TCP_FAILED: function(v) { return _('Connecting to %s port %d failed (%s).').format(val(v, 'server'), val(v, 'port'), val(v, 'reason')); },
+	CONNECT_REFUSED: function(v, c) { return _('The SSH server refused the connection.'); },
+	CONNECT_TIMEOUT: function(v, c) { return _('The SSH server did not answer in time.'); },
+	NO_ROUTE: function(v) { return (v && v.address) ? _('The router has no route to %s.').format(v.address) : _('The router has no route to the SSH server.'); },
+	AUTH_FAILED: function(v, c) { return _('The server refused the key of user %s.').format(v && v.user || c.user || '?'); },
+	LOGIN_TIMEOUT: function(v) { return _('No login within %d seconds.').format(val(v, 'seconds')); },
+	SSH_FAILED: function() { return _('The SSH client failed.'); },
+	REMOTE_SILENT: function(v) { return _('"%s" said nothing within %d seconds.').format(val(v, 'command'), val(v, 'seconds')); },
+	REMOTE_NOT_PPPD: function(v) { return _('"%s" ended without speaking PPP.').format(val(v, 'command')); },
+	REMOTE_PPPD_MISSING: function() { return _('pppd is not installed on the server.'); },
+	REMOTE_NO_PPP: function() { return _('The kernel of the server has no PPP support.'); },
+	REMOTE_SUDO_PASSWORD: function() { return _('sudo on the server asks for a password.'); },
+	NO_PPP_ANSWER: function() { return _('The server did not start PPP.'); },
+	PPPD_MISSING: function(v) { return _('pppd is not installed on the router (%s).').format(val(v, 'path')); },
+	NO_KERNEL_PPP: function(v) { return _('%s does not open: the kernel of the router has no PPP support.').format(val(v, 'device')); },
+	NO_KERNEL_SUPPORT: function() { return _('The kernel of the router has no PPP support.'); },
+	PPP_DEVICE_DENIED: function(v) { return _('%s cannot be opened (%s).').format(val(v, 'device'), val(v, 'reason')); },
+	ROUTE_THROUGH_TUNNEL: function(v) { return _('%s is routed through %s, the tunnel itself.').format(val(v, 'address'), val(v, 'device')); },
+	HOSTDEP_NEEDED: function() { return _('"Use default gateway" is on and "Pin route to server" is off.'); },
+	PEER_DEAD: function() { return _('The server stopped answering LCP echoes.'); },
+	NEGOTIATION_FAILED: function() { return _('PPP negotiation with the server failed.'); },
+	PEER_AUTH_FAILED: function() { return _('The pppd of the server failed the PAP/CHAP check of the router.'); },
+	AUTH_TOPEER_FAILED: function() { return _('The pppd of the server refused the PAP/CHAP user name or password.'); },
+	CONNECTION_LOST: function() { return _('The connection to the server was lost.'); },
+	ADDRESS_REFUSED: function() { return _('The server refused the tunnel addresses.'); },
+	HANGUP: function() { return _('The link hung up.'); },
+
+	// server peers
+	INVALID_PEER_NAME: function() { return _('A peer name is letters, digits, ".", "_" and "-" (not first), at most 32 characters.'); },
+	INVALID_PEER_KEY: function() { return _('This is not an SSH public key line (type, key, optional comment).'); },
+	INVALID_PEER_IP: function() { return _('Addresses are two IPv4 addresses, server:peer, or empty for the next free ones.'); },
+	PEER_EXISTS: function(v, c) { return _('A peer named %s exists already.').format(c.name || '?'); },
+	NO_PEER: function(v, c) { return _('There is no peer %s.').format(c.name || '?'); },
+	DUPLICATE_KEY: function() { return _('Another peer has this key already: every router needs its own key.'); },
+	POOL_EXHAUSTED: function() { return _('No free address is left in the pool of the server.'); },
+	ADDRESS_IN_USE: function() { return _('These addresses belong to another peer.'); },
+	INVALID_ROUTE: function() { return _('Routes are networks like 192.168.10.0/24.'); }
+};
+
+// the one thing to do, for the failures of a check step
+var FIXES = {
+	RESOLVE_FAILED: function() { return _('Check the server name and the DNS of the router.'); },
+	TCP_REFUSED: function() { return _('Check the SSH port and that the SSH server runs.'); },
+	TCP_NO_ROUTE: function() { return _('Check the uplink and the default route of the router.'); },
+	TCP_TIMEOUT: function() { return _('Check the server address and any firewall on the way.'); },
+	TCP_FAILED: function() { return _('Check the server address and the network.'); },
+	HOSTKEY_NONE: function() { return _('The SSH server did not finish the key exchange; look at its log.'); },
+	NOT_PINNED: function() { return _('Fetch the server key above, compare its fingerprint with the one the admin of the server gives you, and pin it.'); },
+	HOSTKEY_MISMATCH: function() { return _('If the server really got a new key, pin it; otherwise someone may be in the middle.'); },
+	HOSTKEY_UNKNOWN: function() { return _('Fetch the server key above and pin it.'); },
+	LOGIN_TIMEOUT: function() { return _('The server did not finish the login; look at its log.'); },
+	AUTH_FAILED: function() { return _('Add the public key above to the server: "pppossh peer add" on a pppossh server, else the authorized_keys file of the user.'); },
+	INVALID_IDENTITY: function() { return _('Generate a key for this interface above.'); },
+	NO_IDENTITY: function() { return _('Generate a key for this interface above.'); },
+	REMOTE_SILENT: function() { return _('The remote command does not speak PPP; a forced command in the authorized_keys of the server may run something else.'); },
+	REMOTE_NOT_PPPD: function() { return _('The server ran something that is not pppd: check the remote pppd command and any forced command for this key on the server.'); },
+	REMOTE_PPPD_MISSING: function() { return _('Install pppd on the server, or set the remote pppd command.'); },
+	REMOTE_NO_PPP: function() { return _('Load PPP on the server: modprobe ppp_generic ppp_async.'); },
+	REMOTE_SUDO_PASSWORD: function() { return _('Let the user run pppd through sudo without a password (NOPASSWD).'); },
+	PPPD_MISSING: function() { return _('Install pppd: opkg install ppp.'); },
+	NO_KERNEL_PPP: function() { return _('Install kmod-ppp (OpenWrt), or load ppp_generic and ppp_async.'); },
+	PPP_DEVICE_DENIED: function() { return _('pppossh must run as root.'); },
+	NO_ROUTE: function() { return _('Check the uplink of the router.'); },
+	ROUTE_THROUGH_TUNNEL: function() { return _('Turn "Pin route to server" on, or add a route to the server through the uplink.'); },
+	HOSTDEP_NEEDED: function() { return _('Turn "Pin route to server" on: once the tunnel takes the default route, the SSH connection would follow it.'); },
+	SSH_FAILED: function(c) { return _('Run "pppossh check %s" on the router to read the message of the SSH client.').format(c.iface); },
+	NO_SSH_CLIENT: function() { return _('Install dropbear or openssh-client.'); }
+};
+
+var STEPS = {
+	config: function() { return _('Settings'); },
+	resolve: function() { return _('Server name'); },
+	tcp: function() { return _('TCP connection'); },
+	hostkey: function() { return _('Server key'); },
+	auth: function() { return _('SSH login'); },
+	remote_pppd: function() { return _('pppd on the server'); },
+	local_ppp: function() { return _('pppd and PPP on the router'); },
+	route: function() { return _('Route to the server'); }
+};
+
+// what a passed step saw
+var PASSED = {
+	config: function(v) { return _('%s as user %s, key %s').format(val(v, 'client'), val(v, 'user'), val(v, 'keys')); },
+	resolve: function(v) { return _('%s is %s').format(val(v, 'server'), val(v, 'addresses')); },
+	tcp: function(v) { return _('%s port %d answered in %d ms').format(val(v, 'address'), val(v, 'port'), val(v, 'ms')); },
+	hostkey: function(v) { return _('%s key %s is pinned').format(val(v, 'type'), val(v, 'fingerprint')); },
+	auth: function(v) {
+		return (v && v.forced)
+			? _('%s logged in (%.1f s); the server runs its own command for this key').format(val(v, 'user'), val(v, 'seconds'))
+			: _('%s logged in (%.1f s)').format(val(v, 'user'), val(v, 'seconds'));
+	},
+	remote_pppd: function(v) { return _('"%s" answered with PPP (%.1f s)').format(val(v, 'command'), val(v, 'seconds')); },
+	local_ppp: function(v) { return _('pppd %s, %s opens').format(val(v, 'version'), val(v, 'device')); },
+	route: function(v) {
+		return (v && Array.isArray(v.routes) ? v.routes : []).map(function(r) {
+			return _('%s goes through %s, not through the tunnel').format(r.address, r.device);
+		}).join('; ');
+	}
+};
+
+var PHASES = {
+	down: function() { return _('down'); },
+	starting: function() { return _('starting'); },
+	connecting: function() { return _('connecting'); },
+	up: function() { return _('up'); },
+	backoff: function() { return _('waiting to try again'); },
+	failed: function() { return _('failed'); }
+};
+
+function errorText(c, values, ctx) {
+	var fn = ERRORS[c];
+	return fn ? fn(values || {}, ctx || {}) : _('The router reported an error.');
+}
+
+function rpcErrorText(err) {
+	var m = /failed with error (-?\d+)/.exec(err && err.message || ''),
+	    status = /failed with ubus code (\d+)/.exec(err && err.message || '');
+
+	if (m && m[1] == '-32002')
+		return _('Access denied: this login may not use pppossh (the luci-app-pppossh permission).');
+	if (m && m[1] == '-32000')
+		return _('The pppossh backend is not on the router (no rpcd object "pppossh"): install the pppossh package and restart rpcd.');
+	if (m)
+		return _('The call was refused (JSON-RPC error %s).').format(m[1]);
+	if (status)
+		return ubusText(+status[1]);
+	if (/timed out/.test(err && err.message || ''))
+		return _('The router did not answer within %d seconds.').format(L.env.rpctimeout || 20);
+	return _('The router could not be reached.');
+}
+
+// a bare ubus status in place of a reply: the plugin did not answer properly (golden 31-36)
+function ubusText(status) {
+	switch (status) {
+	case 5: return _('The pppossh backend gave no answer: it failed, or took longer than rpcd allows (30 seconds). The system log of the router (logread) says more.');
+	case 2: return _('The pppossh backend gave an answer that is not JSON. The system log of the router (logread) says more.');
+	case 3: return _('The pppossh backend on the router does not know this call: update the pppossh package.');
+	default: return _('The call failed: %s (ubus status %d).').format(rpc.getStatusText(status), status);
+	}
+}
+
+return baseclass.extend({
+	// true for anything but a proper reply: an Error, a bare ubus status, { error: ... }
+	failed: function(res) {
+		return (res instanceof Error) || res == null || typeof(res) != 'object' || !!res.error;
+	},
+
+	// the words for a failed call: an Error (rejected promise), a number or an error object
+	describe: function(res, ctx) {
+		if (res instanceof Error)
+			return [ rpcErrorText(res) ];
+		if (res == null || typeof(res) != 'object')
+			return [ ubusText(+res) ];
+		return [ errorText(res.error, res.values, ctx), ' ', code(res.error) ];
+	},
+
+	// an inline message in the dialog, next to the button that caused it
+	note: function(level, content, id) {
+		return E('div', {
+			'class': 'alert-message pppossh-msg ' + (level || 'danger'),
+			'id': id || null,
+			'role': 'status',
+			'style': 'margin:.5em 0'
+		}, Array.isArray(content) ? content : [ content ]);
+	},
+
+	stepTitle: function(name) {
+		return STEPS[name] ? STEPS[name]() : name;
+	},
+
+	// { text, fix } of one check step
+	step: function(s, ctx) {
+		if (s.ok === true)
+			return { text: PASSED[s.name] ? PASSED[s.name](s.values || {}) : '', fix: '' };
+		if (s.ok === false) {
+			var fix = FIXES[s.code];
+			return {
+				text: [ errorText(s.code, s.values, ctx), ' ', code(s.code) ],
+				fix: fix ? fix(ctx || {}) : _('Run "pppossh check %s" on the router for details.').format((ctx || {}).iface)
+			};
+		}
+		return { text: _('not run'), fix: '' };
+	},
+
+	phase: function(name) {
+		return PHASES[name] ? PHASES[name]() : name;
+	},
+
+	lastError: function(err, ctx) {
+		return [ errorText(err.code, err.values, ctx), ' ', code(err.code) ];
+	}
+});
