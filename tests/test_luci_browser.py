@@ -199,6 +199,7 @@ class Bed:
             "\toption persist '0'\n"
             "\toption peerdns '1'\n"
             "\toption port '22'\n"
+            "\toption keepalive '0'\n"  # LCP echo off, as the interval field stays empty
         )
         (self.confdir / "pppossh").write_text(
             "config server 'server'\n"
@@ -574,6 +575,9 @@ def test_form_shows_every_option_of_the_table_on_its_tab(tab: Tab) -> None:
                 assert "cbi-input-invalid" in (field.get_attribute("class") or ""), name
 
     assert tab.input("fresh", "port").get_attribute("placeholder") == "22"
+    keepalive = next(o for o in OPTIONS if o.name == "keepalive").placeholder.split()
+    assert [tab.input("fresh", f"_keepalive_{f}").get_attribute("placeholder")
+            for f in ("failure", "interval")] == keepalive
     assert tab.input("fresh", "_keepalive_failure").get_attribute("data-type") == "uinteger"
     assert tab.input("fresh", "_keepalive_interval").get_attribute("data-type") == "min(1)"
 
@@ -665,14 +669,26 @@ def test_save_writes_the_keepalive_pair_and_changed_values(tab: Tab, bed: Bed) -
     assert tab.input("edit", "_keepalive_failure").input_value() == "4"
     assert not tab.input("edit", "use_hostdep").is_checked()
     tab.input("edit", "_keepalive_failure").fill("")
+    tab.input("edit", "_keepalive_interval").fill("")
     tab.input("edit", "use_hostdep").check()
     tab.input("edit", "peerdns").check()
     tab.input("edit", "ssh_client").select_option("auto")
     tab.save()
     saved = bed.network("edit")
-    assert "keepalive" not in saved
+    assert "keepalive" not in saved  # both fields empty: the default, '5 1'
     assert "use_hostdep" not in saved and "peerdns" not in saved  # LuCI: a default is dropped
     assert saved["ssh_client"] == "auto"  # an explicit choice over another one is kept
+
+    # a failure threshold of 0 turns LCP echo off; only an interval keeps the threshold
+    for failure, interval, keepalive in (("0", "", "0"), ("", "3", "5 3"), ("2", "", "2 1")):
+        tab.reopen("edit")
+        tab.tab("advanced")
+        tab.input("edit", "_keepalive_failure").fill(failure)
+        tab.input("edit", "_keepalive_interval").fill(interval)
+        tab.save()
+        assert bed.network("edit")["keepalive"] == keepalive, (failure, interval)
+    luci_server.uci_apply(bed.confdir, {"config": "network", "set": {"edit": {
+        "keepalive": "5 3"}}})
     luci_server.uci_apply(bed.confdir, {"config": "network", "unset": {"edit": ["ssh_client",
                                                                                "port"]}})
     assert tab.luci_errors() == []

@@ -302,11 +302,12 @@ return network.registerProtocol('pppossh', {
 		o.default = '1';
 		o.remove = removeUnlessDefault;
 
-		// keepalive 'failure interval', shown as two fields like LuCI's ppp page
+		// keepalive 'failure interval', shown as two fields like LuCI's ppp page; both empty:
+		// the default ('5 1'), a failure threshold of 0: off ('0')
 		o = s.taboption('advanced', form.Value, '_keepalive_failure', _('LCP echo failure threshold'),
 			_("LCP echo as 'failure interval', e.g. '5 3': drop the link after 5 unanswered echoes sent every 3 seconds, echoes only while the peer is silent (adaptive). Empty: '5 1', as OpenWrt's ppp; '0' turns LCP echo off."));
 		o.datatype = 'uinteger';
-		o.placeholder = '0';
+		o.placeholder = '5';
 		o.cfgvalue = function(section_id) {
 			var v = uci.get('network', section_id, 'keepalive');
 			var m = (typeof(v) == 'string') ? v.match(/^(\d+)(?:[ ,](\d+))?$/) : null;
@@ -315,9 +316,9 @@ return network.registerProtocol('pppossh', {
 		o.write = o.remove = writeKeepalive;
 
 		o = s.taboption('advanced', form.Value, '_keepalive_interval', _('LCP echo interval'),
-			_('Seconds between LCP echo requests; only used with a failure threshold.'));
+			_('Seconds between LCP echo requests.'));
 		o.datatype = 'min(1)';
-		o.placeholder = '5';
+		o.placeholder = '1';
 		o.cfgvalue = function(section_id) {
 			var v = uci.get('network', section_id, 'keepalive');
 			var m = (typeof(v) == 'string') ? v.match(/^(\d+)(?:[ ,](\d+))?$/) : null;
@@ -416,18 +417,22 @@ return network.registerProtocol('pppossh', {
 function writeKeepalive(section_id, value) {
 	var f_opt = this.map.lookupOption('_keepalive_failure', section_id),
 	    i_opt = this.map.lookupOption('_keepalive_interval', section_id),
-	    f = (f_opt != null) ? +f_opt[0].formvalue(section_id) : null,
-	    i = (i_opt != null) ? +i_opt[0].formvalue(section_id) : null;
+	    f = (f_opt != null) ? f_opt[0].formvalue(section_id) : '',
+	    i = (i_opt != null) ? i_opt[0].formvalue(section_id) : '',
+	    placeholder = function(o) { return o ? o[0].placeholder : ''; },
+	    same = function(o, v) { return o == null || String(o[0].cfgvalue(section_id) || '') === String(v || ''); };
 
-	if (f == null || isNaN(f))
-		f = 0;
-	if (i == null || isNaN(i) || i < 1)
-		i = 5;
+	if (same(f_opt, f) && same(i_opt, i))
+		return;  /* neither field was edited: the option stays as it is */
 
-	if (f > 0)
-		uci.set('network', section_id, 'keepalive', '%d %d'.format(f, i));
+	if ((f == null || f === '') && (i == null || i === ''))
+		uci.unset('network', section_id, 'keepalive');  /* the default */
+	else if (+f === 0 && f !== '' && f != null)
+		uci.set('network', section_id, 'keepalive', '0');  /* off */
 	else
-		uci.unset('network', section_id, 'keepalive');
+		uci.set('network', section_id, 'keepalive', '%d %d'.format(
+			(f == null || f === '') ? +placeholder(f_opt) : +f,
+			(i == null || i === '' || +i < 1) ? +placeholder(i_opt) : +i));
 }
 
 function generateKey(section_id, force, out) {
