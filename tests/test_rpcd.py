@@ -153,6 +153,8 @@ def test_recorded_plugin_environment_is_what_the_stand_in_gives() -> None:
     assert received["cwd"] == "/"
     assert received["env"] == {"PATH": stand_in.RPCD_PATH}
     assert received["argv"][1:] == ["call", "echo"]
+    assert int(received["umask"], 8) == stand_in.RPCD_UMASK
+    assert set(received["fds_at_start"]) == {"0", "1", "2"}
 
 
 # -- the stand-in's rpcd turns plugin output into the recorded replies --------------------------

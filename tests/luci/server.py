@@ -31,11 +31,11 @@ compact JSON)
 
 rpcd and its exec plugins
 - At start rpcd runs ``<plugin> list`` once, with stdin and stderr on ``/dev/null``, cwd ``/``
-  (``00``); the method names and argument types come from it.
-- Each call runs ``<plugin> call <method>`` with cwd ``/`` and the environment rpcd has
-  (here ``PATH=/usr/sbin:/usr/bin:/sbin:/bin``; ``10``); stdin is the ubus message as compact
-  JSON with ``ubus_rpc_session`` appended as the last key, even to ``{}`` (``10``, ``11``,
-  ``12``, ``14``, ``19``), written at once and closed.
+  and umask 077 (``00``); the method names and argument types come from it.
+- Each call runs ``<plugin> call <method>`` with cwd ``/``, umask 077, descriptors 0-2 only
+  and the environment rpcd has (here ``PATH=/usr/sbin:/usr/bin:/sbin:/bin``; ``10``); stdin
+  is the ubus message as compact JSON with ``ubus_rpc_session`` appended as the last key,
+  even to ``{}`` (``10``, ``11``, ``12``, ``14``, ``19``), written at once and closed.
 - The reply: stdout holding one JSON object gives ``[0, object]`` whatever the exit status
   (``30``) and whatever went to stderr (``35``); nothing on stdout gives ``[5]`` (``31``,
   ``33``); output that is not JSON, or a JSON array, gives ``[2]`` (``32``, ``34``).
@@ -98,6 +98,7 @@ UBUS_METHOD_NOT_FOUND = 3
 UBUS_NO_DATA = 5
 RPCD_EXEC_TIMEOUT = 30.0  # rpcd -t 30 (OpenWrt's rpcd.config), golden 36
 RPCD_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"  # the environment procd gives rpcd, golden 10
+RPCD_UMASK = 0o077  # what rpcd runs its plugins with, golden 00 and 10
 NULL_SESSION = "0" * 32
 SESSION_KEY = "ubus_rpc_session"
 
@@ -188,7 +189,7 @@ class Plugin:
         """``<plugin> list`` as rpcd runs it once at start (golden 00)."""
         out = subprocess.run([*self.argv, "list"], stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd="/",
-                             env=self.env, timeout=60, check=False)
+                             env=self.env, umask=RPCD_UMASK, timeout=60, check=False)
         self.signatures = json.loads(out.stdout)
         return self.signatures
 
@@ -217,7 +218,7 @@ def run_plugin(plugin: Plugin, method: str, stdin: bytes, timeout: float) -> Run
     started = time.monotonic()
     proc = subprocess.Popen([*plugin.argv, "call", method], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/",
-                            env=plugin.env)
+                            env=plugin.env, umask=RPCD_UMASK)
     assert proc.stdin and proc.stdout and proc.stderr
     chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
 
