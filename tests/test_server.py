@@ -25,11 +25,13 @@ KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGz+/hMemoN2+jdTwbfe9+GLeVzlHap36Rh
 
 @pytest.fixture
 def uci(tmp_path: Path):
-    (tmp_path / "pppossh").write_text(
+    """A private UCI tree: its authorized_keys lies beside the config directory."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "pppossh").write_text(
         "config server 'server'\n\toption authorized_keys '%s'\n\tlist dns '192.0.2.53'\n"
         % (tmp_path / "authorized_keys")
     )
-    return open_uci(str(tmp_path), backend="file")
+    return open_uci(str(tmp_path / "config"), backend="file")
 
 
 def test_peers_get_stable_addresses_from_the_pool(uci) -> None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from ..config import checks
 from ..errors import ConfigError
 from ..uci import Uci
+from . import paths
 
 CONFIG = "pppossh"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
@@ -45,6 +46,15 @@ class ServerConfig:
     dns: tuple[str, ...] = ()
     authorized_keys: str = ""
     sshd: str = "auto"
+
+    @property
+    def pppd_argv(self) -> tuple[str, ...]:
+        """``remote_pppd`` as words: ``(pppd,)`` or ``(sudo, '-n', pppd)``."""
+        return paths.remote_pppd_argv(self.remote_pppd)
+
+    @property
+    def pppd_path(self) -> str:
+        return self.pppd_argv[-1]
 
     @property
     def network(self) -> ipaddress.IPv4Network:
@@ -71,7 +81,7 @@ class Peer:
 
 
 def check_name(name: str) -> str:
-    if not _NAME.fullmatch(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ConfigError(
             "INVALID_PEER_NAME",
             f"{name!r} cannot name a peer: use letters, digits, '.', '_', '-' (not first),"
@@ -83,6 +93,8 @@ def check_name(name: str) -> str:
 def check_key(text: str) -> str:
     """A public login key line; the comment is dropped (it could carry anything)."""
     try:
+        if not isinstance(text, str):
+            raise ValueError("give the public key line as text, e.g. 'ssh-ed25519 AAAA...'")
         key = checks.hostkey(text)
     except ValueError as exc:
         raise ConfigError("INVALID_PEER_KEY", f"--key: {exc}") from None
@@ -90,9 +102,11 @@ def check_key(text: str) -> str:
 
 
 def _default_authorized_keys() -> str:
+    """Dropbear's file where dropbear is configured, else the caller's own (root's)."""
     if os.path.isdir("/etc/dropbear"):
-        return "/etc/dropbear/authorized_keys"
-    return os.path.expanduser("~/.ssh/authorized_keys")
+        return paths.DROPBEAR_KEYS
+    home = paths.home_of(os.geteuid()) or "/root"
+    return os.path.join(os.path.normpath(home), ".ssh", "authorized_keys")
 
 
 def _default_dns(server_address: str) -> tuple[str, ...]:
@@ -126,11 +140,7 @@ def load_server(uci: Uci) -> ServerConfig:
     if net.num_addresses < 4:
         raise ConfigError("INVALID_POOL", f"pppossh.server.pool {pool} is too small")
     server = ServerConfig(pool=str(net))
-    remote = str(opts.get("remote_pppd", server.remote_pppd))
-    try:
-        checks.remote_command(remote)
-    except ValueError as exc:
-        raise ConfigError("INVALID_REMOTE_PPPD", f"pppossh.server.remote_pppd: {exc}") from None
+    remote = " ".join(paths.remote_pppd_argv(str(opts.get("remote_pppd", server.remote_pppd))))
     dns = opts.get("dns", ())
     dns_list = (dns,) if isinstance(dns, str) else tuple(dns)
     try:
@@ -147,6 +157,7 @@ def load_server(uci: Uci) -> ServerConfig:
     except ValueError as exc:
         raise ConfigError("INVALID_AUTHORIZED_KEYS", f"pppossh.server.authorized_keys: {exc}"
                           ) from None
+    paths.allowed_authorized_keys(target, getattr(uci, "confdir", paths.SYSTEM_CONFDIR))
     return ServerConfig(
         remote_pppd=remote,
         pool=str(net),
@@ -200,6 +211,73 @@ def _allocate(server: ServerConfig, peers: list[Peer]) -> str:
                       " pppossh.server.pool")
 
 
+def _instead(server: ServerConfig, peers: list[Peer]) -> str:
+    try:
+        free = _allocate(server, peers)
+    except ConfigError:
+        return f"enlarge pppossh.server.pool ({server.pool} is full)"
+    return (f"leave out --ip to get the next free address ({server.server_address}:{free}),"
+            " or choose a free one")
+
+
+def address_problem(server: ServerConfig, others: list[Peer], local: str,
+                    remote: str) -> tuple[str, str] | None:
+    """(code, why) ``local:remote`` cannot be a new peer's link beside ``others``, or None.
+
+    The server's end may be shared (every peer's link has the server's address at its end by
+    default); the peer's address is that peer's alone: not the server's, not another peer's
+    (either end), not the pool's network or broadcast address.
+    """
+    net = server.network
+    for end, value in (("server", local), ("peer", remote)):
+        addr = ipaddress.IPv4Address(value)
+        if (addr.is_unspecified or addr.is_loopback or addr.is_multicast or addr.is_reserved
+                or addr.is_link_local):
+            return "INVALID_PEER_IP", f"{value} cannot be the {end}'s end of a tunnel"
+        if addr in net and addr in (net.network_address, net.broadcast_address):
+            which = "network" if addr == net.network_address else "broadcast"
+            return "INVALID_PEER_IP", f"{value} is the {which} address of the pool {server.pool}"
+    if local == remote:
+        return "INVALID_PEER_IP", f"both ends are {local}; the peer needs an address of its own"
+    if remote == server.server_address:
+        return ("ADDRESS_IN_USE",
+                f"{remote} is the server's own address (the first of the pool {server.pool})")
+    for other in others:
+        if remote in (other.peeraddr, other.ipaddr):
+            end = "address" if remote == other.peeraddr else "server-side address"
+            return "ADDRESS_IN_USE", f"{remote} is already the {end} of peer {other.name}"
+        if local == other.peeraddr:
+            return "ADDRESS_IN_USE", f"{local} is already the address of peer {other.name}"
+    return None
+
+
+def check_addresses(server: ServerConfig, peers: list[Peer]) -> None:
+    """Refuse peers in UCI whose addresses collide (written there by hand or by LuCI)."""
+    for i, peer in enumerate(peers):
+        problem = address_problem(server, peers[:i] + peers[i + 1:], peer.ipaddr, peer.peeraddr)
+        if problem:
+            raise ConfigError(problem[0], f"peer {peer.name}: {problem[1]}; give it other"
+                              f" addresses (pppossh peer del {peer.name}, then peer add)")
+
+
+def check_route(server: ServerConfig, route: str) -> str:
+    try:
+        if not isinstance(route, str):
+            raise ValueError(f"{route!r} is not a network such as 192.168.10.0/24")
+        net = ipaddress.ip_network(checks.cidr(route))
+    except ValueError as exc:
+        raise ConfigError("INVALID_ROUTE", f"--route: {exc}") from None
+    if net.prefixlen == 0:
+        raise ConfigError("INVALID_ROUTE", f"--route {net}: a peer cannot take the server's"
+                          " default route; give the networks behind it, e.g. 192.168.10.0/24")
+    if net.version == 4 and net.overlaps(server.network):
+        raise ConfigError("INVALID_ROUTE", f"--route {net} overlaps the pool {server.pool};"
+                          " give the networks behind the peer, outside the pool")
+    if net.is_loopback or net.is_multicast or net.is_unspecified:
+        raise ConfigError("INVALID_ROUTE", f"--route {net} is not a network behind a peer")
+    return str(net)
+
+
 def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
              routes: tuple[str, ...] = (), enabled: bool = True) -> Peer:
     check_name(name)
@@ -214,22 +292,24 @@ def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
             raise ConfigError("DUPLICATE_KEY", f"this key already belongs to peer {other.name}"
                               "; every router needs its own key")
     if ip:
+        if not isinstance(ip, str):
+            raise ConfigError("INVALID_PEER_IP", "--ip: give SERVER:PEER as text")
         local, sep, remote = ip.partition(":")
         try:
             if not sep:
-                raise ValueError("give both ends as LOCAL:REMOTE")
+                raise ValueError("give both ends as SERVER:PEER, e.g. 10.64.0.1:10.64.0.9")
             local, remote = checks.ipv4(local), checks.ipv4(remote)
         except ValueError as exc:
-            raise ConfigError("INVALID_PEER_IP", f"--ip {ip}: {exc}") from None
+            raise ConfigError("INVALID_PEER_IP", f"--ip {ip!r}: {exc}") from None
+        problem = address_problem(server, peers, local, remote)
+        if problem:
+            raise ConfigError(problem[0], f"--ip {local}:{remote}: {problem[1]};"
+                              f" {_instead(server, peers)}")
     else:
         local, remote = server.server_address, _allocate(server, peers)
-    for other in peers:
-        if remote in (other.peeraddr, other.ipaddr):
-            raise ConfigError("ADDRESS_IN_USE", f"{remote} is already used by peer {other.name}")
-    try:
-        routes = tuple(checks.cidr(r) for r in routes)
-    except ValueError as exc:
-        raise ConfigError("INVALID_ROUTE", f"--route: {exc}") from None
+    if not isinstance(routes, (list, tuple)):
+        raise ConfigError("INVALID_ROUTE", "--route: give a list of networks")
+    routes = tuple(check_route(server, r) for r in routes)
     if not uci.sections(CONFIG, "server"):
         uci.set_section(CONFIG, "server", "server")
     section = uci.add_section(CONFIG, "peer")

@@ -8,7 +8,8 @@ stay as they are.
 
 from __future__ import annotations
 
-import shlex
+import re
+from dataclasses import replace
 from pathlib import Path
 
 from .. import atomic
@@ -19,6 +20,8 @@ from .peers import Peer, ServerConfig
 BEGIN = "# --- pppossh peers: managed by 'pppossh peer apply', edit them there ---"
 END = "# --- end of pppossh peers ---"
 PEER_UP = "/etc/pppossh/peer-up"
+# every word of a forced command: no space, quote, backslash, '$', '=' or ',' (sudoers)
+_WORD = re.compile(r"[A-Za-z0-9_./:+-]+")
 
 RESTRICT = {
     "openssh": "restrict",
@@ -29,16 +32,16 @@ RESTRICT = {
 
 def pppd_words(server: ServerConfig, peer: Peer, peer_up: str = PEER_UP) -> list[str]:
     """The server's pppd for one peer: its addresses fixed, its ipparam for the routes."""
-    words = [*shlex.split(server.remote_pppd), "nodetach", "notty", "noauth",
+    words = [*server.pppd_argv, "nodetach", "notty", "noauth",
              "ipparam", peer.ipparam, f"{peer.ipaddr}:{peer.peeraddr}"]
     for dns in server.dns:
         words += ["ms-dns", dns]
     if peer.routes:
         words += ["ip-up-script", peer_up]
-    for word in words:
-        if not word or any(c in word for c in ' "\\\'$`\n'):
+    for word in words:  # the checks made them so; a forced command must never rely on it
+        if not _WORD.fullmatch(word):
             raise ConfigError("INVALID_FORCED_COMMAND", f"{word!r} cannot go into a forced"
-                              " command; check pppossh.server.remote_pppd")
+                              " command; check pppossh.server.remote_pppd and the peer")
     return words
 
 
@@ -48,6 +51,8 @@ def key_line(kind: str, command: str, peer: Peer) -> str:
 
 def managed_block(kind: str, server: ServerConfig, peers: list[Peer], *, sudo: bool = False,
                   peer_up: str = PEER_UP) -> str:
+    if sudo:  # 'sudo -n' goes in front of pppd alone, never in front of another sudo
+        server = replace(server, remote_pppd=server.pppd_path)
     lines = []
     for peer in peers:
         if peer.enabled:

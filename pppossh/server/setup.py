@@ -9,16 +9,16 @@ account whose keys may only start pppd through a sudo rule for exactly those com
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import ConfigError, PppsshError
 from ..templates import render
 from ..uci import Uci
+from . import paths
 from . import render as r
-from .peers import load_peers, load_server, sshd_kind
+from .peers import check_addresses, load_peers, load_server, sshd_kind
 
 DELIMITER = "PPPOSSH_END_OF_FILE"
 
@@ -33,21 +33,28 @@ class Applied:
 def apply(uci: Uci, peer_up: str = r.PEER_UP) -> Applied:
     server = load_server(uci)
     peers = load_peers(uci)
+    check_addresses(server, peers)
     kind = sshd_kind(server)
     block = r.managed_block(kind, server, peers, peer_up=peer_up)
+    target = server.authorized_keys
+    paths.check_safe(target, "pppossh.server.authorized_keys")
+    paths.check_safe(server.pppd_path, "pppossh.server.remote_pppd")
     try:
-        with open(server.authorized_keys) as fh:
+        with open(target) as fh:
             existing = fh.read()
     except FileNotFoundError:
         existing = ""
     changed = []
-    if r.write_if_changed(server.authorized_keys, r.merge_block(existing, block), 0o600):
-        changed.append(server.authorized_keys)
-    if any(p.routes for p in peers) and r.write_if_changed(
-        peer_up, r.peer_up_script(peers), 0o755
-    ):
-        changed.append(peer_up)
-    return Applied(server.authorized_keys, changed, sum(p.enabled for p in peers))
+    # a new file: root's alone, but the account server-setup made must read its own (sshd
+    # reads it as that user); it stays root's, so the account cannot change its keys
+    mode = 0o644 if paths.is_account_keys(target) else 0o600
+    if r.write_if_changed(target, r.merge_block(existing, block), mode):
+        changed.append(target)
+    if any(p.routes for p in peers):
+        paths.check_safe(peer_up, "the peer-up script")
+        if r.write_if_changed(peer_up, r.peer_up_script(peers), 0o755):
+            changed.append(peer_up)
+    return Applied(target, changed, sum(p.enabled for p in peers))
 
 
 def _sudoers_args(words: list[str]) -> str:
@@ -60,25 +67,52 @@ def _sudoers_args(words: list[str]) -> str:
     return " ".join(out)
 
 
-def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
-                 home: str | None = None,
-                 login_shell: str = "/usr/local/sbin/pppossh-login-shell") -> str:
-    from ..config.checks import username
-
-    try:
-        username(user)
-    except ValueError as exc:
-        raise ConfigError("INVALID_USER", f"--user: {exc}") from None
-    server = load_server(uci)
-    pppd = shlex.split(server.remote_pppd)
-    if len(pppd) != 1 or not pppd[0].startswith("/"):
+def check_account(user: str) -> str:
+    """A plain user name for the peers' account: new, or the one pppossh made before."""
+    if not isinstance(user, str) or not paths.USER.fullmatch(user):
         raise ConfigError(
-            "INVALID_REMOTE_PPPD",
-            "server-setup runs pppd through sudo, so pppossh.server.remote_pppd must be the"
-            f" absolute path of pppd alone (e.g. /usr/sbin/pppd), not {server.remote_pppd!r}",
+            "INVALID_USER",
+            f"--user {user!r} is not a plain user name: use lower-case letters, digits, '_' and"
+            " '-', starting with a letter or '_', at most 31 characters (default: pppossh)",
         )
-    peers = [p for p in load_peers(uci) if p.enabled]
-    home = home or f"/var/lib/{user}"
+    if user == "root":
+        raise ConfigError("INVALID_USER", "--user root: peers never log in as root; leave out"
+                          " --user to get the unprivileged account pppossh")
+    if paths.account_exists(user) and not paths.own_account(user):
+        raise ConfigError(
+            "ACCOUNT_NOT_OURS",
+            f"--user {user}: that account exists and pppossh did not make it (its comment is not"
+            f" {paths.ACCOUNT_MARK!r} or its home is not {paths.account_home(user)});"
+            " server-setup never takes over an account: choose a new name, e.g. pppossh",
+        )
+    if not paths.account_exists(user) and _group_exists(user):
+        raise ConfigError("ACCOUNT_NOT_OURS", f"--user {user}: a group of that name exists;"
+                          " choose a name that is neither a user nor a group, e.g. pppossh")
+    return user
+
+
+def _group_exists(name: str) -> bool:
+    try:
+        import grp
+    except ImportError:  # the script checks again where it runs
+        return False
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
+                 login_shell: str = "/usr/local/sbin/pppossh-login-shell") -> str:
+    check_account(user)
+    loaded = load_server(uci)
+    # the forced commands say 'sudo -n <pppd>' themselves: a sudo in remote_pppd is dropped
+    server = replace(loaded, remote_pppd=loaded.pppd_path)
+    all_peers = load_peers(uci)
+    check_addresses(server, all_peers)
+    peers = [p for p in all_peers if p.enabled]
+    home = paths.account_home(user)
     commands, sudo_args = [], []
     for peer in peers:
         words = r.pppd_words(server, peer)
@@ -95,8 +129,9 @@ def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
             raise ConfigError("INVALID_CONFIG", f"the {name} text contains {DELIMITER}")
     return render(
         "server-setup.sh.j2", confdir=uci.confdir, user=user, home=home,
-        login_shell=login_shell, begin=r.BEGIN, end=r.END, pppd=pppd[0],
-        masquerade=masquerade, pool=server.pool, peer_up_path=r.PEER_UP, **files,
+        marker=paths.ACCOUNT_MARK, login_shell=login_shell, begin=r.BEGIN, end=r.END,
+        pppd=server.pppd_path, masquerade=masquerade, pool=server.pool,
+        peer_up_path=r.PEER_UP, **files,
     )
 
 
