@@ -247,7 +247,7 @@ def test_hostile_pppd_options(bench: Bench, value: str, client: str) -> None:
         ("identity", ["/keys/x' ; touch canary ; '", '/keys/x" ; touch canary ; "']),
         ("identity", ["/keys/-oProxyCommand=touch canary", "/keys/a b >canary"]),
         ("remote_pppd", "sudo -n /usr/sbin/pppd"),
-        ("peer_pppd_options", "'name with space' ms-dns 192.0.2.53 ~ * #"),
+        ("peer_pppd_options", "name 'with space ~ * #' ms-dns 192.0.2.53 10.0.0.1:"),
         ("ssh_options", "-c 'aes128-ctr' -o 'Ciphers aes256-ctr'"),
     ],
 )

@@ -196,49 +196,19 @@ def words_check(what: str) -> Callable[[str], str]:
     return check
 
 
-# pppd options pppossh sets itself; giving them in pppd_options would break the tunnel or its
-# supervision, so they are refused with a pointer to the option that does the job.
-PPPD_RESERVED = {
-    "pty": "the SSH command is built from server/port/sshuser/ssh_options",
-    "notty": "the SSH command is built from server/port/sshuser/ssh_options",
-    "connect": "the SSH command is built from server/port/sshuser/ssh_options",
-    "socket": "the SSH command is built from server/port/sshuser/ssh_options",
-    "init": "runs a command through a shell; not allowed in pppd_options",
-    "disconnect": "runs a command through a shell; not allowed in pppd_options",
-    "welcome": "runs a command through a shell; not allowed in pppd_options",
-    "ifname": "the device is always pppossh-<interface>",
-    "ipparam": "pppossh passes the interface name",
-    "linkname": "pppossh tracks the link itself",
-    "nodetach": "pppossh runs pppd in the foreground",
-    "detach": "pppossh runs pppd in the foreground",
-    "updetach": "pppossh runs pppd in the foreground",
-    "ip-up-script": "pppossh reports the link through its own hooks",
-    "ip-down-script": "pppossh reports the link through its own hooks",
-    "ipv6-up-script": "pppossh reports the link through its own hooks",
-    "ipv6-down-script": "pppossh reports the link through its own hooks",
-    "defaultroute": "use option defaultroute",
-    "persist": "use option persist",
-    "nopersist": "use option persist",
-    "maxfail": "use option maxfail",
-    "holdoff": "use option holdoff",
-    "mtu": "use option mtu",
-    "mru": "use option mtu",
-    "file": "options files could override the options above",
-    "call": "options files could override the options above",
-    "plugin": "plugins could override the tunnel's device",
-    "set": "pppossh sets the environment of its own hooks",
-    "unset": "pppossh sets the environment of its own hooks",
-    "logfile": "pppossh keeps pppd's log itself (the session's pppd.log)",
-    "logfd": "pppossh keeps pppd's log itself (the session's pppd.log)",
-    "record": "would write the whole PPP stream to a file",
-}
-
-
 def pppd_words(value: str) -> str:
-    for word in shell_words(value, "pppd_options"):
-        reason = PPPD_RESERVED.get(word.lstrip("+"))
-        if reason:
-            raise ValueError(f"pppd_options must not contain {word!r}: {reason}")
+    """pppd_options: only options on the allow list (pppossh.config.pppd_options.LOCAL)."""
+    from .pppd_options import check_words
+
+    check_words(shell_words(value, "pppd_options"), "pppd_options")
+    return value
+
+
+def peer_pppd_words(value: str) -> str:
+    """peer_pppd_options: only options on the allow list for the server's pppd (PEER)."""
+    from .pppd_options import check_words
+
+    check_words(shell_words(value, "peer_pppd_options"), "peer_pppd_options", peer=True)
     return value
 
 
@@ -294,7 +264,7 @@ CIDR = Check("cidr", "cidr", cidr)
 HOSTKEY = Check("hostkey", "string", hostkey)
 KEEPALIVE = Check("keepalive", "string", keepalive)
 SSH_OPTIONS = Check("ssh_options", "string", words_check("ssh_options"))
-PEER_PPPD_OPTIONS = Check("peer_pppd_options", "string", words_check("peer_pppd_options"))
+PEER_PPPD_OPTIONS = Check("peer_pppd_options", "string", peer_pppd_words)
 PPPD_OPTIONS = Check("pppd_options", "string", pppd_words)
 REMOTE_COMMAND = Check("remote_command", "string", remote_command)
 SSH_CLIENT = Check("ssh_client", "string", choice("auto", "dbclient", "openssh"))
