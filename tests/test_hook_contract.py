@@ -278,8 +278,8 @@ def test_setup_after_failure_backs_off_in_proto_task(router: Router, keys) -> No
     assert [m["action"] for m in messages] == [6, 1, 3]
     assert messages[2]["error"][0] == "OPEN_FAILED"  # pppd exit status 7
     command = messages[1]["command"]
-    assert command[1:4] == ["-m", "pppossh", "wait"]
-    assert float(command[4]) > 0
+    assert command[1:5] == ["-I", "-m", "pppossh", "wait"]
+    assert float(command[5]) > 0
     after = command[command.index("--") + 1 :]
     assert after[:6] == ["/usr/sbin/pppd", "nodetach", "ipparam", "vpn", "ifname", "pppossh-vpn"]
     assert len(command) <= 62

@@ -7,7 +7,7 @@ config error surfaces here, before a single process starts.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..config import Config
@@ -15,7 +15,7 @@ from ..errors import ConfigError
 from . import knownhosts
 from .facts import HostFacts
 from .identity import select_identities
-from .pppd import pppd_argv
+from .pppd import pppd_argv, secrets_text
 from .ssh import pty_command, remote_command, ssh_argv
 from .ssh_options import ssh_option_words
 
@@ -39,9 +39,15 @@ class Plan:
     pty: str
     pppd_argv: tuple[str, ...]
     notes: tuple[str, ...]
+    secrets: str = ""  # the options file with the PAP/CHAP password ("" without username)
+    password: str = ""  # "(set)" when there is a password: what may be shown of it
+    secrets_text: str = field(default="", repr=False)  # the file's content: never shown
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The plan as ``pppossh plan --json`` prints it, without the password."""
+        data = asdict(self)
+        del data["secrets_text"]
+        return data
 
 
 def choose_client(config: Config, facts: HostFacts) -> tuple[str, str]:
@@ -94,6 +100,7 @@ def make_plan(
     known_hosts = os.path.join(home, ".ssh", "known_hosts")
     ssh_log = os.path.join(statedir, "ssh.log")
     pppd_log = os.path.join(statedir, "pppd.log")
+    secrets = os.path.join(statedir, "pppd-secrets") if config.username else ""
     argv = ssh_argv(config, client, program, identities, known_hosts, extra)
     pty = pty_command(argv, home, ssh_log,
                       prompt_guard=config.connect_timeout if client == "dbclient" else 0)
@@ -107,6 +114,7 @@ def make_plan(
         rundir=facts.rundir,
         mode=mode,
         logfile=pppd_log,
+        secrets=secrets,
     )
     return Plan(
         iface=config.iface,
@@ -126,4 +134,7 @@ def make_plan(
         pty=pty,
         pppd_argv=tuple(pppd),
         notes=tuple(notes),
+        secrets=secrets,
+        password="(set)" if config.password else "",
+        secrets_text=secrets_text(config),
     )

@@ -46,7 +46,10 @@ def pppd_argv(
     rundir: str,
     mode: str,
     logfile: str = "",
+    secrets: str = "",
 ) -> list[str]:
+    """pppd's argv.  ``secrets`` is the options file that carries the PAP/CHAP password
+    (:func:`secrets_text`): a password in argv is visible to every local user."""
     argv = [pppd, "nodetach", "ipparam", config.iface, "ifname", config.device]
     argv += lcp_echo(config.keepalive)
     # explicit either way: Debian's pppd negotiates IPv6CP unless told not to, OpenWrt's not
@@ -63,7 +66,9 @@ def pppd_argv(
     if config.holdoff is not None:
         argv += ["holdoff", str(config.holdoff)]
     if config.username:
-        argv += ["user", config.username, "password", config.password]
+        argv += ["user", config.username]
+        if secrets:
+            argv += ["file", secrets]
     up, down = os.path.join(hooks_dir, "ip-up"), os.path.join(hooks_dir, "ip-down")
     argv += ["ip-up-script", up, "ip-down-script", down]
     if config.ipv6 and version >= (2, 5):
@@ -87,3 +92,22 @@ def pppd_argv(
         argv.append(f"{config.ipaddr}:{config.peeraddr}")
     argv += shlex.split(config.pppd_options)
     return argv
+
+
+def _escape(value: str) -> str:
+    """A word for a pppd options file: every byte other than a letter or digit as a three
+    digit octal escape, which pppd's getword() reads back in 2.4.9 and 2.5 alike (quotes,
+    '#', spaces and backslashes then never mean anything)."""
+    return "".join(
+        chr(b) if chr(b).isascii() and chr(b).isalnum() else f"\\{b:03o}"
+        for b in value.encode()
+    )
+
+
+def secrets_text(config: Config) -> str:
+    """The options file pppd reads with ``file``: the password, for root's eyes only."""
+    if not config.username:
+        return ""
+    word = _escape(config.password) or '""'
+    return (f"# pppossh: the PAP/CHAP password of network.{config.iface}"
+            f" (read by pppd's option 'file')\npassword {word}\n")

@@ -21,7 +21,7 @@ from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
 from ..plan.facts import HostFacts, probe
 from . import backoff, outcome, ubus
-from .prepare import prepare_state_dir, session_info
+from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
 from .state import State
 
@@ -109,8 +109,9 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
 
 def wait_argv(python: str, wait: float) -> list[str]:
     """``pppossh wait``: sleeps the back-off; with ``-- command`` it then becomes that command,
-    alone it ends with the retry status (after a setup that could not start pppd)."""
-    return [python, "-m", "pppossh", "wait", f"{wait:g}"]
+    alone it ends with the retry status (after a setup that could not start pppd).  Python
+    runs isolated (-I): no PYTHON* variables, and no module from the current directory."""
+    return [python, "-I", "-m", "pppossh", "wait", f"{wait:g}"]
 
 
 def _report(iface: str, bus: ubus.Ubus, exc: PppsshError) -> None:
@@ -139,6 +140,7 @@ def teardown(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
             phase = "failed" if data.get("phase") == "failed" else "down"
             data.update(phase=phase, failures=0, up_since=None, wait=0)
         log.info("%s: stopped", iface)
+    remove_secrets(state)
     bus.notify(ubus.kill_command(iface))
     return 0
 

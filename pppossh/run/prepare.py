@@ -10,6 +10,8 @@ from ..plan import Plan
 from ..plan.knownhosts import fingerprint
 from .state import State, ensure_private_dir, write_atomic
 
+SECRETS = "pppd-secrets"  # plan.secrets is <rundir>/<iface>/pppd-secrets
+
 
 def write_known_hosts(state: State, plan: Plan) -> None:
     """The per-interface HOME and its known_hosts: only the pinned keys."""
@@ -19,10 +21,21 @@ def write_known_hosts(state: State, plan: Plan) -> None:
 
 
 def prepare_state_dir(state: State, plan: Plan) -> None:
-    """Before a session: known_hosts written, the session's logs emptied."""
+    """Before a session: known_hosts written, the session's logs emptied, the password file
+    pppd reads (option ``file``) written for root alone, or removed when there is none."""
     write_known_hosts(state, plan)
     write_atomic(plan.ssh_log, "", mode=0o600)
     write_atomic(plan.pppd_log, "", mode=0o600)
+    if plan.secrets:
+        write_atomic(plan.secrets, plan.secrets_text, mode=0o600)
+    else:
+        remove_secrets(state)
+
+
+def remove_secrets(state: State) -> None:
+    """The password file goes when the session does (it is written again at every setup)."""
+    with contextlib.suppress(FileNotFoundError):
+        state.path(SECRETS).unlink()
 
 
 def session_info(config: Config, plan: Plan) -> dict[str, Any]:

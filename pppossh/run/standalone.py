@@ -31,7 +31,7 @@ from ..plan.facts import probe
 from ..uci import Uci
 from . import backoff, outcome, routes
 from .ppphook import resolv_path
-from .prepare import prepare_state_dir, session_info
+from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
 from .state import State, ensure_private_dir
 
@@ -129,10 +129,11 @@ def up(uci: Uci, iface: str, rundir: str) -> UpResult:
             data.clear()
             data.update(mode="standalone", phase="starting", started=time.time(), failures=0)
         with open(state.path("supervisor.log"), "ab") as logfile:
-            cmd = [sys.executable, "-m", "pppossh", "--confdir", uci.confdir, "--rundir",
+            # isolated (-I) and from /: a pppossh/ in the caller's directory is never imported
+            cmd = [sys.executable, "-I", "-m", "pppossh", "--confdir", uci.confdir, "--rundir",
                    rundir, "supervise", iface, "--lock-fd", str(lock)]
             child = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile,
+                cmd, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile, cwd="/",
                 start_new_session=True, pass_fds=(lock,),
             )
     finally:
@@ -324,6 +325,7 @@ class Supervisor:
         self._unpin()
         with contextlib.suppress(OSError):
             resolv_path(self.state).unlink()
+        remove_secrets(self.state)
         with self.state.edit() as current:
             failed = current.get("phase") == "failed"
             current.update(

@@ -1,0 +1,156 @@
+"""The PAP/CHAP password never appears in an argv or in printed output (issue 10, item 3).
+
+pppd gets it from an options file only root can read (``file <rundir>/<iface>/pppd-secrets``,
+0600 in the 0700 state directory), written at setup and removed at teardown.  Checked here:
+the plan (argv, JSON, repr), the escaping against the real pppd's reader, the netifd path
+through the real hook (the proto task and the ubus calls that hand it over, also after a
+failure when ``pppossh wait`` runs in front of pppd), and the ``plan`` command.  The test bed
+scenario ``password_not_in_argv`` checks ``ps`` as another user while a tunnel is up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_cli import network_file, pppossh
+from test_hook_contract import Router, adapted_vpn_json, keys, router  # noqa: F401
+from test_plan import facts, golden_config
+
+from pppossh.plan import make_plan
+from pppossh.plan.pppd import _escape, secrets_text
+
+PASSWORD = "s3cret pa$$ \"quoted\" 'single' \\back # not a comment é"
+HOSTILE = [PASSWORD, "", " ", "#", "\\", "\\x41\\101", '"', "'", "-file /etc/shadow",
+           "a" * 255, "ünïcødé ✓", "\\n\\t\\s\\a"]
+
+
+def _plan(password: str = PASSWORD, username: str = "router1"):
+    return make_plan(golden_config(username=username, password=password), facts())
+
+
+def test_password_not_in_argv_nor_plan_json() -> None:
+    """pppd's argv names the file (after 'user <name>'); the password is in no argv, not in
+    the JSON 'plan --json' prints (it says "(set)"), not in the plan's repr."""
+    plan = _plan()
+    argv = list(plan.pppd_argv)
+    assert "password" not in argv and not any(PASSWORD in word for word in argv)
+    assert argv[argv.index("user") + 1] == "router1"
+    assert argv[argv.index("file") + 1] == plan.secrets == "/var/run/pppossh/vpn/pppd-secrets"
+    text = json.dumps(plan.to_json())
+    assert PASSWORD not in text and _escape(PASSWORD) not in text
+    assert plan.to_json()["password"] == "(set)"
+    assert PASSWORD not in repr(plan) and "s3cret" not in repr(plan)
+    assert "password " in plan.secrets_text
+
+
+def test_no_username_no_file() -> None:
+    """Without username pppd gets neither user nor file, and the plan no secrets file."""
+    plan = _plan(username="", password="")
+    assert "file" not in plan.pppd_argv and "user" not in plan.pppd_argv
+    assert plan.secrets == "" and plan.secrets_text == "" and plan.to_json()["password"] == ""
+
+
+@pytest.mark.skipif(not os.access("/usr/sbin/pppd", os.X_OK) or os.geteuid() != 0,
+                    reason="needs pppd and root")
+@pytest.mark.parametrize("value", HOSTILE)
+def test_real_pppd_reads_the_escaped_word_back(tmp_path: Path, value: str) -> None:
+    """The word pppossh writes is the word pppd's options-file reader gives back.  The
+    password option hides its value, so the same word goes to kdebug, whose error message
+    quotes what pppd read (it stops before opening anything: no kernel PPP here)."""
+    opts = tmp_path / "opts"
+    opts.write_text("kdebug x" + _escape(value) + "\n")
+    out = subprocess.run(["/usr/sbin/pppd", "file", str(opts)], capture_output=True,
+                         stdin=subprocess.DEVNULL, timeout=10, check=False)
+    said = out.stderr.decode()
+    assert f"invalid numeric parameter 'x{value}' for kdebug" in said, said
+
+
+@pytest.mark.skipif(not os.access("/usr/sbin/pppd", os.X_OK) or os.geteuid() != 0,
+                    reason="needs pppd and root")
+def test_real_pppd_takes_password_from_the_file(tmp_path: Path) -> None:
+    """pppd accepts 'password' from the options file pppossh names (no 'unrecognized' or
+    'privileged' complaint: it goes on until it needs kernel PPP)."""
+    plan = dataclasses.replace(_plan(), secrets=str(tmp_path / "pppd-secrets"))
+    Path(plan.secrets).write_text(plan.secrets_text)
+    out = subprocess.run(["/usr/sbin/pppd", "file", plan.secrets, "user", "router1"],
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=10,
+                         check=False)
+    assert "option" not in out.stderr and "privileged" not in out.stderr, out.stderr
+    assert "/dev/ppp" in out.stdout + out.stderr or "tty" in out.stderr
+
+
+def test_secrets_text_shape() -> None:
+    text = secrets_text(golden_config(username="u", password="a b"))
+    assert text.splitlines()[-1] == "password a\\040b"
+    assert secrets_text(golden_config(username="u", password="")).endswith('password ""\n')
+
+
+def _find_password(texts: list[str], password: str) -> list[str]:
+    return [t for t in texts if password in t or _escape(password) in t]
+
+
+@pytest.mark.skipif(not (os.access("/bin/busybox", os.X_OK) and shutil.which("dropbearkey")),
+                    reason="needs busybox-static and dropbear-bin")
+def test_netifd_setup_hands_over_no_password(router: Router, keys) -> None:  # noqa: F811
+    """Through the real hook: the ubus calls (the ubus CLI double logs every argv) carry the
+    proto task without the password, before and after a failure (then 'pppossh wait ... --
+    pppd' runs for the back-off); the file is 0600 in a 0700 directory and holds it; teardown
+    removes it."""
+    identities, hostkey = keys
+    config = json.loads(adapted_vpn_json(identities, hostkey))
+    config.update(username="router1", password=PASSWORD)
+    text = json.dumps(config, separators=(",", ":"))
+    result = router.run("pppossh", "setup", "vpn", text)
+    assert result.returncode == 0, result.stderr
+    router.run("pppossh", "teardown", "vpn", text, ERROR="7")
+    assert not (router.rundir / "vpn" / "pppd-secrets").exists()
+    result = router.run("pppossh", "setup", "vpn", text)
+    assert result.returncode == 0, result.stderr
+    commands = [m["command"] for m in router.messages() if m["action"] == 1]
+    assert len(commands) == 2 and commands[1][1:4] == ["-I", "-m", "pppossh"]
+    for command in commands:
+        secrets = command[command.index("file") + 1]
+        assert secrets == str(router.rundir / "vpn" / "pppd-secrets")
+    logged = router.log.read_text()
+    assert "user" in logged and not _find_password([logged], PASSWORD)
+    path = Path(secrets)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert "password " in path.read_text() and "s3cret" in path.read_text()
+    # nothing the helper says (stderr of the hook) names the password either
+    assert "s3cret" not in result.stderr + result.stdout
+    router.run("pppossh", "teardown", "vpn", text)
+    assert not path.exists()
+
+
+def test_plan_command_prints_no_password(tmp_path: Path) -> None:
+    """`pppossh plan` (text and --json) and `pppossh status --json` never show it."""
+    identity = tmp_path / "id"
+    identity.write_bytes(b"\x00\x00\x00\x0bssh-ed25519")
+    confdir, rundir = tmp_path / "config", tmp_path / "run"
+    network_file(confdir, str(identity), username="router1", password="s3cretpw")
+    common = ["--confdir", str(confdir), "--rundir", str(rundir)]
+    as_json = pppossh(*common, "plan", "vpn", "--json")
+    as_text = pppossh(*common, "plan", "vpn")
+    status = pppossh(*common, "status", "--json")
+    for out in (as_json, as_text, status):
+        assert out.returncode == 0, out.stderr
+        assert "s3cretpw" not in out.stdout + out.stderr
+    assert json.loads(as_json.stdout)["password"] == "(set)"
+    assert " file " in as_text.stdout and " user router1 " in as_text.stdout
+
+
+def test_child_python_is_isolated() -> None:
+    """The wait task netifd runs starts Python isolated (-I): no PYTHON* variables, no
+    user site, no cwd on sys.path."""
+    from pppossh.run.netifd import wait_argv
+
+    assert wait_argv(sys.executable, 3)[1:4] == ["-I", "-m", "pppossh"]
