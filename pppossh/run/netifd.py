@@ -11,10 +11,13 @@ report why, then stop the task (action 2), as ``golden/netifd/03``/``05`` show.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..config import Config, from_netifd_json
 from ..errors import ConfigError, PppsshError, TransientError
@@ -63,27 +66,74 @@ def dependencies(addresses: list[str]) -> list[str]:
 
 
 def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
+    """Start the proto task, or say why not.  Exit status 0 unless nothing could be told to
+    netifd: then the hook reports HELPER_FAILED itself.
+
+    Once netifd has the task, nothing that fails afterwards is reported as a failed setup: a
+    block_restart then would leave a running pppd on an interface marked failed.
+    """
     state = State(rundir, iface)
     try:
-        config = from_netifd_json(iface, config_json)
-        facts = probe(config, rundir=rundir)
-        plan = make_plan(config, facts, mode="netifd")
-        for note in plan.notes:
-            log.warning("%s: %s", iface, note)
-        addresses = resolve(config.server, config.connect_timeout)
-        if config.use_hostdep:
-            for address in dependencies(addresses):
-                bus.notify(ubus.host_dependency(iface, address))
-        previous = state.load()
-        failures = int(previous.get("failures", 0))
-        wait = backoff.delay(failures)
-        argv = task_argv(plan, facts, wait)
-        prepare_state_dir(state, plan)
-        state.update(
-            mode="netifd", phase="connecting", attempt_started=time.time(), up_since=None,
-            wait=wait, addresses=addresses, **session_info(config, plan),
-        )
+        try:
+            prepared = _prepare(iface, config_json, rundir, state, bus)
+        except TransientError as exc:
+            _report(iface, bus, exc)
+            failures = int(state.load().get("failures", 0))
+            wait = max(backoff.delay(failures + 1), 1.0)
+            state.update(mode="netifd", phase="backoff", wait=wait, last_error={
+                "code": exc.code, "message": exc.message, "time": time.time()})
+            argv = wait_argv(sys.executable, wait)
+            prepared = None
+        except PppsshError as exc:
+            _report(iface, bus, exc)
+            state.update(mode="netifd", phase="failed", last_error={
+                "code": exc.code, "message": exc.message, "time": time.time()})
+            return 0
+        else:
+            argv = prepared.argv
         bus.notify(ubus.run_command(iface, argv))
+    except Exception as exc:  # a bug, a full disk, netifd not answering: not started
+        return _not_started(iface, bus, state, exc)
+    if prepared is None:
+        return 0
+    try:
+        prepared.announce()
+    except Exception as exc:  # the task runs: nothing to undo, nothing to block
+        log.error("%s: after the tunnel task was started: %s: %s (it runs on)",
+                  iface, type(exc).__name__, exc)
+    return 0
+
+
+@dataclass
+class _Prepared:
+    """A setup ready to hand netifd its task; ``announce`` runs once netifd has it."""
+
+    argv: list[str]
+    announce: Callable[[], None]
+
+
+def _prepare(iface: str, config_json: str, rundir: str, state: State,
+             bus: ubus.Ubus) -> _Prepared:
+    config = from_netifd_json(iface, config_json)
+    facts = probe(config, rundir=rundir)
+    plan = make_plan(config, facts, mode="netifd")
+    for note in plan.notes:
+        log.warning("%s: %s", iface, note)
+    addresses = resolve(config.server, config.connect_timeout)
+    if config.use_hostdep:
+        for address in dependencies(addresses):
+            bus.notify(ubus.host_dependency(iface, address))
+    previous = state.load()
+    failures = int(previous.get("failures", 0))
+    wait = backoff.delay(failures)
+    argv = task_argv(plan, facts, wait)
+    prepare_state_dir(state, plan)
+    state.update(
+        mode="netifd", phase="connecting", attempt_started=time.time(), up_since=None,
+        wait=wait, addresses=addresses, **session_info(config, plan),
+    )
+
+    def announce() -> None:
         last = previous.get("last_error") or {}
         if failures and last.get("code"):
             # netifd clears an interface's errors when it sets it up again: say it again, so
@@ -93,17 +143,25 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
             "%s: connecting to %s:%d with %s%s", iface, config.server, config.port, plan.client,
             f" in {wait:g} s (failure {failures} in a row)" if wait else "",
         )
-    except TransientError as exc:
-        _report(iface, bus, exc)
-        failures = int(state.load().get("failures", 0))
-        wait = max(backoff.delay(failures + 1), 1.0)
-        state.update(mode="netifd", phase="backoff", wait=wait,
-                     last_error={"code": exc.code, "message": exc.message, "time": time.time()})
-        bus.notify(ubus.run_command(iface, wait_argv(sys.executable, wait)))
-    except PppsshError as exc:
-        _report(iface, bus, exc)
-        state.update(mode="netifd", phase="failed",
-                     last_error={"code": exc.code, "message": exc.message, "time": time.time()})
+
+    return _Prepared(argv, announce)
+
+
+def _not_started(iface: str, bus: ubus.Ubus, state: State, exc: Exception) -> int:
+    """An unexpected failure before netifd had the task: HELPER_FAILED with what happened,
+    and block_restart (a retry every 28 ms would not help); 1 when netifd cannot be told."""
+    message = (f"the pppossh helper failed: {type(exc).__name__}: {exc}; see logread;"
+               f" then: ifup {iface}")
+    log.error("%s: HELPER_FAILED: %s", iface, message)
+    with contextlib.suppress(Exception):
+        state.update(mode="netifd", phase="failed", last_error={
+            "code": "HELPER_FAILED", "message": message, "time": time.time()})
+    try:
+        bus.notify(ubus.notify_error(iface, "HELPER_FAILED", message))
+        bus.notify(ubus.block_restart(iface))
+    except Exception as again:
+        log.error("%s: cannot tell netifd either: %s", iface, again)
+        return 1
     return 0
 
 

@@ -1,0 +1,150 @@
+"""netifd setup when something other than the configuration fails (issue 10, item 7).
+
+Once netifd has the proto task, nothing that fails afterwards may end in HELPER_FAILED plus
+block_restart (a running pppd on an interface marked failed and never restarted).  Before
+the task, an unexpected failure is told to netifd as HELPER_FAILED with what happened, and
+block_restart; when even that cannot be told, the helper exits 1 and the hook tries itself.
+
+The ubus calls fail through the CLI double (tests/netifd/ubus, UBUS_EXIT) behind a wrapper
+that fails only chosen actions, through the binding double (tests/doubles/ubus.py) with a
+netifd that never answers, and through an in-process sender that fails chosen actions.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from doubles.bus import Bus, install
+from helpers import REPO, parse_ubus_log
+from test_hook_contract import Router, adapted_vpn_json, keys, router  # noqa: F401
+
+from pppossh.run import netifd, ubus
+from pppossh.run.state import State
+
+
+class FlakyBus:
+    """A notify_proto sender that records every message and fails the chosen actions."""
+
+    backend = "test"
+
+    def __init__(self, fail: set[int]) -> None:
+        self.fail = fail
+        self.sent: list[dict] = []
+
+    def notify(self, message: dict) -> None:
+        self.sent.append(message)
+        if message["action"] in self.fail:
+            raise ubus.UbusError(f"ubus call failed for action {message['action']}")
+
+    def actions(self) -> list[int]:
+        return [m["action"] for m in self.sent]
+
+
+def _after_a_failure(rundir: Path) -> None:
+    """State as the teardown after a failed session leaves it: setup repeats the error."""
+    State(str(rundir), "vpn").update(
+        mode="netifd", phase="backoff", failures=1,
+        last_error={"code": "OPEN_FAILED", "message": "pppd could not open", "time": 1.0})
+
+
+@pytest.fixture
+def config(keys, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+    monkeypatch.setenv("PPPOSSH_NO_SYSLOG", "1")
+    identities, hostkey = keys
+    return adapted_vpn_json(identities, hostkey)
+
+
+def test_failure_after_the_task_started_blocks_nothing(tmp_path: Path, config: str) -> None:
+    """The repeated error (action 3, sent after action 1) fails: setup still ends 0, and sent
+    no block_restart and no HELPER_FAILED; the state still says connecting."""
+    _after_a_failure(tmp_path)
+    bus = FlakyBus(fail={ubus.ERROR})
+    assert netifd.setup("vpn", config, str(tmp_path), bus) == 0
+    assert bus.actions()[-2:] == [ubus.RUN, ubus.ERROR]
+    assert ubus.BLOCK_RESTART not in bus.actions()
+    assert all("HELPER_FAILED" not in json.dumps(m) for m in bus.sent)
+    assert State(str(tmp_path), "vpn").load()["phase"] == "connecting"
+
+
+def test_unexpected_error_before_the_task(tmp_path: Path, config: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug (any exception) before the task: HELPER_FAILED naming it, block_restart, exit 0,
+    no task; the state says failed with the same message."""
+    def boom(*args: object) -> list[str]:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(netifd, "resolve", boom)
+    bus = FlakyBus(fail=set())
+    assert netifd.setup("vpn", config, str(tmp_path), bus) == 0
+    assert bus.actions() == [ubus.ERROR, ubus.BLOCK_RESTART]
+    code, message = bus.sent[0]["error"]
+    assert code == "HELPER_FAILED" and "KeyError: 'boom'" in message and "ifup vpn" in message
+    state = State(str(tmp_path), "vpn").load()
+    assert state["phase"] == "failed" and state["last_error"]["code"] == "HELPER_FAILED"
+
+
+def test_run_command_refused(tmp_path: Path, config: str) -> None:
+    """netifd refuses the task itself: not started, so HELPER_FAILED and block_restart."""
+    bus = FlakyBus(fail={ubus.RUN})
+    assert netifd.setup("vpn", config, str(tmp_path), bus) == 0
+    assert bus.actions()[-3:] == [ubus.RUN, ubus.ERROR, ubus.BLOCK_RESTART]
+    assert "UbusError" in bus.sent[-2]["error"][1]
+
+
+def test_nothing_reaches_netifd_exits_1(tmp_path: Path, config: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ubus call fails (the CLI double with UBUS_EXIT=1): no exception escapes, exit 1,
+    so the hook reports HELPER_FAILED itself."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    shutil.copy(REPO / "tests" / "netifd" / "ubus", bindir / "ubus")
+    (bindir / "ubus").chmod(0o755)
+    monkeypatch.setenv("UBUS_LOG", str(tmp_path / "ubus.log"))
+    monkeypatch.setenv("UBUS_EXIT", "1")
+    monkeypatch.setenv("PPPOSSH_UBUS", "cli")
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/sbin:/usr/bin:/sbin:/bin")
+    bus = ubus.Ubus()
+    assert bus.backend == "cli"
+    assert netifd.setup("vpn", config, str(tmp_path / "run"), bus) == 1
+    calls = parse_ubus_log((tmp_path / "ubus.log").read_text())
+    assert calls, "the CLI double was not called"
+
+
+@pytest.fixture
+def ubus_binding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bus]:
+    yield from install(tmp_path, monkeypatch)
+
+
+def test_binding_netifd_silent(tmp_path: Path, config: str, ubus_binding: Bus) -> None:
+    """The binding double with a netifd that never answers: bounded calls, no exception,
+    exit 1."""
+    ubus_binding.netifd("silent")
+    bus = ubus.Ubus(timeout=0.3)
+    assert bus.backend == "binding"
+    assert netifd.setup("vpn", config, str(tmp_path / "run"), bus) == 1
+
+
+def test_hook_after_start_failure_sends_no_block(router: Router, keys) -> None:  # noqa: F811
+    """Through the real hook under busybox: ubus fails only for action 3 (the repeated error
+    after action 1).  The hook must not send HELPER_FAILED and block_restart."""
+    real = router.bin / "ubus.real"
+    (router.bin / "ubus").rename(real)
+    wrapper = router.bin / "ubus"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'eval "last=\\${$#}"\n'
+        "case \"$last\" in *'\"action\": 3,'*) UBUS_EXIT=1; export UBUS_EXIT;; esac\n"
+        f'exec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    identities, hostkey = keys
+    text = adapted_vpn_json(identities, hostkey)
+    _after_a_failure(router.rundir)
+    result = router.run("pppossh", "setup", "vpn", text)
+    assert result.returncode == 0, result.stderr
+    actions = [m["action"] for m in router.messages()]
+    assert actions == [6, 1, 3], (actions, result.stderr)
+    assert "HELPER_FAILED" not in router.log.read_text()
