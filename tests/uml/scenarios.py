@@ -619,22 +619,33 @@ def server_setup_openssh(bed: Bed) -> dict:
     # far answers only the server's own address: the peers reach it through masquerading
     sh(["ip", "route", "del", "default"], ns=FAR)
     sh(["iptables-legacy", "-t", "nat", "-F", "POSTROUTING"], ns=SERVER)
+    _never_takes_over_an_account(bed)
     step("pppossh server-setup --apply --masquerade")
     first = _srv(bed, "server-setup", "--apply", "--masquerade", check=False)
     assert first.returncode == 0, first.stdout + first.stderr
     step(first.stdout.strip())
     files = ["/var/lib/pppossh/.ssh/authorized_keys", "/etc/sudoers.d/pppossh",
              "/usr/local/sbin/pppossh-login-shell", "/etc/sysctl.d/90-pppossh.conf",
-             "/etc/pppossh/peer-up", "/etc/passwd", "/etc/shadow"]
+             "/etc/pppossh/peer-up", "/etc/passwd", "/etc/shadow", "/etc/group"]
     before = _sha(*files)
     again = _srv(bed, "server-setup", "--apply", "--masquerade", check=False)
     assert again.returncode == 0 and "nothing to change" in again.stdout, again.stdout
     assert _sha(*files) == before, "a second run changed files"
     account = sh(["getent", "passwd", "pppossh"]).stdout.strip().split(":")
-    assert account[6] == "/usr/local/sbin/pppossh-login-shell", account
+    assert account[4:7] == ["pppossh VPN peers", "/var/lib/pppossh",
+                            "/usr/local/sbin/pppossh-login-shell"], account
     assert sh(["getent", "shadow", "pppossh"]).stdout.split(":")[1] == "*", "has a password"
+    for path in ("/var/lib/pppossh", "/var/lib/pppossh/.ssh"):  # the account cannot swap .ssh
+        assert (os.stat(path).st_uid, os.stat(path).st_mode & 0o777) == (0, 0o755), path
     keyfile = Path(files[0])
     assert keyfile.stat().st_uid == 0 and keyfile.stat().st_mode & 0o777 == 0o644
+    # peer apply may keep the account's keys too: with 'sudo -n' it writes what server-setup did
+    _server_options(bed, authorized_keys="/var/lib/pppossh/.ssh/authorized_keys",
+                    remote_pppd="sudo -n /usr/sbin/pppd")
+    applied = _srv(bed, "peer", "apply")
+    assert "unchanged" in applied.stdout and _sha(*files) == before, applied.stdout
+    step(f"peer apply on the account's own file: {applied.stdout.strip()}")
+    _server_options(bed, authorized_keys=None, remote_pppd=None)
     # the router: trust, check, up; it gets the addresses the server chose for router-a
     bed.pppossh("trust", "vpn", "--yes", check=True)
     check = bed.pppossh("check", "vpn", timeout=120)
@@ -652,6 +663,43 @@ def server_setup_openssh(bed: Bed) -> dict:
     _down_and_verify(bed)
     return _restrictions(bed, Path("/etc/pppossh/keys/vpn"), SSHD_PORT, "pppossh",
                          keys.client_openssh, "openssh", keys.openssh_host_pub)
+
+
+def _server_options(bed: Bed, **options: str | None) -> None:
+    """Set (or, with None, remove) options of the server's 'server' section in its UCI file."""
+    path = bed.root / "server-config" / "pppossh"
+    lines = path.read_text().splitlines(keepends=True)
+    for name, value in options.items():
+        lines = [line for line in lines if not line.startswith(f"\toption {name} ")]
+        if value is not None:
+            at = lines.index("config server 'server'\n") + 1
+            lines.insert(at, f"\toption {name} {shlex.quote(value)}\n")
+    path.write_text("".join(lines))
+
+
+def _never_takes_over_an_account(bed: Bed) -> None:
+    """Issue 10, item 6: server-setup refuses root, system accounts and any account it did not
+    make, in Python and, where the script runs elsewhere, in the script before any change."""
+    watched = ["/etc/passwd", "/etc/shadow", "/etc/group"]
+    before = _sha(*watched)
+    for user, code in (("root", "INVALID_USER"), ("..", "INVALID_USER"),
+                       ("daemon", "ACCOUNT_NOT_OURS"), ("nobody", "ACCOUNT_NOT_OURS")):
+        out = _srv(bed, "server-setup", "--apply", "--user", user, check=False)
+        assert out.returncode == 2 and code in out.stderr, (user, out.stdout + out.stderr)
+    assert _sha(*watched) == before
+    # the script, printed before someone else made the account, checks it again itself
+    script = _srv(bed, "server-setup", "--print", "--user", "vpnx").stdout
+    sh(["useradd", "--system", "--home-dir", "/var/lib/vpnx", "--shell", "/bin/bash",
+        "--comment", "someone else's", "vpnx"])
+    before = _sha(*watched)
+    ran = sh(["sh", "-c", script], check=False)
+    assert ran.returncode == 1 and "pppossh did not make it" in ran.stdout, ran.stdout
+    assert _sha(*watched) == before, "the script changed accounts before refusing"
+    for path in ("/usr/local/sbin/pppossh-login-shell", "/etc/sudoers.d/pppossh"):
+        assert not Path(path).exists(), f"the script wrote {path} before refusing"
+    assert sh(["getent", "passwd", "vpnx"]).stdout.split(":")[6].strip() == "/bin/bash"
+    sh(["userdel", "vpnx"])
+    step(f"server-setup refused root, .., daemon, nobody and vpnx: {ran.stdout.strip()}")
 
 
 def _restrictions(bed: Bed, key: Path, port: int, user: str, b_key: Path, b_client: str,
@@ -686,6 +734,31 @@ def _restrictions(bed: Bed, key: Path, port: int, user: str, b_key: Path, b_clie
     return {}
 
 
+def _hostile_server_options(bed: Bed) -> None:
+    """Issue 10, items 4, 5, 10: what a LuCI user may write into /etc/config/pppossh cannot make
+    a peer's key run a shell, nor make root write any other file."""
+    watched = ["/etc/passwd", "/etc/shadow", "/root/.ssh/authorized_keys"]
+    before = _sha(*watched)
+    for options, code in (
+        ({"remote_pppd": "/bin/sh -s"}, "INVALID_REMOTE_PPPD"),
+        ({"remote_pppd": "sudo -n /bin/sh"}, "INVALID_REMOTE_PPPD"),
+        ({"authorized_keys": "/etc/passwd"}, "INVALID_AUTHORIZED_KEYS"),
+        ({"authorized_keys": "/etc/shadow"}, "INVALID_AUTHORIZED_KEYS"),
+    ):
+        _server_options(bed, **options)
+        out = _srv(bed, "peer", "apply", check=False)
+        assert out.returncode == 2 and code in out.stderr, (options, out.stdout + out.stderr)
+        _server_options(bed, **dict.fromkeys(options))
+    _server_options(bed, authorized_keys="/root/.ssh/authorized_keys")
+    taken = _srv(bed, "peer", "add", "router-c", "--key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"
+                 "AAAAIE9Wn0ThvTBAwAAFuJpSr0Hx5ViFvYnQvxxQXsfFRGEk", "--ip",
+                 "10.64.0.5:10.64.0.1", check=False)
+    assert taken.returncode == 2 and "server's own address" in taken.stderr, taken.stderr
+    assert _sha(*watched) == before, "a refused value changed a file"
+    step("refused: remote_pppd '/bin/sh -s', 'sudo -n /bin/sh'; authorized_keys /etc/passwd,"
+         " /etc/shadow; --ip with the server's own address")
+
+
 def server_dropbear_peers(bed: Bed) -> dict:
     """Issue 5 on an OpenWrt-style dropbear server: peer add + peer apply, admin lines kept."""
     keys = _standard_bed(bed)
@@ -701,6 +774,7 @@ def server_dropbear_peers(bed: Bed) -> dict:
         "\toption authorized_keys '/root/.ssh/authorized_keys'\n\tlist dns '192.0.2.53'\n")
     _srv(bed, "peer", "add", "router-a", "--key", pub)
     _srv(bed, "peer", "add", "router-b", "--key", keys.client_dropbear_pub)
+    _hostile_server_options(bed)
     applied = _srv(bed, "peer", "apply").stdout
     step(applied.strip())
     text = Path("/root/.ssh/authorized_keys").read_text()
