@@ -254,9 +254,13 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_down(args: argparse.Namespace) -> int:
     from .run import standalone
 
-    if standalone.down(args.iface, _rundir(args)):
+    result = standalone.down(args.iface, _rundir(args))
+    if result.stopped:
         print(f"{args.iface} is down")
-    else:
+    if result.removed:
+        print(f"{args.iface}: {'' if result.stopped else 'its supervisor was gone; '}removed"
+              f" what it had left: {', '.join(result.removed)}")
+    if not result.stopped and not result.removed:
         print(f"{args.iface} was not running")
     return 0
 

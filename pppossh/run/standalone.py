@@ -29,7 +29,7 @@ from ..errors import ConfigError, PppsshError
 from ..plan import Plan, make_plan
 from ..plan.facts import probe
 from ..uci import Uci
-from . import backoff, outcome, routes
+from . import backoff, leftovers, outcome, routes
 from .ppphook import resolv_path
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
@@ -159,34 +159,36 @@ def up(uci: Uci, iface: str, rundir: str) -> UpResult:
     )
 
 
-def down(iface: str, rundir: str, timeout: float = 20.0) -> bool:
-    """Stop the supervisor and wait until it has removed everything; False if none ran."""
+@dataclass
+class DownResult:
+    stopped: bool  # a supervisor was running and was stopped
+    removed: list[str]  # what a dead supervisor had left and ``down`` removed
+
+
+def down(iface: str, rundir: str, timeout: float = 20.0) -> DownResult:
+    """Stop the supervisor and wait until it has removed everything; then remove whatever
+    is left of the tunnel anyway (a supervisor that was killed leaves pppd, its SSH client,
+    routes and the resolv file), whatever the state file says."""
     state = State(rundir, iface)
     pid = state.load().get("supervisor_pid")
-    if not is_ours(pid, "pppossh", "supervise", iface):
-        _cleanup_leftovers(state)
-        return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
-        _cleanup_leftovers(state)
-    return True
-
-
-def _cleanup_leftovers(state: State) -> None:
-    """After a supervisor that died without cleaning up: pppd, host routes."""
-    data = state.load()
-    pppd = data.get("pppd_pid")
-    if is_ours(pppd, "pppd", f"ipparam {state.iface}"):
+    running = [pid] if is_ours(pid, "pppossh", "supervise", iface) else []
+    running += [p.pid for p in leftovers.supervisors(leftovers.processes(), state)
+                if p.pid not in running]
+    for supervisor in running:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pppd, signal.SIGTERM)
-    for pin in data.get("host_routes", []):
-        routes.unpin_host_route(pin)
-    if data:
-        state.update(phase="down", supervisor_pid=None, pppd_pid=None, host_routes=[])
+            os.kill(supervisor, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while any(pid_alive(p) for p in running) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for supervisor in running:
+        if pid_alive(supervisor):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(supervisor, signal.SIGKILL)
+    try:
+        removed = leftovers.clean(state)
+    except RuntimeError as exc:
+        raise PppsshError("RUN_BY_NETIFD", str(exc)) from None
+    return DownResult(bool(running), removed)
 
 
 class Stopped(Exception):
