@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import PppsshError
 from ..plan.identity import key_format
 from ..uci import Uci
-from .section import interface_section, raw_option
+from .section import pppossh_section, raw_option
 
 TOOLS = {"dbclient": "dropbearkey", "openssh": "ssh-keygen"}
 
@@ -91,7 +91,7 @@ def public_line(path: str, comment: str) -> str:
 def keygen(uci: Uci, iface: str, keydir: str, *, force: bool = False,
            shared: bool = False) -> KeyInfo:
     """Create the key (unless it exists and is reused), then list it in ``identity``."""
-    interface_section(uci, iface)  # fail before making a key for a typo
+    pppossh_section(uci, iface)  # fail before making a key for a typo or another proto
     client = client_for(uci, iface)
     name = "shared" if shared else iface
     directory = Path(keydir)

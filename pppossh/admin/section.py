@@ -8,7 +8,7 @@ from ..uci import Section, Uci, Value
 
 def interface_section(uci: Uci, iface: str) -> Section:
     section = uci.section("network", iface)
-    if section is None:
+    if section is None or section.type != "interface":
         raise ConfigError(
             "NO_INTERFACE",
             f"there is no interface {iface!r} in {uci.confdir}/network; create it with:"
@@ -17,5 +17,21 @@ def interface_section(uci: Uci, iface: str) -> Section:
     return section
 
 
+def pppossh_section(uci: Uci, iface: str) -> Section:
+    """The section of ``network.<iface>``, which must be an interface with proto pppossh:
+    commands that change an interface (keygen, trust) or read its keys refuse any other
+    before they do anything."""
+    section = interface_section(uci, iface)
+    proto = section.options.get("proto")
+    if proto != "pppossh":
+        raise ConfigError(
+            "WRONG_PROTO",
+            f"network.{iface} has proto {proto!r}, not 'pppossh'; pppossh works only on its"
+            f" own interfaces (to make it one: uci set network.{iface}.proto=pppossh)",
+        )
+    return section
+
+
 def raw_option(uci: Uci, iface: str, name: str) -> Value | None:
-    return interface_section(uci, iface).options.get(name)
+    """An option of a pppossh interface as UCI has it, before validation."""
+    return pppossh_section(uci, iface).options.get(name)

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..admin.section import interface_section
+from ..admin.section import pppossh_section
 from ..config import Config, from_uci
-from ..errors import ConfigError, PppsshError
+from ..errors import PppsshError
 from ..plan import Plan, make_plan
 from ..plan.facts import probe
 from ..uci import Uci
@@ -40,15 +40,7 @@ log = logging.getLogger("pppossh")
 
 def load_config(uci: Uci, iface: str) -> Config:
     """The validated configuration of ``network.<iface>``, which must be a pppossh interface."""
-    section = interface_section(uci, iface)
-    proto = section.options.get("proto")
-    if proto != "pppossh":
-        raise ConfigError(
-            "WRONG_PROTO",
-            f"network.{iface} has proto {proto!r}, not 'pppossh'; set it with:"
-            f" uci set network.{iface}.proto=pppossh",
-        )
-    return from_uci(iface, section.options)
+    return from_uci(iface, pppossh_section(uci, iface).options)
 
 
 def pid_alive(pid: int | None) -> bool:
