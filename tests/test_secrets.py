@@ -154,3 +154,51 @@ def test_child_python_is_isolated() -> None:
     from pppossh.run.netifd import wait_argv
 
     assert wait_argv(sys.executable, 3)[1:4] == ["-I", "-m", "pppossh"]
+
+
+class _Recorder:
+    backend = "test"
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def notify(self, message: dict) -> None:
+        self.sent.append(message)
+
+
+def test_nothing_secret_in_logs_state_or_messages(tmp_path: Path, keys,  # noqa: F811
+                                                  caplog: pytest.LogCaptureFixture,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Setup (ok, refused, failed with a bug), teardown after a failure and `status --json`:
+    neither the password nor a private key's content is in a log record, a message to
+    netifd, the state directory (but the password file) or the status."""
+    from pppossh.run import netifd
+    from pppossh.run.status import interface_status
+
+    monkeypatch.setenv("PPPOSSH_NO_SYSLOG", "1")
+    identities, hostkey = keys
+    secrets = [PASSWORD, _escape(PASSWORD), "s3cret"]
+    secrets += [line for path in identities for line in Path(path).read_bytes()
+                .decode(errors="replace").splitlines() if len(line) > 20]
+    config = json.loads(adapted_vpn_json(identities, hostkey))
+    config.update(username="router1", password=PASSWORD)
+    good = json.dumps(config)
+    bad = json.dumps({**config, "port": 0})
+    bus = _Recorder()
+    rundir = tmp_path / "run"
+    caplog.set_level("DEBUG", logger="pppossh")
+    netifd.setup("vpn", good, str(rundir), bus)
+    monkeypatch.setenv("ERROR", "7")
+    netifd.teardown("vpn", good, str(rundir), bus)
+    monkeypatch.delenv("ERROR")
+    netifd.setup("vpn", bad, str(rundir), bus)
+    monkeypatch.setattr(netifd, "resolve", lambda *a: (_ for _ in ()).throw(
+        ValueError(f"bug near {config['server']}")))
+    netifd.setup("vpn", good, str(rundir), bus)
+    status = json.dumps(interface_status(str(rundir), "vpn"))
+    texts = [caplog.text, json.dumps(bus.sent), status]
+    texts += [p.read_text(errors="replace") for p in rundir.rglob("*")
+              if p.is_file() and p.name != "pppd-secrets"]
+    for secret in secrets:
+        assert not [t for t in texts if secret in t], secret[:12]
+    assert len(bus.sent) >= 5 and caplog.records
