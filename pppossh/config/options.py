@@ -111,7 +111,8 @@ OPTIONS: tuple[Option, ...] = (
            "Extra options for the server's pppd, appended to 'nodetach notty noauth'.",
            "pppossh"),
     Option("use_hostdep", "Pin route to server", "int", 1, checks.uint(0, 1),
-           "Pin a host route to the SSH server through the current uplink (1), or not (0).",
+           "Pin a host route to the SSH server through the current uplink, so that the"
+           " tunnel never carries its own SSH connection (1, the default), or not (0).",
            "pppossh"),
     # --- the PPP link -----------------------------------------------------------------------
     Option("keepalive", "LCP echo", "string", "", checks.KEEPALIVE,
@@ -140,10 +141,9 @@ OPTIONS: tuple[Option, ...] = (
            secret=True),
     # --- routing and DNS (netifd's own interface options; applied by pppossh in standalone) --
     Option("defaultroute", "Use default gateway", "bool", True, checks.BOOL,
-           "Send all traffic through the tunnel (default route via the peer).", "netifd",
-           "general"),
+           "Send all traffic through the tunnel (default route via the peer).", "netifd"),
     Option("peerdns", "Use DNS servers advertised by peer", "bool", True, checks.BOOL,
-           "Use the DNS servers the server announces.", "netifd", "general"),
+           "Use the DNS servers the server announces.", "netifd"),
     Option("dns", "Use custom DNS servers", "list", [], checks.IPADDR,
            "DNS servers to use while the tunnel is up, in addition to the peer's.", "netifd"),
     Option("metric", "Gateway metric", "int", 0, checks.uint(0, 2147483647),

@@ -298,7 +298,7 @@ return network.registerProtocol('pppossh', {
 			_("Extra options for the server's pppd, appended to 'nodetach notty noauth'."));
 
 		o = s.taboption('advanced', form.Flag, 'use_hostdep', _("Pin route to server"),
-			_("Pin a host route to the SSH server through the current uplink (1), or not (0)."));
+			_("Pin a host route to the SSH server through the current uplink, so that the tunnel never carries its own SSH connection (1, the default), or not (0)."));
 		o.default = '1';
 		o.remove = removeUnlessDefault;
 
