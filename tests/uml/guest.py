@@ -1,8 +1,8 @@
 """Entry point inside the guest: run named scenarios, leave a JSON result per scenario.
 
-``python tests/uml/guest.py NAME [NAME ...]`` runs each scenario of ``scenarios.py`` in a
-fresh :class:`bed.Bed` and writes ``/xfer/result-NAME.json``: ok, the error with its
-traceback, the figures the scenario measured, and how long it took.
+``python tests/uml/guest.py NAME [NAME ...]`` runs each scenario of ``scenarios.py`` or
+``client_scenarios.py`` in a fresh :class:`bed.Bed` and writes ``/xfer/result-NAME.json``: ok,
+the error with its traceback, the figures the scenario measured, and how long it took.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import client_scenarios
 import scenarios
 from bed import Bed
 
@@ -28,7 +29,8 @@ def main(names: list[str]) -> int:
         started = time.monotonic()
         result: dict[str, object] = {"name": name}
         try:
-            result["metrics"] = getattr(scenarios, name)(bed) or {}
+            run = getattr(scenarios, name, None) or getattr(client_scenarios, name)
+            result["metrics"] = run(bed) or {}
             result["ok"] = True
         except Exception as exc:  # report every failure, including the bed's own
             result.update(ok=False, error=f"{type(exc).__name__}: {exc}",
