@@ -10,6 +10,14 @@ options pppossh sets itself with a pointer to the UCI option that does the job.
 Every allowed option exists in pppd 2.4.9 (Debian) and 2.5.x (OpenWrt) alike, and none of
 them starts a program or touches a file (tests/test_pppd_options.py checks both against the
 option lists in tests/data/).
+
+``peer_pppd_options`` go to the server's pppd inside the remote command.  A pppossh server's
+forced command ignores them; a plain server that lets the account run ``sudo pppd`` runs them
+as root.  They get an allow list of their own (the link options plus what only a server sets:
+addresses, DNS for the router, asking it for a password), so that no value typed on the
+router makes a server run a program.  That is a courtesy to the server, not its protection:
+whoever holds the key can send any command, and only the server's sudo rule or forced
+command decides what runs there.
 """
 
 from __future__ import annotations
