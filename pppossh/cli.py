@@ -407,6 +407,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_iface(args: argparse.Namespace) -> None:
+    """An interface name from the command line names files under the state directory: only
+    what a UCI section can be called (letters, digits, '_') reaches them."""
+    import re
+
+    from .errors import ConfigError
+
+    iface = getattr(args, "iface", None)
+    if iface is None or args.func is cmd_netifd:  # netifd's names: setup says what is wrong
+        return
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,32}", iface):
+        raise ConfigError(
+            "INVALID_INTERFACE",
+            f"{iface!r} is not an interface name: UCI names are letters, digits and '_'",
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # pppd runs its hooks from /, and the supervisor outlives the shell: no relative paths
@@ -417,6 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose, quiet_stderr=getattr(args, "syslog_only", False)
                   and not os.environ.get("PPPOSSH_NO_SYSLOG"))
     try:
+        _check_iface(args)
         return int(args.func(args) or 0)
     except PppsshError as exc:
         print(f"pppossh: {exc.code}: {exc.message}", file=sys.stderr)

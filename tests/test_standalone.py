@@ -198,3 +198,30 @@ def test_session_matches_only_this_state_directory(tmp_path: Path) -> None:
     ]
     ours, netifds = leftovers.session(procs, state)
     assert sorted(p.pid for p in ours) == [10, 11, 12, 31] and netifds == []
+
+
+@pytest.mark.parametrize("command", ["down", "status", "up", "plan", "keygen", "pubkey",
+                                     "trust", "check"])
+@pytest.mark.parametrize("iface", ["../../tmp/x", "..", "-x", "a/b", "a b", "x" * 33, "vpn\n"])
+def test_cli_refuses_interface_names_that_are_paths(tmp_path: Path, command: str,
+                                                    iface: str) -> None:
+    """An interface name from the command line becomes a path under the state directory:
+    names that cannot be interfaces are refused (exit 2, INVALID_INTERFACE) and nothing is
+    created or removed anywhere."""
+    rundir = tmp_path / "run"
+    victim = tmp_path / "resolv.conf.x"
+    victim.write_text("keep")
+    out = subprocess.run([PPPOSSH, "--rundir", str(rundir), "--confdir", str(tmp_path),
+                          command, "--", iface], env=_env(), capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert out.returncode == 2 and "INVALID_INTERFACE" in out.stderr, out
+    assert not rundir.exists() and victim.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["resolv.conf.x"]
+
+
+@pytest.mark.parametrize("iface", ["", ".", "..", "../x", "a/b", "-x", "a\0b"])
+def test_state_refuses_path_names(tmp_path: Path, iface: str) -> None:
+    from pppossh.run.state import State
+
+    with pytest.raises(ValueError):
+        State(str(tmp_path), iface)

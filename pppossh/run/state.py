@@ -36,6 +36,8 @@ class State:
     """The state directory of one interface."""
 
     def __init__(self, rundir: str, iface: str) -> None:
+        if not iface or "/" in iface or iface.startswith((".", "-")) or "\0" in iface:
+            raise ValueError(f"{iface!r} is not an interface name")
         self.iface = iface
         self.dir = Path(rundir) / iface
         self.file = self.dir / "state.json"
