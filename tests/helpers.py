@@ -7,13 +7,29 @@ OpenWrt netifd, ubus and uci (see ``tests/golden/SOURCE.md``); tests and doubles
 from __future__ import annotations
 
 import base64
+import importlib.util
 import os
 import struct
+import sys
 from pathlib import Path
+from types import ModuleType
 
 GOLDEN = Path(os.environ.get("PPPOSSH_GOLDEN", Path(__file__).resolve().parent / "golden"))
 NETIFD = GOLDEN / "netifd"
 REPO = Path(__file__).resolve().parents[1]
+
+
+def load_luci_server() -> ModuleType:
+    """``tests/luci/server.py`` (the uhttpd/rpcd stand-in), which is not in a package."""
+    name = "luci_test_server"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "tests/luci/server.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def golden_call(phase: str, pattern: str) -> Path:

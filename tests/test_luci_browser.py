@@ -31,13 +31,13 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import load_luci_server
 
 from pppossh.config.options import OPTIONS
 from pppossh.plan.knownhosts import fingerprint
@@ -61,16 +61,7 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 pytestmark = pytest.mark.browser
 
 
-def _load_server_module() -> Any:
-    spec = importlib.util.spec_from_file_location("luci_test_server", REPO / "tests/luci/server.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-luci_server = _load_server_module()
+luci_server = load_luci_server()
 
 
 # -- what the machine must have -------------------------------------------------------------

@@ -11,7 +11,6 @@ answers are checked against the recorded ones.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import shutil
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import load_luci_server
 
 from pppossh import rpcd
 from pppossh.plan.knownhosts import fingerprint
@@ -41,16 +41,7 @@ NETWORK = "config interface 'vpn'\n\toption proto 'pppossh'\n\toption server '{s
           "\toption connect_timeout '5'\n"
 
 
-def _load_server_module() -> Any:
-    spec = importlib.util.spec_from_file_location("luci_test_server", REPO / "tests/luci/server.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stand_in = _load_server_module()
+stand_in = load_luci_server()
 
 
 def golden(number: int) -> dict[str, Any]:
