@@ -7,6 +7,7 @@ checks or fight options pppossh sets itself are refused with the option to use i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..config.checks import shell_words
@@ -145,6 +146,9 @@ def ssh_option_words(text: str, client: str) -> tuple[list[str], list[str]]:
                 if i >= len(words):
                     raise ValueError(f"ssh_options: -{letter} needs a value")
                 arg = words[i]
+            _value_check(f"-{letter}", arg)
+            if letter == "J":
+                _jump_check(arg)
             if letter == "o":
                 out += _option_words(arg, client, notes)
             else:
@@ -154,9 +158,40 @@ def ssh_option_words(text: str, client: str) -> tuple[list[str], list[str]]:
     return out, notes
 
 
+# algorithm lists, where OpenSSH reads "-name" as "the default list without name"
+_ALGORITHM_LISTS = frozenset({"-c", "-m", "-o ciphers", "-o macs", "-o kexalgorithms",
+                              "-o hostkeyalgorithms", "-o pubkeyacceptedalgorithms",
+                              "-o pubkeyacceptedkeytypes", "-o casignaturealgorithms"})
+
+
+def _value_check(flag: str, value: str) -> None:
+    """A value that starts with '-' would be read as an option wherever the client passes it
+    on (ProxyJump becomes the command line of a second ssh); algorithm lists excepted."""
+    if value.startswith("-") and flag not in _ALGORITHM_LISTS:
+        raise ValueError(f"ssh_options: the value of {flag} must not start with '-': {value!r}")
+
+
+_JUMP = re.compile(r"(?:[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}@)?"
+                   r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def _jump_check(value: str) -> None:
+    """Jump hosts as OpenSSH reads them: [user@]host[:port], comma separated, or none."""
+    if value.lower() == "none":
+        return
+    for hop in value.split(","):
+        if not _JUMP.fullmatch(hop):
+            raise ValueError(
+                f"ssh_options: {hop!r} is not a jump host; write [user@]host[:port]"
+            )
+
+
 def _option_words(arg: str, client: str, notes: list[str]) -> list[str]:
     key, _, value = arg.replace("=", " ", 1).partition(" ")
     key, value = key.strip().lower(), value.strip()
+    _value_check(f"-o {key}", value)
+    if key == "proxyjump":
+        _jump_check(value)
     for flags in (CLIENTS[client], OPENSSH):
         if key in flags.o_refused:
             raise ValueError(f"ssh_options: -o {key} is not allowed: {flags.o_refused[key]}")
