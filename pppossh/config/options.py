@@ -108,7 +108,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("remote_pppd", "Remote pppd command", "string", "pppd", checks.REMOTE_COMMAND,
            "Command that starts pppd on the server, e.g. 'sudo -n /usr/sbin/pppd'.", "new"),
     Option("peer_pppd_options", "Remote pppd options", "string", "", checks.PEER_PPPD_OPTIONS,
-           "Extra options for the server's pppd, appended to 'nodetach notty noauth'.",
+           "Extra options for the server's pppd, appended to 'nodetach notty noauth': link"
+           " tuning, addresses, ms-dns, auth. Options that run programs or name files are"
+           " refused; a pppossh server ignores these and sets its own.",
            "pppossh"),
     Option("use_hostdep", "Pin route to server", "int", 1, checks.uint(0, 1),
            "Pin a host route to the SSH server through the current uplink, so that the"
@@ -125,7 +127,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("ipv6", "IPv6 on the link", "bool", False, checks.BOOL,
            "Negotiate IPv6 (link-local addresses) on the link as well.", "ppp"),
     Option("pppd_options", "Extra pppd options", "string", "", checks.PPPD_OPTIONS,
-           "Extra options for the local pppd, split like a shell command line.", "ppp"),
+           "Extra options for the local pppd, split like a shell command line: link tuning"
+           " that pppd 2.4.9 and 2.5 share, e.g. 'debug noccp'. Options that run programs or"
+           " name files are refused.", "ppp"),
     Option("persist", "pppd redials itself", "bool", False, checks.BOOL,
            "Let pppd redial by itself after the link drops (waiting 'holdoff' seconds) instead of"
            " ending and letting pppossh reconnect with growing back-off.", "ppp"),
@@ -137,7 +141,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("username", "PAP/CHAP username", "string", "", checks.TEXT,
            "PAP/CHAP user name, only if the server's pppd asks for authentication.", "ppp"),
     Option("password", "PAP/CHAP password", "string", "", checks.TEXT,
-           "PAP/CHAP password, only if the server's pppd asks for authentication.", "ppp",
+           "PAP/CHAP password, only if the server's pppd asks for authentication. Handed to"
+           " pppd in a root-only file, never on a command line.", "ppp",
            secret=True),
     # --- routing and DNS (netifd's own interface options; applied by pppossh in standalone) --
     Option("defaultroute", "Use default gateway", "bool", True, checks.BOOL,

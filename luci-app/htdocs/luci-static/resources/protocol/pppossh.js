@@ -295,7 +295,7 @@ return network.registerProtocol('pppossh', {
 		o.placeholder = "pppd";
 
 		o = s.taboption('advanced', form.Value, 'peer_pppd_options', _("Remote pppd options"),
-			_("Extra options for the server's pppd, appended to 'nodetach notty noauth'."));
+			_("Extra options for the server's pppd, appended to 'nodetach notty noauth': link tuning, addresses, ms-dns, auth. Options that run programs or name files are refused; a pppossh server ignores these and sets its own."));
 
 		o = s.taboption('advanced', form.Flag, 'use_hostdep', _("Pin route to server"),
 			_("Pin a host route to the SSH server through the current uplink, so that the tunnel never carries its own SSH connection (1, the default), or not (0)."));
@@ -336,7 +336,7 @@ return network.registerProtocol('pppossh', {
 		o.remove = removeUnlessDefault;
 
 		o = s.taboption('advanced', form.Value, 'pppd_options', _("Extra pppd options"),
-			_("Extra options for the local pppd, split like a shell command line."));
+			_("Extra options for the local pppd, split like a shell command line: link tuning that pppd 2.4.9 and 2.5 share, e.g. 'debug noccp'. Options that run programs or name files are refused."));
 
 		o = s.taboption('advanced', form.Flag, 'persist', _("pppd redials itself"),
 			_("Let pppd redial by itself after the link drops (waiting 'holdoff' seconds) instead of ending and letting pppossh reconnect with growing back-off."));
@@ -355,7 +355,7 @@ return network.registerProtocol('pppossh', {
 			_("PAP/CHAP user name, only if the server's pppd asks for authentication."));
 
 		o = s.taboption('advanced', form.Value, 'password', _("PAP/CHAP password"),
-			_("PAP/CHAP password, only if the server's pppd asks for authentication."));
+			_("PAP/CHAP password, only if the server's pppd asks for authentication. Handed to pppd in a root-only file, never on a command line."));
 		o.password = true;
 
 		// defaultroute: drawn by LuCI itself for every protocol (interfaces.js), with its datatype
