@@ -199,9 +199,11 @@ def check(a: dict[str, Any]) -> dict[str, Any]:
     import subprocess
 
     from .admin import check as run
+    from .admin.section import pppossh_section
     from .run.standalone import pid_alive
     from .run.state import State, ensure_private_dir
 
+    pppossh_section(_uci(), a["interface"])  # nothing starts for another interface
     state = State(_dirs()[0], a["interface"])
     progress = state.path("check.json")
     current = run.read_progress(progress)
