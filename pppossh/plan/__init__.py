@@ -19,6 +19,8 @@ from .pppd import pppd_argv, secrets_text
 from .ssh import pty_command, remote_command, ssh_argv
 from .ssh_options import ssh_option_words
 
+SECRETS_FILE = "pppd-secrets"  # in the state directory: the options file with the password
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -100,7 +102,7 @@ def make_plan(
     known_hosts = os.path.join(home, ".ssh", "known_hosts")
     ssh_log = os.path.join(statedir, "ssh.log")
     pppd_log = os.path.join(statedir, "pppd.log")
-    secrets = os.path.join(statedir, "pppd-secrets") if config.username else ""
+    secrets = os.path.join(statedir, SECRETS_FILE) if config.username else ""
     argv = ssh_argv(config, client, program, identities, known_hosts, extra)
     pty = pty_command(argv, home, ssh_log,
                       prompt_guard=config.connect_timeout if client == "dbclient" else 0)

@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..plan import SECRETS_FILE
 from . import routes
 from .ppphook import resolv_path
-from .prepare import SECRETS
 from .state import State
 
 
@@ -141,7 +141,7 @@ def clean(state: State) -> list[str]:
     for pin in data.get("host_routes", []):
         routes.unpin_host_route(pin)
         removed.append(f"host route {pin.get('address')}")
-    for path in (resolv_path(state), state.path(SECRETS)):
+    for path in (resolv_path(state), state.path(SECRETS_FILE)):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             removed.append(str(path))

@@ -6,11 +6,9 @@ import contextlib
 from typing import Any
 
 from ..config import Config
-from ..plan import Plan
+from ..plan import SECRETS_FILE, Plan
 from ..plan.knownhosts import fingerprint
 from .state import State, ensure_private_dir, write_atomic
-
-SECRETS = "pppd-secrets"  # plan.secrets is <rundir>/<iface>/pppd-secrets
 
 
 def write_known_hosts(state: State, plan: Plan) -> None:
@@ -35,7 +33,7 @@ def prepare_state_dir(state: State, plan: Plan) -> None:
 def remove_secrets(state: State) -> None:
     """The password file goes when the session does (it is written again at every setup)."""
     with contextlib.suppress(FileNotFoundError):
-        state.path(SECRETS).unlink()
+        state.path(SECRETS_FILE).unlink()
 
 
 def session_info(config: Config, plan: Plan) -> dict[str, Any]:
