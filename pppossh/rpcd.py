@@ -54,7 +54,6 @@ from .config.checks import interface_name
 from .errors import PppsshError
 
 FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
-SESSION_KEY = "ubus_rpc_session"
 
 # method -> argument name -> sample value: rpcd reads the types from the samples.
 SIGNATURES: dict[str, dict[str, Any]] = {
@@ -203,11 +202,11 @@ def check(a: dict[str, Any]) -> dict[str, Any]:
     from .run.standalone import pid_alive
     from .run.state import State, ensure_private_dir
 
-    pppossh_section(_uci(), a["interface"])  # nothing starts for another interface
     state = State(_dirs()[0], a["interface"])
     progress = state.path("check.json")
     current = run.read_progress(progress)
     if a.get("start") and not pid_alive(current.get("pid")):
+        pppossh_section(_uci(), a["interface"])  # nothing starts for another interface
         ensure_private_dir(state.dir)
         run.write_progress(progress, {"interface": a["interface"], "running": True, "steps": []})
         child = subprocess.Popen(
@@ -285,8 +284,6 @@ def call(method: str, stdin: bytes | str, deadline: float = DEADLINE) -> dict[st
     except (UnicodeDecodeError, ValueError):
         return _error("INVALID_ARGUMENT", "the arguments are not valid JSON", argument="",
                       expected="object")
-    if isinstance(raw, dict):
-        raw.pop(SESSION_KEY, None)
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, deadline)
     try:

@@ -412,3 +412,18 @@ def test_a_peer_cannot_take_the_servers_routes(tmp_path: Path, route: str, says:
     with pytest.raises(ConfigError) as err:
         peers.add_peer(uci_with(tmp_path), "a", KEY_A, routes=(route,))
     assert err.value.code == "INVALID_ROUTE" and says in err.value.message
+
+
+def test_apply_refuses_a_default_route_written_by_hand(tmp_path: Path) -> None:
+    """A route peer add would refuse, written into UCI by hand, never reaches peer-up."""
+    confdir = write_server(tmp_path)
+    with (confdir / "pppossh").open("a") as fh:
+        fh.write(f"\nconfig peer\n\toption name 'a'\n\toption key '{KEY_A}'\n"
+                 "\toption ipaddr '10.64.0.1'\n\toption peeraddr '10.64.0.2'\n"
+                 "\tlist route '0.0.0.0/0'\n")
+    uci = open_uci(str(confdir), backend="file")
+    for call in (lambda: setup.apply(uci), lambda: setup.setup_script(uci)):
+        with pytest.raises(ConfigError) as err:
+            call()
+        assert err.value.code == "INVALID_ROUTE" and "default route" in err.value.message
+    assert not (tmp_path / "authorized_keys").exists()

@@ -244,7 +244,7 @@ def _remote_pppd(ctx: Context) -> Done:
             "REMOTE_SILENT", command=command, seconds=ctx.config.connect_timeout,
         )
     failed = _fail_from_log(ctx, err, f"'{command}' ended ({ended})")
-    if not failed.fix or failed.fix.startswith("see the"):
+    if failed.code == "SSH_FAILED" or not failed.fix:
         failed.fix = ("the server ran something that is not pppd; check remote_pppd and any"
                       " forced command for this key on the server")
         failed.code = "REMOTE_NOT_PPPD"

@@ -252,12 +252,15 @@ def address_problem(server: ServerConfig, others: list[Peer], local: str,
 
 
 def check_addresses(server: ServerConfig, peers: list[Peer]) -> None:
-    """Refuse peers in UCI whose addresses collide (written there by hand or by LuCI)."""
+    """Refuse peers in UCI (written there by hand or by LuCI) whose addresses collide or
+    whose routes ``peer add`` would have refused."""
     for i, peer in enumerate(peers):
         problem = address_problem(server, peers[:i] + peers[i + 1:], peer.ipaddr, peer.peeraddr)
         if problem:
             raise ConfigError(problem[0], f"peer {peer.name}: {problem[1]}; give it other"
                               f" addresses (pppossh peer del {peer.name}, then peer add)")
+        for route in peer.routes:
+            check_route(server, route)
 
 
 def check_route(server: ServerConfig, route: str) -> str:
