@@ -98,7 +98,15 @@ var ERRORS = {
 	DUPLICATE_KEY: function() { return _('Another peer has this key already: every router needs its own key.'); },
 	POOL_EXHAUSTED: function() { return _('No free address is left in the pool of the server.'); },
 	ADDRESS_IN_USE: function() { return _('These addresses belong to another peer.'); },
-	INVALID_ROUTE: function() { return _('Routes are networks like 192.168.10.0/24.'); }
+	INVALID_ROUTE: function() { return _('Routes are networks behind the peer, like 192.168.10.0/24: not a default route, not inside the pool.'); },
+	INVALID_PEER: function() { return _('A peer in /etc/config/pppossh is not valid: "pppossh peer list" on the router says which.'); },
+	INVALID_REMOTE_PPPD: function() { return _('remote_pppd in /etc/config/pppossh must be the absolute path of pppd, optionally after "sudo -n".'); },
+	INVALID_FORCED_COMMAND: function() { return _('A peer\'s command line would not be plain pppd: check remote_pppd and the peers in /etc/config/pppossh.'); },
+	INVALID_AUTHORIZED_KEYS: function() { return _('authorized_keys in /etc/config/pppossh may only be dropbear\'s, root\'s or the pppossh account\'s file.'); },
+	UNSAFE_PATH: function() { return _('The authorized_keys file, or a directory above it, can be changed by another user: pppossh will not write there.'); },
+	INVALID_POOL: function() { return _('The address pool in /etc/config/pppossh is not an IPv4 network with room for peers.'); },
+	INVALID_DNS: function() { return _('A DNS server in /etc/config/pppossh is not an IP address.'); },
+	INVALID_SSHD: function() { return _('The SSH server kind in /etc/config/pppossh must be auto, dropbear or openssh.'); }
 };
 
 // the one thing to do, for the failures of a check step
