@@ -427,3 +427,20 @@ def test_apply_refuses_a_default_route_written_by_hand(tmp_path: Path) -> None:
             call()
         assert err.value.code == "INVALID_ROUTE" and "default route" in err.value.message
     assert not (tmp_path / "authorized_keys").exists()
+
+
+def test_apply_to_the_accounts_keys_writes_what_server_setup_wrote(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account server-setup made accepts only 'sudo -n <pppd ...>' (its login shell and
+    sudoers say so): peer apply on its file writes those lines, whatever remote_pppd says."""
+    confdir = write_server(tmp_path, remote_pppd="/usr/sbin/pppd", sshd="dropbear")
+    uci = open_uci(str(confdir), backend="file")
+    peers.add_peer(uci, "a", KEY_A)
+    monkeypatch.setattr(setup.paths, "is_account_keys", lambda path: True)
+    setup.apply(uci)
+    written = (tmp_path / "authorized_keys").read_text()
+    assert 'restrict,command="sudo -n /usr/sbin/pppd nodetach notty noauth' in written
+    from pppossh.server import render
+    expected = render.managed_block("openssh", peers.load_server(uci), peers.load_peers(uci),
+                                    sudo=True)
+    assert expected in written

@@ -49,16 +49,20 @@ def key_line(kind: str, command: str, peer: Peer) -> str:
     return f'{RESTRICT[kind]},command="{command}" {peer.key} pppossh-peer-{peer.name}'
 
 
+def forced_command(server: ServerConfig, peer: Peer, *, sudo: bool = False,
+                   peer_up: str = PEER_UP) -> tuple[list[str], str]:
+    """(pppd's words, the forced command): with ``sudo``, 'sudo -n' goes in front of pppd
+    alone, never in front of a sudo that remote_pppd already names."""
+    if sudo:
+        server = replace(server, remote_pppd=server.pppd_path)
+    words = pppd_words(server, peer, peer_up)
+    return words, " ".join((["sudo", "-n"] if sudo else []) + words)
+
+
 def managed_block(kind: str, server: ServerConfig, peers: list[Peer], *, sudo: bool = False,
                   peer_up: str = PEER_UP) -> str:
-    if sudo:  # 'sudo -n' goes in front of pppd alone, never in front of another sudo
-        server = replace(server, remote_pppd=server.pppd_path)
-    lines = []
-    for peer in peers:
-        if peer.enabled:
-            words = pppd_words(server, peer, peer_up)
-            command = " ".join((["sudo", "-n"] if sudo else []) + words)
-            lines.append(key_line(kind, command, peer))
+    lines = [key_line(kind, forced_command(server, peer, sudo=sudo, peer_up=peer_up)[1], peer)
+             for peer in peers if peer.enabled]
     return render("authorized_keys_block.j2", begin=BEGIN, end=END, lines=lines)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..errors import ConfigError, PppsshError
 from ..templates import render
@@ -34,9 +34,11 @@ def apply(uci: Uci, peer_up: str = r.PEER_UP) -> Applied:
     server = load_server(uci)
     peers = load_peers(uci)
     check_addresses(server, peers)
-    kind = sshd_kind(server)
-    block = r.managed_block(kind, server, peers, peer_up=peer_up)
     target = server.authorized_keys
+    # the account server-setup made runs its peers' pppd through sudo, as that script wrote
+    account = paths.is_account_keys(target)
+    block = r.managed_block("openssh" if account else sshd_kind(server), server, peers,
+                            sudo=account, peer_up=peer_up)
     paths.check_safe(target, "pppossh.server.authorized_keys")
     paths.check_safe(server.pppd_path, "pppossh.server.remote_pppd")
     try:
@@ -47,7 +49,7 @@ def apply(uci: Uci, peer_up: str = r.PEER_UP) -> Applied:
     changed = []
     # a new file: root's alone, but the account server-setup made must read its own (sshd
     # reads it as that user); it stays root's, so the account cannot change its keys
-    mode = 0o644 if paths.is_account_keys(target) else 0o600
+    mode = 0o644 if account else 0o600
     if r.write_if_changed(target, r.merge_block(existing, block), mode):
         changed.append(target)
     if any(p.routes for p in peers):
@@ -106,17 +108,15 @@ def _group_exists(name: str) -> bool:
 def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
                  login_shell: str = "/usr/local/sbin/pppossh-login-shell") -> str:
     check_account(user)
-    loaded = load_server(uci)
-    # the forced commands say 'sudo -n <pppd>' themselves: a sudo in remote_pppd is dropped
-    server = replace(loaded, remote_pppd=loaded.pppd_path)
+    server = load_server(uci)
     all_peers = load_peers(uci)
     check_addresses(server, all_peers)
     peers = [p for p in all_peers if p.enabled]
     home = paths.account_home(user)
     commands, sudo_args = [], []
     for peer in peers:
-        words = r.pppd_words(server, peer)
-        commands.append(" ".join(["sudo", "-n", *words]))
+        words, command = r.forced_command(server, peer, sudo=True)
+        commands.append(command)
         sudo_args.append(_sudoers_args(words))
     files = {
         "login_shell_text": render("login-shell.sh.j2", user=user, commands=commands),
