@@ -12,7 +12,6 @@ import errno
 import os
 import select
 import signal
-import socket
 import stat
 import subprocess
 import time
@@ -27,7 +26,7 @@ from ..plan.facts import HostFacts, pppd_version, probe
 from ..plan.knownhosts import fingerprint
 from ..run import outcome, routes
 from ..run.prepare import write_known_hosts
-from ..run.resolve import resolve
+from ..run.resolve import resolve, tcp_connect
 from ..run.standalone import load_config
 from ..run.state import State, write_atomic
 from ..uci import Uci
@@ -104,7 +103,7 @@ def _tcp(ctx: Context) -> Done:
     for address in ctx.addresses:
         started = time.monotonic()
         try:
-            with socket.create_connection((address, port), timeout=ctx.config.connect_timeout):
+            with tcp_connect(address, port, ctx.config.connect_timeout):
                 ms = (time.monotonic() - started) * 1000
                 return (f"{address} port {port} answered in {ms:.0f} ms",
                         {"address": address, "port": port, "ms": round(ms)})

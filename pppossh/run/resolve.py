@@ -3,6 +3,10 @@
 The host dependencies (netifd) and the host routes (standalone) must cover each address the
 SSH client might connect to, IPv4 and IPv6.  OpenWrt's ``resolveip`` takes a timeout;
 elsewhere ``getaddrinfo`` runs in a thread we stop waiting for.
+
+Host names go to ``getaddrinfo`` as ASCII bytes: given text, Python encodes it with the
+``idna`` codec, which needs ``unicodedata``, and OpenWrt ships that module in python3-codecs,
+a package pppossh does not depend on (the option table allows only ASCII host names).
 """
 
 from __future__ import annotations
@@ -48,9 +52,11 @@ def _getaddrinfo(server: str, timeout: float) -> list[str]:
     result: list[str] = []
 
     def worker() -> None:
+        # any failure (a name that is not ASCII, a module missing on the router) is an
+        # unresolved name, never a traceback from a thread nobody waits for
         try:
-            infos = socket.getaddrinfo(server, None, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError):
+            infos = socket.getaddrinfo(server.encode("ascii"), None, type=socket.SOCK_STREAM)
+        except Exception:
             return
         result.extend(str(info[4][0]) for info in infos)
 
@@ -71,3 +77,18 @@ def _ordered(addresses: object) -> list[str]:
         if addr not in seen:
             seen.append(addr)
     return [str(a) for a in sorted(seen, key=lambda a: a.version)]
+
+
+def tcp_connect(address: str, port: int, timeout: float) -> socket.socket:
+    """A TCP socket connected to an address literal (``socket.create_connection`` would pass
+    the address through the idna codec, see the module docstring).  Raises OSError."""
+    family, kind, proto, _, sockaddr = socket.getaddrinfo(
+        address.encode("ascii"), port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(sockaddr)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
