@@ -11,9 +11,9 @@ written in the form the chosen client reads.
 from __future__ import annotations
 
 import base64
-import fnmatch
 import hashlib
 import hmac
+import re
 
 
 def host_token(server: str, port: int, client: str) -> str:
@@ -36,7 +36,9 @@ def _pattern_matches(pattern: str, token: str) -> bool:
             return hmac.compare_digest(base64.b64encode(mac).decode(), digest)
         except ValueError:
             return False
-    return fnmatch.fnmatchcase(token, pattern)
+    # OpenSSH's patterns know only '*' and '?': '[' is literal, as in "[host]:2222"
+    regex = "".join({"*": ".*", "?": "."}.get(c, re.escape(c)) for c in pattern)
+    return re.fullmatch(regex, token) is not None
 
 
 def matching_keys(text: str, server: str, port: int) -> list[str]:
@@ -58,9 +60,7 @@ def matching_keys(text: str, server: str, port: int) -> list[str]:
 
 
 def render(server: str, port: int, client: str, keys: list[str] | tuple[str, ...]) -> str:
-    """The per-interface known_hosts file (templates/known_hosts.j2)."""
-    from ..templates import render as render_template
-
-    return render_template(
-        "known_hosts.j2", host=host_token(server, port, client), keys=list(keys)
-    )
+    """The per-interface known_hosts file: one line per pinned key.  Plain text, not a
+    template: this runs on every netifd setup, and the client package has no jinja2."""
+    host = host_token(server, port, client)
+    return "".join(f"{host} {key}\n" for key in keys)
