@@ -229,29 +229,29 @@ def _peer_json(p: Any) -> dict[str, Any]:
 
 
 def peer_list(a: dict[str, Any]) -> dict[str, Any]:
-    from .server.peers import load_peers
+    from .admin.role import server
 
-    return {"peers": [_peer_json(p) for p in load_peers(_uci())]}
+    return {"peers": [_peer_json(p) for p in server("peers").load_peers(_uci())]}
 
 
 def peer_add(a: dict[str, Any]) -> dict[str, Any]:
-    from .server.peers import add_peer
+    from .admin.role import server
 
-    peer = add_peer(_uci(), a["name"], a["key"], a.get("ip") or None,
+    peer = server("peers").add_peer(_uci(), a["name"], a["key"], a.get("ip") or None,
                     tuple(a.get("routes", [])))
     return {"peer": _peer_json(peer)}
 
 
 def peer_del(a: dict[str, Any]) -> dict[str, Any]:
-    from .server.peers import del_peer
+    from .admin.role import server
 
-    return {"removed": del_peer(_uci(), a["name"]).name}
+    return {"removed": server("peers").del_peer(_uci(), a["name"]).name}
 
 
 def peer_apply(a: dict[str, Any]) -> dict[str, Any]:
-    from .server.setup import apply
+    from .admin.role import server
 
-    done = apply(_uci())
+    done = server("setup").apply(_uci())
     return {"authorized_keys": done.authorized_keys, "changed": done.changed,
             "peers": done.peers}
 

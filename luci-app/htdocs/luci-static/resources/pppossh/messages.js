@@ -30,6 +30,7 @@ var ERRORS = {
 	INTERNAL_ERROR: function(v) { return _('The pppossh backend failed (%s); the system log of the router (logread) says more.').format(val(v, 'exception')); },
 	TIMEOUT: function(v) { return _('The router did not finish within %d seconds.').format(val(v, 'seconds')); },
 	NOT_INSTALLED: function() { return _('The pppossh package on the router is broken or half installed: reinstall it.'); },
+	SERVER_NOT_INSTALLED: function() { return _('This router has no server role: install the package pppossh-server to accept peers.'); },
 
 	// configuration
 	UCI_ERROR: function() { return _('A configuration file on the router cannot be read; "uci show network" and "uci show pppossh" say where.'); },
