@@ -146,6 +146,10 @@ def test_acl_menu_and_makefile() -> None:
     menu = json.loads((LUCI / "root/usr/share/luci/menu.d/luci-app-pppossh.json").read_text())
     entry = menu["admin/network/pppossh"]
     assert entry["action"] == {"type": "view", "path": "pppossh/peers"}
+    # shown only where pppossh-server is installed: it ships /etc/config/pppossh with the
+    # 'server' section (LuCI's dispatcher: a section of that type must exist)
+    assert entry["depends"]["uci"] == {"pppossh": {"@server": True}}
+    assert "config server 'server'" in (LUCI.parent / "files/etc/config/pppossh").read_text()
     assert (LUCI / "htdocs/luci-static/resources/view/pppossh/peers.js").exists()
     makefile = (LUCI / "Makefile").read_text()
     for needle in ("LUCI_TITLE:=", "LUCI_DEPENDS:=+pppossh", "LUCI_PKGARCH:=all",
