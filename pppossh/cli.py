@@ -8,47 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import logging.handlers
 import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from . import log
 from .errors import PppsshError
 
 if TYPE_CHECKING:
     from .uci import Uci
 
-log = logging.getLogger("pppossh")
-
 EXIT_CONFIG = 2  # bad input: nothing was started
-
-
-class QuietSysLogHandler(logging.handlers.SysLogHandler):
-    """Syslog that never prints tracebacks: a router without logd must still come up."""
-
-    def handleError(self, record: logging.LogRecord) -> None:
-        pass
-
-
-def setup_logging(verbose: bool, quiet_stderr: bool = False) -> None:
-    """Log to syslog (``logread``) when there is one, and to stderr for a person."""
-    log.setLevel(logging.DEBUG if verbose else logging.INFO)
-    if not quiet_stderr:
-        err = logging.StreamHandler(sys.stderr)
-        err.setFormatter(logging.Formatter("pppossh: %(message)s"))
-        err.setLevel(logging.DEBUG if verbose else logging.WARNING)
-        log.addHandler(err)
-    for path in ("/dev/log", "/var/run/log"):
-        if os.path.exists(path) and not os.environ.get("PPPOSSH_NO_SYSLOG"):
-            try:
-                handler = QuietSysLogHandler(address=path)
-            except OSError:
-                continue
-            handler.setFormatter(logging.Formatter("pppossh[%(process)d]: %(message)s"))
-            log.addHandler(handler)
-            break
 
 
 def _rundir(args: argparse.Namespace) -> str:
@@ -431,8 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, name, None):
             setattr(args, name, os.path.abspath(getattr(args, name)))
     # under netifd and pppd, stderr ends up in the same log as syslog: say it once
-    setup_logging(args.verbose, quiet_stderr=getattr(args, "syslog_only", False)
-                  and not os.environ.get("PPPOSSH_NO_SYSLOG"))
+    log.setup(args.verbose, quiet_stderr=getattr(args, "syslog_only", False))
     try:
         _check_iface(args)
         return int(args.func(args) or 0)

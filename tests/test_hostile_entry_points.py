@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import logging
 import os
 import shlex
 import subprocess
@@ -274,7 +273,6 @@ def test_cli_arguments(bench: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "\toption sshuser 'vpn'\n")
     values = [v for v in hostile_values(str(bench["canary"])) if "\x00" not in v]
     counts = {"cases": 0, "refused": 0, "answered": 0}
-    logger = logging.getLogger("pppossh")
     commands = [["plan"], ["plan", "--json"], ["status"], ["down"], ["pubkey"]]
     runs = [[*c, "--", v] for c in commands for v in values]
     runs += [["--rundir", v, "status", "vpn"] for v in values]
@@ -295,8 +293,6 @@ def test_cli_arguments(bench: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPa
                 status = exc.code
             except PppsshError:
                 raise
-            finally:
-                logger.handlers.clear()
         assert "Traceback" not in err.getvalue(), (argv, err.getvalue())
         if status == 0 or (status == 3 and "status" in argv):
             counts["answered"] += 1

@@ -159,19 +159,62 @@ def test_helper_without_ipparam_fails_visibly(tmp_path: Path) -> None:
     assert "ppp hook ip-up for pppossh-vpn (no ipparam) failed with status 1" in logged
 
 
-def test_helper_logs_the_reason_of_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_helper_logs_the_reason_of_a_crash(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """An unexpected error inside the helper is logged (syslog on a router) with its reason."""
-    from pppossh import cli
+    from pppossh import cli, log
 
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     monkeypatch.setenv("PPPOSSH_RUNDIR", str(blocker / "run"))
     monkeypatch.setenv("PPPOSSH_NO_SYSLOG", "1")
     monkeypatch.setenv("PATH", str(tmp_path))  # no ubus: that failure alone is only a warning
-    assert cli.main(["ppp-hook", "ip-up", *PPP_ARGS]) == 1
-    failed = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    with log.capture() as records:
+        assert cli.main(["ppp-hook", "ip-up", *PPP_ARGS]) == 1
+    failed = [message for level, message in records if level == log.ERROR]
     assert any("ppp hook ip-up for pppossh-vpn failed: NotADirectoryError" in m for m in failed)
+
+
+def test_resolv_file_text_is_what_the_template_wrote() -> None:
+    """Byte for byte what pppossh/templates/resolv.conf.j2 rendered before the client package
+    dropped jinja2."""
+    from pppossh.run.ppphook import resolv_text
+
+    head = ("# DNS servers announced by the peer of pppossh interface vpn.\n"
+            "# Point your resolver here (e.g. resolvconf or a symlink); pppossh rewrites it on"
+            " every link-up.\n")
+    assert resolv_text("vpn", ["192.0.2.53", "2001:db8::53"]) == (
+        head + "nameserver 192.0.2.53\nnameserver 2001:db8::53\n")
+    assert resolv_text("vpn", []) == head
+
+
+STANDALONE_IP_UP = """
+import sys
+from pppossh.run import ppphook
+assert ppphook.handle("ip-up", sys.argv[2:], sys.argv[1]) == 0
+loaded = [name for name in ("jinja2", "logging") if name in sys.modules]
+assert not loaded, loaded
+"""
+
+
+def test_standalone_ip_up_writes_resolv_without_jinja2_or_logging(tmp_path: Path) -> None:
+    """The client package ships neither jinja2 nor python3-logging: the standalone ip-up,
+    which writes the resolv file, must not import them."""
+    rundir = tmp_path / "run"
+    State(str(rundir), "vpn").update(mode="standalone", phase="connecting", routes=[],
+                                     peerdns=True, dns_config=["192.0.2.54", "192.0.2.53"])
+    (tmp_path / "ppp").mkdir()
+    env = {"PATH": "/usr/bin:/bin", "PPPOSSH_NO_SYSLOG": "1", "PPPOSSH_PPP_DIR":
+           str(tmp_path / "ppp"), "IPLOCAL": "10.99.0.1", "IPREMOTE": "10.99.0.2",
+           "DNS1": "192.0.2.53"}
+    result = subprocess.run([sys.executable, "-I", "-c", STANDALONE_IP_UP, str(rundir),
+                             *PPP_ARGS], env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    resolv = rundir / "resolv.conf.vpn"
+    assert resolv.read_text().endswith("\nnameserver 192.0.2.53\nnameserver 192.0.2.54\n")
+    assert resolv.stat().st_mode & 0o777 == 0o644
+    assert State(str(rundir), "vpn").load()["resolv"] == str(resolv)
 
 
 def test_hooks_are_generated_one_per_event() -> None:

@@ -167,11 +167,11 @@ class _Recorder:
 
 
 def test_nothing_secret_in_logs_state_or_messages(tmp_path: Path, keys,  # noqa: F811
-                                                  caplog: pytest.LogCaptureFixture,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Setup (ok, refused, failed with a bug), teardown after a failure and `status --json`:
     neither the password nor a private key's content is in a log record, a message to
     netifd, the state directory (but the password file) or the status."""
+    from pppossh import log
     from pppossh.run import netifd
     from pppossh.run.status import interface_status
 
@@ -186,19 +186,19 @@ def test_nothing_secret_in_logs_state_or_messages(tmp_path: Path, keys,  # noqa:
     bad = json.dumps({**config, "port": 0})
     bus = _Recorder()
     rundir = tmp_path / "run"
-    caplog.set_level("DEBUG", logger="pppossh")
-    netifd.setup("vpn", good, str(rundir), bus)
-    monkeypatch.setenv("ERROR", "7")
-    netifd.teardown("vpn", good, str(rundir), bus)
-    monkeypatch.delenv("ERROR")
-    netifd.setup("vpn", bad, str(rundir), bus)
-    monkeypatch.setattr(netifd, "resolve", lambda *a: (_ for _ in ()).throw(
-        ValueError(f"bug near {config['server']}")))
-    netifd.setup("vpn", good, str(rundir), bus)
+    with log.capture() as records:  # every level, debug too
+        netifd.setup("vpn", good, str(rundir), bus)
+        monkeypatch.setenv("ERROR", "7")
+        netifd.teardown("vpn", good, str(rundir), bus)
+        monkeypatch.delenv("ERROR")
+        netifd.setup("vpn", bad, str(rundir), bus)
+        monkeypatch.setattr(netifd, "resolve", lambda *a: (_ for _ in ()).throw(
+            ValueError(f"bug near {config['server']}")))
+        netifd.setup("vpn", good, str(rundir), bus)
     status = json.dumps(interface_status(str(rundir), "vpn"))
-    texts = [caplog.text, json.dumps(bus.sent), status]
+    texts = ["\n".join(message for _, message in records), json.dumps(bus.sent), status]
     texts += [p.read_text(errors="replace") for p in rundir.rglob("*")
               if p.is_file() and p.name != "pppd-secrets"]
     for secret in secrets:
         assert not [t for t in texts if secret in t], secret[:12]
-    assert len(bus.sent) >= 5 and caplog.records
+    assert len(bus.sent) >= 5 and records

@@ -12,13 +12,13 @@ report why, then stop the task (action 2), as ``golden/netifd/03``/``05`` show.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import log
 from ..config import Config, from_netifd_json
 from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
@@ -27,8 +27,6 @@ from . import backoff, outcome, ubus
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
 from .state import State
-
-log = logging.getLogger("pppossh")
 
 # netifd copies the command into a fixed array and refuses the 63rd word (proto-shell.c)
 MAX_ARGV = 62
@@ -217,7 +215,7 @@ def _record_end(
     if result.code == "RETRY":
         return
     log.log(
-        logging.ERROR if result.block else logging.WARNING,
+        log.ERROR if result.block else log.WARNING,
         "%s: %s: %s%s", iface, result.code, result.message,
         "" if result.block else f" (next attempt in about {backoff.delay(failures):g} s)",
     )

@@ -10,7 +10,6 @@ Either way the scripts in ``/etc/ppp/<event>.d/`` run afterwards, as OpenWrt's h
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import subprocess
 import time
@@ -18,10 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import log
 from . import routes, ubus
 from .state import State, write_atomic
-
-log = logging.getLogger("pppossh")
 
 EVENTS = ("ip-up", "ip-down", "ipv6-up", "ipv6-down")
 
@@ -47,7 +45,7 @@ def handle(event: str, args: Sequence[str], rundir: str, bus: ubus.Ubus | None =
         except ubus.UbusError as exc:
             # on ifdown netifd refuses updates from a link it is tearing down: the state
             # and the ip-down.d scripts still matter
-            log.log(logging.DEBUG if event.endswith("down") else logging.WARNING,
+            log.log(log.DEBUG if event.endswith("down") else log.WARNING,
                     "%s: %s: %s", iface, event, exc)
     now = time.time()
     if event == "ip-up":
@@ -133,10 +131,7 @@ def _standalone(event: str, iface: str, ifname: str, info: dict[str, Any], state
         servers = (_dns(os.environ) if info.get("peerdns", True) else []) + [
             d for d in info.get("dns_config", []) if d not in _dns(os.environ)]
         if servers:
-            from ..templates import render
-
-            write_atomic(resolv, render("resolv.conf.j2", iface=iface, servers=servers),
-                         mode=0o644)
+            write_atomic(resolv, resolv_text(iface, servers), mode=0o644)
         state.update(routes_added=added, resolv=str(resolv) if servers else None)
     elif event == "ip-down":
         for network in info.get("routes_added", []):
@@ -146,6 +141,14 @@ def _standalone(event: str, iface: str, ifname: str, info: dict[str, Any], state
 
 def resolv_path(state: State) -> Path:
     return state.dir.parent / f"resolv.conf.{state.iface}"
+
+
+def resolv_text(iface: str, servers: Sequence[str]) -> str:
+    """The standalone resolv file; plain Python, as the client package ships no jinja2."""
+    head = (f"# DNS servers announced by the peer of pppossh interface {iface}.\n"
+            "# Point your resolver here (e.g. resolvconf or a symlink); pppossh rewrites it"
+            " on every link-up.\n")
+    return head + "".join(f"nameserver {server}\n" for server in servers)
 
 
 def run_scripts(event: str, args: Sequence[str], standalone: bool = False) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
 import signal
 import subprocess
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import log
 from ..admin.section import pppossh_section
 from ..config import Config, from_uci
 from ..errors import PppsshError
@@ -34,8 +34,6 @@ from .ppphook import resolv_path
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
 from .state import State, ensure_private_dir
-
-log = logging.getLogger("pppossh")
 
 
 def load_config(uci: Uci, iface: str) -> Config:
