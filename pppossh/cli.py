@@ -152,9 +152,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_peer(args: argparse.Namespace) -> int:
+    from .admin.role import server
     from .plan.knownhosts import fingerprint
-    from .server import peers, setup
 
+    peers = server("peers")
+    setup = server("setup")
     uci = _uci(args)
     if args.action == "add":
         peer = peers.add_peer(uci, args.name, args.key, args.ip, tuple(args.route),
@@ -183,8 +185,9 @@ def cmd_peer(args: argparse.Namespace) -> int:
 
 
 def cmd_server_setup(args: argparse.Namespace) -> int:
-    from .server import setup
+    from .admin.role import server
 
+    setup = server("setup")
     script = setup.setup_script(_uci(args), args.user, masquerade=args.masquerade)
     if not args.apply:
         print(script, end="")
