@@ -160,7 +160,9 @@ check: deps venv lint test
 demo: deps venv
 	$(SUDO) $(PY) tests/uml/demo.py
 
-bench: deps venv
+bench: deps venv stage
+	$(PY) bench/footprint.py
+	$(PY) bench/startup.py
 	$(SUDO) $(PY) bench/run.py
 
 # The packages' install steps (top of this file) with the host's tools in place of the build

@@ -300,7 +300,8 @@ def _stage_notes(staged: dict[str, Files]) -> list[str]:
     if missing:
         notes.append(f"in no staged package: {', '.join(str(p.relative_to(REPO)) for p in missing)}"
                      " (`make stage` is older than them, or the recipe leaves them out)")
-    built = min((STAGE / p).stat().st_mtime for p in staged)
+    # when the stage was made: its bytecode is written then (cp -p keeps the sources' times)
+    built = min(pyc.stat().st_mtime for p in staged for pyc in (STAGE / p).rglob("*.pyc"))
     newer = [p for p in sources if p.stat().st_mtime > built]
     if newer:
         notes.append(f"{len(newer)} module(s) of pppossh/ changed after `make stage` "
