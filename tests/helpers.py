@@ -7,10 +7,15 @@ OpenWrt netifd, ubus and uci (see ``tests/golden/SOURCE.md``); tests and doubles
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
 import os
+import socket
 import struct
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -117,3 +122,36 @@ def read_uci(text: str) -> dict[str, dict[str, str | tuple[str, ...]]]:
             old = current.get(words[1], ())
             current[words[1]] = (*old, words[2][1:-1])
     return sections
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dropbear_on_localhost(tmp: Path) -> Iterator[tuple[int, str]]:
+    """A real dropbear on 127.0.0.1 with a new ed25519 host key: (port, ``type base64`` of
+    its host key), once the port answers; stopped afterwards."""
+    host_key = tmp / "host_key"
+    subprocess.run(["dropbearkey", "-t", "ed25519", "-f", str(host_key)], check=True,
+                   capture_output=True, timeout=60)
+    public = subprocess.run(["dropbearkey", "-y", "-f", str(host_key)], check=True,
+                            capture_output=True, text=True, timeout=60).stdout
+    line = " ".join(next(x for x in public.splitlines() if x.startswith("ssh-")).split()[:2])
+    port = free_port()
+    proc = subprocess.Popen(["dropbear", "-F", "-E", "-s", "-p", f"127.0.0.1:{port}", "-r",
+                             str(host_key), "-P", str(tmp / "dropbear.pid")],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            time.sleep(0.05)
+        yield port, line
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -15,11 +15,9 @@ machine's own Python, not the guarded one.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +27,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-from helpers import REPO, parse_ubus_log
+from helpers import REPO, dropbear_on_localhost, free_port, parse_ubus_log
 from openwrt_split import closure, package_of, recipe_depends
 
 MAKEFILE = REPO / "Makefile"
@@ -148,36 +146,11 @@ def make_router_python(root: Path, stage: Path, packages: tuple[str, ...]) -> Ro
     return RouterPython(root, python, site, bindir, refusals, allowed)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
     """A dropbear on 127.0.0.1: (port, host key line)."""
-    tmp = tmp_path_factory.mktemp("dropbear")
-    host_key = tmp / "host_key"
-    subprocess.run(["dropbearkey", "-t", "ed25519", "-f", str(host_key)], check=True,
-                   capture_output=True, timeout=60)
-    public = subprocess.run(["dropbearkey", "-y", "-f", str(host_key)], check=True,
-                            capture_output=True, text=True, timeout=60).stdout
-    line = " ".join(next(x for x in public.splitlines() if x.startswith("ssh-")).split()[:2])
-    port = free_port()
-    proc = subprocess.Popen(["dropbear", "-F", "-E", "-s", "-p", f"127.0.0.1:{port}", "-r",
-                             str(host_key), "-P", str(tmp / "pid")], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            time.sleep(0.05)
-        yield port, line
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with dropbear_on_localhost(tmp_path_factory.mktemp("dropbear")) as found:
+        yield found
 
 
 NETWORK = """config interface 'loopback'

@@ -10,12 +10,10 @@ answers are checked against the recorded ones.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import load_luci_server
+from helpers import dropbear_on_localhost, free_port, load_luci_server
 
 from pppossh import rpcd
 from pppossh.plan.knownhosts import fingerprint
@@ -52,12 +50,6 @@ def golden_call(number: int) -> tuple[str, str, str, dict[str, Any]]:
     """(session, object, method, args) of a recorded JSON-RPC call."""
     session, obj, method, args = json.loads(golden(number)["request"]["body"])["params"]
     return session, obj, method, args
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -289,28 +281,9 @@ def dropbear(tmp_path: Path, dirs: dict[str, Path]) -> Iterator[str]:
     """A dropbear on 127.0.0.1 for the network methods, named in network.vpn; its key."""
     if not shutil.which("dropbear") or not shutil.which("dropbearkey"):
         pytest.skip("dropbear-bin is not installed")
-    host_key = tmp_path / "host_key"
-    subprocess.run(["dropbearkey", "-t", "ed25519", "-f", str(host_key)], check=True,
-                   capture_output=True)
-    public = subprocess.run(["dropbearkey", "-y", "-f", str(host_key)], check=True,
-                            capture_output=True, text=True).stdout
-    line = " ".join(next(x for x in public.splitlines() if x.startswith("ssh-")).split()[:2])
-    port = free_port()
-    (dirs["confdir"] / "network").write_text(NETWORK.format(server="127.0.0.1", port=port))
-    proc = subprocess.Popen(["dropbear", "-F", "-E", "-s", "-p", f"127.0.0.1:{port}", "-r",
-                             str(host_key), "-P", str(tmp_path / "dropbear.pid")],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            time.sleep(0.05)
+    with dropbear_on_localhost(tmp_path) as (port, line):
+        (dirs["confdir"] / "network").write_text(NETWORK.format(server="127.0.0.1", port=port))
         yield line
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_every_luci_call_as_recorded_gets_an_answer(env: dict[str, str], dirs: dict[str, Path],
