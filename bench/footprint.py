@@ -34,6 +34,7 @@ import sys
 import sysconfig
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ GONE_BY_314 = {"aifc", "asynchat", "asyncore", "audioop", "cgi", "cgitb", "chunk
                "xdrlib", "_crypt", "nis"}
 # 3.11's name of what 3.14 ships in python3-light as _interpreters
 RENAMED = {"_xxsubinterpreters": "python3-light"}
+# what a distribution adds to its own stdlib directory (Debian), not part of CPython
+DISTRIBUTION = {"sitecustomize", "_distutils_system_mod"}
 
 Files = list[tuple[Path, PurePosixPath]]  # (file on this machine, its path on the router)
 
@@ -85,7 +88,8 @@ Files = list[tuple[Path, PurePosixPath]]  # (file on this machine, its path on t
 def owner(module: str) -> str:
     """The feed package that ships top-level stdlib ``module``, DROP, or UNKNOWN (a module
     the table does not place: its bytes would be missing from every figure)."""
-    if module in DROPPED or module in GONE_BY_314 or TEST_MODULE.match(module):
+    if (module in DROPPED or module in GONE_BY_314 or module in DISTRIBUTION
+            or TEST_MODULE.match(module)):
         return DROP
     if module in RENAMED:
         return RENAMED[module]
@@ -149,6 +153,11 @@ def split_stdlib() -> Split:
         split.notes.append("this Python is linked statically: libpython3 is the size of the "
                            "whole executable, and python3-base has no executable of its own")
         split.add("libpython3", executable, PurePosixPath("usr/bin") / executable.name)
+    built_in = sorted(m for m in sys.builtin_module_names
+                      if package_of(m) not in ("libpython3", None))
+    if built_in:
+        split.notes.append(f"this Python has {', '.join(built_in)} built in, which the feed ships"
+                           " in other packages: their bytes count in libpython3 here")
     for name, package in (("markupsafe", "python3-markupsafe"), ("jinja2", "python3-jinja2")):
         spec = find_spec(name)
         if spec is None or not spec.submodule_search_locations:
@@ -169,10 +178,28 @@ class Size:
     files: int
     py: int = 0  # .py sources left in the tree
     pyc: int = 0
+    jffs2: int = 0  # as JFFS2 stores it: each 4 KiB page compressed alone, plus its node
 
     def __add__(self, other: Size) -> Size:
         return Size(self.installed + other.installed, self.compressed + other.compressed,
-                    self.files + other.files, self.py + other.py, self.pyc + other.pyc)
+                    self.files + other.files, self.py + other.py, self.pyc + other.pyc,
+                    self.jffs2 + other.jffs2)
+
+
+JFFS2_PAGE = 4096
+JFFS2_NODE = 68  # struct jffs2_raw_inode, written before each page's data
+JFFS2_DIRENT = 40  # struct jffs2_raw_dirent, plus the name
+
+
+def jffs2_bytes(path: Path) -> int:
+    """What a file takes in a JFFS2 overlay, estimated with zlib (level 6, the kernel's
+    default) page by page; a page that does not shrink is stored as it is."""
+    data = path.read_bytes()
+    total = JFFS2_DIRENT + len(path.name) + JFFS2_NODE  # the name, and the inode's own node
+    for start in range(0, len(data), JFFS2_PAGE):
+        page = data[start:start + JFFS2_PAGE]
+        total += JFFS2_NODE + min(len(zlib.compress(page, 6)), len(page))
+    return total
 
 
 def _normalized(info: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -193,7 +220,8 @@ def measure(root: Path) -> Size:
     return Size(installed=sum(p.stat().st_size for p in files),
                 compressed=len(buffer.getvalue()), files=len(files),
                 py=sum(p.suffix == ".py" for p in files),
-                pyc=sum(p.suffix == ".pyc" for p in files))
+                pyc=sum(p.suffix == ".pyc" for p in files),
+                jffs2=sum(jffs2_bytes(p) for p in files))
 
 
 def build(root: Path, files: Files, *, compiled: bool = True) -> bool:
@@ -425,12 +453,13 @@ def show(report: Report) -> None:
         if names:
             print(f"not counted for {package} (no Python in them): {', '.join(names)}")
     print()
-    print("flash needed: opkg unpacks into the overlay, which JFFS2/UBIFS compress (zlib, lzo "
-          "or zstd), so the compressed figure approximates the free overlay needed (`df "
-          "/overlay`); unpacked into tmpfs/a RAM disk it takes the installed figure")
+    print("flash needed: opkg unpacks into the overlay. JFFS2 (NOR flash) compresses each 4 KiB "
+          "page on its own: the jffs2 figure (zlib per page, node headers) is the free overlay "
+          "(`df /overlay`) to plan for; the gzip figure of a whole tar is only the download. "
+          "UBIFS (NAND) with lzo needs somewhat more. In tmpfs it takes the installed figure.")
     for package, t in report.totals.items():
-        print(f"  {package:<18} about {_kb(t.compressed)} free overlay, "
-              f"{_kb(t.installed)} unpacked")
+        print(f"  {package:<18} about {_kb(t.jffs2)} free overlay (jffs2 estimate), "
+              f"{_kb(t.compressed)} to download, {_kb(t.installed)} unpacked")
     for note in report.notes:
         print(f"note: {note}")
 
@@ -438,8 +467,8 @@ def show(report: Report) -> None:
 def as_json(report: Report) -> dict[str, object]:
     """The same figures, for a machine: bytes, not kB."""
     def size(s: Size) -> dict[str, int]:
-        return {"installed": s.installed, "compressed": s.compressed, "files": s.files,
-                "py": s.py, "pyc": s.pyc}
+        return {"installed": s.installed, "compressed": s.compressed, "jffs2": s.jffs2,
+                "files": s.files, "py": s.py, "pyc": s.pyc}
     return {
         "python": report.python, "feed_python": FEED_PYTHON, "machine": platform.machine(),
         "stripped": report.stripped,

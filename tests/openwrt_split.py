@@ -90,14 +90,16 @@ def package_of(module: str) -> str | None:
     DEPENDS of ours names) ship in no package we know of: None.
     """
     top = module.partition(".")[0]
-    if top in sys.builtin_module_names:
-        return "libpython3"
-    if top in BASE or top.startswith("_sysconfigdata_"):
-        return "python3-base"
+    # the table first: a distribution may build a module into its interpreter that the feed
+    # ships apart (Debian's python3.11 has unicodedata and pyexpat built in)
     if top in SPLIT:
         return SPLIT[top]
     if top in DROPPED:
         return None
+    if top in BASE or top.startswith("_sysconfigdata_"):
+        return "python3-base"
+    if top in sys.builtin_module_names:
+        return "libpython3"
     if top in sys.stdlib_module_names:
         return "python3-light"
     return None

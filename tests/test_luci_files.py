@@ -153,7 +153,7 @@ def test_acl_menu_and_makefile() -> None:
     assert (LUCI / "htdocs/luci-static/resources/view/pppossh/peers.js").exists()
     makefile = (LUCI / "Makefile").read_text()
     for needle in ("LUCI_TITLE:=", "LUCI_DEPENDS:=+pppossh", "LUCI_PKGARCH:=all",
-                   "include ../../luci.mk", "luci-proto-pppossh"):
+                   "include $(TOPDIR)/feeds/luci/luci.mk", "luci-proto-pppossh"):
         assert needle in makefile
 
 

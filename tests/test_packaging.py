@@ -3,7 +3,7 @@
 ``make stage`` runs the recipe's own install steps (Makefile) into a staging directory.
 Each test installs a package set into the site-packages of a fresh virtual environment, the
 way opkg lays the files out on a router, and that interpreter carries an import guard
-(tests/router_python/sitecustomize.py): a module whose OpenWrt package is outside the closure
+(tests/router_python/openwrt_guard.py): a module whose OpenWrt package is outside the closure
 of the recipe's DEPENDS (tests/openwrt_split.py, python3 feed at 0521bb56) fails to import,
 as on the router.  The modules run byte-compiled only, as installed.
 
@@ -40,15 +40,17 @@ BENIGN = {
     "ubus": "the ubus binding (python3-ubus) is optional: without it the ubus program is used",
     "_hashlib": "hashlib falls back to its built-in hashes without python3-openssl",
     "lzma": "shutil imports lzma only if it can (python3-lzma)",
-    "org": "copy of Python < 3.13 looks for Jython's org.python.core",
+    "apport_python_hook": "Debian's own sitecustomize looks for apport (not on a router)",
 }
+if sys.version_info < (3, 13):
+    BENIGN["org"] = "copy of Python < 3.13 looks for Jython's org.python.core"
 # The stdlib of the Python running the tests, where it imports more than the feed's 3.14:
 # allowed, and logged as host-allowed.  Only Python < 3.13: its pathlib imports urllib.parse
 # at import time (3.13 moved that into Path.as_uri).  pppossh's own imports are checked for
 # these modules without any exception by test_no_module_of_ours_imports_a_host_allowed_one.
 HOST_ALLOWED = {"urllib"} if sys.version_info < (3, 13) else set()
 
-pytestmark = pytest.mark.skipif(
+needs_tools = pytest.mark.skipif(
     not (shutil.which("dropbear") and shutil.which("dropbearkey") and os.access(BUSYBOX, os.X_OK)),
     reason="needs dropbear-bin and busybox-static")
 
@@ -90,10 +92,17 @@ class RouterPython:
 
     def run(self, *argv: str, stdin: str | None = None, **extra: str
             ) -> subprocess.CompletedProcess[str]:
+        before = self.guarded_starts()
         result = subprocess.run(list(argv), input=stdin, capture_output=True, text=True,
                                 timeout=60, check=False, env=self.env(**extra), cwd="/")
         assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+        assert self.guarded_starts() > before, f"no guarded Python ran for {argv}"
         return result
+
+    def guarded_starts(self) -> int:
+        """How many Python processes of this router started with the guard in place."""
+        loaded = self.root / "loaded"
+        return len(loaded.read_text().splitlines()) if loaded.exists() else 0
 
     def refused(self) -> dict[str, str]:
         """module -> how (refused/preloaded) for every guarded import so far."""
@@ -132,12 +141,12 @@ def make_router_python(root: Path, stage: Path, packages: tuple[str, ...]) -> Ro
             spec = find_spec(name)
             assert spec and spec.submodule_search_locations
             (site / name).symlink_to(next(iter(spec.submodule_search_locations)))
-    for name in ("sitecustomize.py",):
-        shutil.copy(REPO / "tests/router_python" / name, site / name)
+    shutil.copy(REPO / "tests/router_python/openwrt_guard.py", site / "openwrt_guard.py")
+    (site / "zz_openwrt_guard.pth").write_text("import openwrt_guard\n")
     shutil.copy(REPO / "tests/openwrt_split.py", site / "openwrt_split.py")
     refusals = root / "refusals.txt"
     (site / "guard.json").write_text(json.dumps({
-        "allowed": sorted(allowed), "refusals": str(refusals),
+        "allowed": sorted(allowed), "refusals": str(refusals), "loaded": str(root / "loaded"),
         "host_allowed": sorted(HOST_ALLOWED)}))
     (bindir / "uci").write_text(f'#!/bin/sh\nexec {sys.executable} {REPO}/tests/doubles/uci "$@"\n')
     (bindir / "uci").chmod(0o755)
@@ -172,6 +181,11 @@ config interface 'byname'
 \toption sshuser 'vpn'
 \toption connect_timeout '5'
 \tlist hostkey '{hostkey}'
+
+config interface 'rpcd'
+\toption proto 'pppossh'
+\toption server '127.0.0.1'
+\toption sshuser 'vpn'
 """
 
 
@@ -188,6 +202,14 @@ class Router:
 
     def pppossh(self, *argv: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return self.py.run(str(self.py.bin / "pppossh"), *argv, **self.dirs(), **extra)
+
+    def key(self, iface: str) -> Path:
+        """The interface's own key, made by `pppossh keygen` the first time."""
+        path = self.keydir / iface
+        if not path.exists():
+            out = self.pppossh("keygen", iface)
+            assert out.returncode == 0, out.stderr
+        return path
 
     def rpcd(self, *argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return self.py.run(str(self.py.bin / "rpcd-pppossh"), *argv, stdin=stdin, **self.dirs())
@@ -287,6 +309,7 @@ def test_no_module_of_ours_imports_a_host_allowed_one() -> None:
                                             "python3-light") or name in BENIGN, (path, name)
 
 
+@needs_tools
 def test_guard_refuses_what_the_router_lacks(client: Router) -> None:
     """The guard does its job (or every other test here proves nothing): without
     python3-codecs a text host name cannot go through the idna codec, and jinja2 is absent."""
@@ -305,14 +328,14 @@ def test_guard_refuses_what_the_router_lacks(client: Router) -> None:
 # --- the client package alone --------------------------------------------------------------
 
 
+@needs_tools
 def test_client_entry_points(client: Router, server: tuple[int, str]) -> None:
     """options, keygen, pubkey, trust, plan, check (address and host name), status and wait,
     each from the installed client package alone."""
     _port, hostkey = server
     out = client.pppossh("options")
     assert out.returncode == 0 and "server" in out.stdout
-    out = client.pppossh("keygen", "vpn")
-    assert out.returncode == 0, out.stderr
+    client.key("vpn")
     out = client.pppossh("pubkey", "vpn")
     assert out.returncode == 0 and out.stdout.startswith("ssh-ed25519 "), out.stderr
     out = client.pppossh("trust", "vpn", "--yes")
@@ -327,7 +350,7 @@ def test_client_entry_points(client: Router, server: tuple[int, str]) -> None:
     assert out.returncode == 1 and steps["tcp"]["ok"] and steps["hostkey"]["ok"], out.stdout
     assert not steps["auth"]["ok"], out.stdout
     # a host name, resolved without python3-codecs; nothing listens on its port
-    assert client.pppossh("keygen", "byname").returncode == 0
+    client.key("byname")
     out = client.pppossh("check", "byname", "--json")
     steps = {s["name"]: s for s in json.loads(out.stdout)["steps"]}
     assert steps["resolve"]["ok"], out.stdout
@@ -339,6 +362,7 @@ def test_client_entry_points(client: Router, server: tuple[int, str]) -> None:
     assert client.py.unexpected_refusals() == {}
 
 
+@needs_tools
 def test_client_has_no_server_role(client: Router) -> None:
     """peer and server-setup say which package to install, and nothing runs."""
     for argv in (("peer", "list"), ("peer", "add", "r1", "--key", "ssh-ed25519 AAAA"),
@@ -350,6 +374,7 @@ def test_client_has_no_server_role(client: Router) -> None:
     assert client.py.unexpected_refusals() == {}
 
 
+@needs_tools
 def test_netifd_setup_and_teardown_through_the_hook(client: Router, stage: Path,
                                                     tmp_path: Path) -> None:
     """The installed hook under busybox, as netifd calls it (tests/test_hook_contract.py):
@@ -359,59 +384,68 @@ def test_netifd_setup_and_teardown_through_the_hook(client: Router, stage: Path,
     shutil.copy(REPO / "tests/netifd/netifd-proto.sh", lib / "netifd-proto.sh")
     shutil.copy(stage / "pppossh/lib/netifd/proto/pppossh.sh", lib / "proto")
     log = client.py.root / "ubus.log"
-    key = client.keydir / "vpn" / "id_ed25519"
-    keys = [str(p) for p in client.keydir.rglob("*") if p.is_file() and not p.suffix]
-    assert keys, list(client.keydir.rglob("*"))
-    hostkey = "ssh-ed25519 " + (client.confdir / "network").read_text().split(
-        "ssh-ed25519 ")[1].split("'")[0]
+    keys = [str(client.key("vpn"))]
+    hostkey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7fQ0Il6YEGz5nMpnZpB1wq2JwqHmSjw8sj7rIUJyuh"
     for server, address in (("127.0.0.1", "127.0.0.1"), ("localhost", None)):
         log.unlink(missing_ok=True)
         config = json.dumps({"server": server, "port": 2222, "sshuser": "vpn",
                              "identity": keys, "hostkey": [hostkey],
                              "ssh_client": "dbclient"}, separators=(",", ":"))
         for action in ("setup", "teardown"):
+            before = client.py.guarded_starts()
             out = subprocess.run([BUSYBOX, "sh", "./pppossh.sh", "pppossh", action, "vpn",
                                   config], cwd=lib / "proto", capture_output=True, text=True,
                                  timeout=60, check=False,
                                  env=client.py.env(PPPOSSH_RUNDIR=str(client.rundir)))
             assert out.returncode == 0, out.stderr
             assert "Traceback" not in out.stdout + out.stderr
+            assert client.py.guarded_starts() > before
         messages = [json.loads(argv[-1]) for argv in parse_ubus_log(log.read_text())]
         actions = [m["action"] for m in messages]
         assert actions[:2] == [6, 1], messages
         assert messages[0]["host"] in ((address,) if address else ("127.0.0.1", "::1"))
         assert "HELPER_FAILED" not in json.dumps(messages)
-    del key
     assert client.py.unexpected_refusals() == {}
 
 
+@needs_tools
 def test_ppp_hooks(client: Router, tmp_path: Path) -> None:
     """ip-up and ip-down as pppd runs them, with the installed helper behind them."""
     hooks = client.py.site / "pppossh" / "ppp"
     state = client.rundir / "hooked"
+    (tmp_path / "ppp").mkdir()  # no /etc/ppp/<event>.d scripts of the build machine
     env = {"PPPOSSH_PYTHON": str(client.py.python), "PPPOSSH_RUNDIR": str(state),
-           "PPPOSSH_UBUS": "cli", "IFNAME": "pppossh-vpn", "IPLOCAL": "10.99.0.1",
-           "IPREMOTE": "10.99.0.2", "DNS1": "192.0.2.53"}
-    seed = (f"import sys; sys.path[:0] = [{str(client.py.site)!r}]\n"
-            "from pppossh.run.state import State\n"
-            f"State({str(state)!r}, 'vpn').update(mode='netifd', phase='connecting',"
-            " transport='dbclient', server='192.0.2.2', routes=[])\n")
-    client.py.run(str(client.py.python), "-I", "-c", seed)
+           "PPPOSSH_UBUS": "cli", "PPPOSSH_PPP_DIR": str(tmp_path / "ppp"),
+           "IFNAME": "pppossh-vpn", "IPLOCAL": "10.99.0.1", "IPREMOTE": "10.99.0.2",
+           "DNS1": "192.0.2.53"}
     args = ["pppossh-vpn", "/dev/pts/3", "0", "10.99.0.1", "10.99.0.2", "vpn"]
-    for event, link_up in (("ip-up", True), ("ip-down", False)):
-        out = client.py.run(str(hooks / event), *args, **env)
-        assert out.returncode == 0, out.stderr
-        message = json.loads(parse_ubus_log((client.py.root / "ubus.log").read_text())[-1][-1])
-        assert message["link-up"] is link_up, message
+    for mode in ("netifd", "standalone"):
+        seed = (f"import sys; sys.path[:0] = [{str(client.py.site)!r}]\n"
+                "from pppossh.run.state import State\n"
+                f"State({str(state)!r}, 'vpn').update(mode={mode!r}, phase='connecting',"
+                " transport='dbclient', server='192.0.2.2', routes=[])\n")
+        client.py.run(str(client.py.python), "-I", "-c", seed)
+        for event, link_up in (("ip-up", True), ("ip-down", False)):
+            out = client.py.run(str(hooks / event), *args, **env)
+            assert out.returncode == 0, out.stderr
+            if mode == "netifd":
+                message = json.loads(
+                    parse_ubus_log((client.py.root / "ubus.log").read_text())[-1][-1])
+                assert message["link-up"] is link_up, message
+            elif event == "ip-up":  # standalone: the peer's DNS in pppossh's resolv file
+                assert "nameserver 192.0.2.53" in (state / "resolv.conf.vpn").read_text()
     assert client.py.unexpected_refusals() == {}
 
 
+@needs_tools
 def test_rpcd_plugin_on_a_client(client: Router) -> None:
     """list, then calls as rpcd makes them; the peers calls answer SERVER_NOT_INSTALLED."""
     out = client.rpcd("list")
     assert out.returncode == 0 and "peer_list" in json.loads(out.stdout)
     for method, args, key in (("status", {"interface": "vpn"}, "up"),
-                              ("pubkey", {"interface": "vpn"}, "public"),
+                              ("keygen", {"interface": "rpcd"}, "public"),
+                              ("pubkey", {"interface": "rpcd"}, "public"),
+                              ("fetch_hostkey", {"interface": "vpn"}, "fingerprint"),
                               ("check", {"interface": "vpn", "start": True}, "running")):
         out = client.rpcd("call", method, stdin=json.dumps(args))
         reply = json.loads(out.stdout)
@@ -433,6 +467,7 @@ def test_rpcd_plugin_on_a_client(client: Router) -> None:
 # --- the server package --------------------------------------------------------------------
 
 
+@needs_tools
 def test_server_entry_points(both: Router) -> None:
     """peer add/list/apply/del and server-setup --print with pppossh-server installed, and the
     rpcd plugin's peers calls."""

@@ -15,13 +15,16 @@ def test_present_server_role_is_returned() -> None:
     assert role.server("peers").__name__ == "pppossh.server.peers"
 
 
-@pytest.mark.parametrize("missing", ["pppossh.server", "pppossh.server.peers"])
+@pytest.mark.parametrize("missing", ["pppossh.server", "pppossh.server.peers",
+                                     "pppossh.templates"])
 def test_missing_server_role_names_the_package(missing: str,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(sys.modules, "pppossh.server.peers", raising=False)
+    for name in ("pppossh.server", "pppossh.server.peers", "pppossh.server.setup",
+                 "pppossh.server.render"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
     monkeypatch.setitem(sys.modules, missing, None)  # what an absent package looks like
     with pytest.raises(PppsshError) as caught:
-        role.server("peers")
+        role.server("setup")
     assert caught.value.code == "SERVER_NOT_INSTALLED"
     assert "opkg install pppossh-server" in caught.value.message
 

@@ -17,8 +17,9 @@ def server(name: str) -> ModuleType:
     try:
         return importlib.import_module(f"pppossh.server.{name}")
     except ModuleNotFoundError as exc:
-        if exc.name is None or (exc.name.startswith("pppossh.")
-                                and not exc.name.startswith("pppossh.server")):
+        # pppossh.templates ships in pppossh-server too
+        if exc.name is None or (exc.name.startswith("pppossh.") and not exc.name.startswith(
+                ("pppossh.server", "pppossh.templates"))):
             raise  # a module of the client package itself: a broken install, not a role
         raise PppsshError(
             "SERVER_NOT_INSTALLED",

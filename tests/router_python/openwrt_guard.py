@@ -1,4 +1,6 @@
-"""Import guard of a router-like Python (tests/test_packaging.py).
+"""Import guard of a router-like Python (tests/test_packaging.py), loaded at start-up by
+``zz_openwrt_guard.pth`` in its site-packages (a ``.pth`` line runs even where the
+distribution ships its own ``sitecustomize``, as Debian does).
 
 This interpreter stands for a router with exactly the OpenWrt packages named in guard.json:
 every module whose package (tests/openwrt_split.py) is not among them fails to import, as it
@@ -20,7 +22,8 @@ with open(os.path.join(os.path.dirname(__file__), "guard.json")) as _file:
 ALLOWED = frozenset(_CONF["allowed"])
 # what this (older) Python's own stdlib imports where the feed's 3.14 does not
 HOST_ALLOWED = frozenset(_CONF.get("host_allowed", ()))
-UNGUARDED = frozenset({"__main__", "sitecustomize", "openwrt_split", "pppossh"})
+UNGUARDED = frozenset({"__main__", "sitecustomize", "openwrt_split", "openwrt_guard",
+                       "pppossh"})
 
 
 def _refuse(name: str, package: str | None, how: str) -> None:
@@ -51,3 +54,6 @@ for _name in list(sys.modules):
             and openwrt_split.package_of(_name) not in ALLOWED):
         _refuse(_name, openwrt_split.package_of(_name), "preloaded")
 sys.meta_path.insert(0, Guard)
+# proof for the test that this process ran guarded
+with open(_CONF["loaded"], "a") as _out:
+    _out.write(f"{os.getpid()}\n")
