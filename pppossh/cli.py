@@ -66,20 +66,6 @@ def cmd_ppp_hook(args: argparse.Namespace) -> int:
         return 1
 
 
-def cmd_wait(args: argparse.Namespace) -> int:
-    """Sleep the back-off, then become the command (pppd); exit 75 when there is none."""
-    import time
-
-    from .run.outcome import RETRY_EXIT
-
-    time.sleep(max(0.0, args.seconds))
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command:
-        return RETRY_EXIT
-    os.execvp(command[0], command)
-    return 127  # not reached
-
-
 def _keydir(args: argparse.Namespace) -> str:
     from .plan.facts import keydir_from_env
 
@@ -370,10 +356,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("event", choices=("ip-up", "ip-down", "ipv6-up", "ipv6-down"))
     p.add_argument("args", nargs="*")
     p.set_defaults(func=cmd_ppp_hook, syslog_only=True)
-    p = sub.add_parser("wait", help="(used as the proto task while backing off)")
-    p.add_argument("seconds", type=float)
-    p.add_argument("command", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_wait)
     p = sub.add_parser("supervise", help="(started by 'up')")
     p.add_argument("iface")
     p.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)

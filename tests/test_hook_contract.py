@@ -24,6 +24,7 @@ from helpers import NETIFD, REPO, parse_ubus_log, setup_json
 
 from pppossh.config import OPTIONS
 from pppossh.run import jsonc
+from pppossh.run.netifd import WAIT_SCRIPT
 
 BUSYBOX = "/bin/busybox"
 VENV_BIN = Path(sys.executable).parent
@@ -265,7 +266,7 @@ def test_teardown_after_task_exit(router: Router, keys) -> None:
 
 def test_setup_after_failure_backs_off_in_proto_task(router: Router, keys) -> None:
     """After a failed session the next setup still sends action 1 at once, but the proto task
-    waits first (`pppossh wait <s> -- pppd ...`): netifd restarts immediately (golden 05).
+    waits first (the wait script, then pppd): netifd restarts immediately (golden 05).
     It then repeats the last error (action 3): netifd clears an interface's errors when it
     sets it up again (golden 07's poll timeline), and ifstatus should say why it waits."""
     identities, hostkey = keys
@@ -278,9 +279,9 @@ def test_setup_after_failure_backs_off_in_proto_task(router: Router, keys) -> No
     assert [m["action"] for m in messages] == [6, 1, 3]
     assert messages[2]["error"][0] == "OPEN_FAILED"  # pppd exit status 7
     command = messages[1]["command"]
-    assert command[1:5] == ["-I", "-m", "pppossh", "wait"]
-    assert float(command[5]) > 0
-    after = command[command.index("--") + 1 :]
+    assert command[:4] == ["/bin/sh", "-c", WAIT_SCRIPT, "pppossh-wait"]
+    assert int(command[4]) >= 1
+    after = command[5:]
     assert after[:6] == ["/usr/sbin/pppd", "nodetach", "ipparam", "vpn", "ifname", "pppossh-vpn"]
     assert len(command) <= 62
 

@@ -366,7 +366,7 @@ def test_pppd_invalid_options_blocks() -> None:
 
 
 def test_retry_exit() -> None:
-    """`pppossh wait` without a command exits 75 -> RETRY."""
+    """The back-off wait without a command exits 75 -> RETRY."""
     assert outcome.RETRY_EXIT == 75
     assert classify(75, "").code == "RETRY"
 

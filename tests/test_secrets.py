@@ -4,7 +4,7 @@ pppd gets it from an options file only root can read (``file <rundir>/<iface>/pp
 0600 in the 0700 state directory), written at setup and removed at teardown.  Checked here:
 the plan (argv, JSON, repr), the escaping against the real pppd's reader, the netifd path
 through the real hook (the proto task and the ubus calls that hand it over, also after a
-failure when ``pppossh wait`` runs in front of pppd), and the ``plan`` command.  The test bed
+failure when the back-off wait runs in front of pppd), and the ``plan`` command.  The test bed
 scenario ``password_not_in_argv`` checks ``ps`` as another user while a tunnel is up.
 """
 
@@ -16,7 +16,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -101,8 +100,8 @@ def _find_password(texts: list[str], password: str) -> list[str]:
                     reason="needs busybox-static and dropbear-bin")
 def test_netifd_setup_hands_over_no_password(router: Router, keys) -> None:  # noqa: F811
     """Through the real hook: the ubus calls (the ubus CLI double logs every argv) carry the
-    proto task without the password, before and after a failure (then 'pppossh wait ... --
-    pppd' runs for the back-off); the file is 0600 in a 0700 directory and holds it; teardown
+    proto task without the password, before and after a failure (then 'sh -c <wait> ... pppd'
+    runs for the back-off); the file is 0600 in a 0700 directory and holds it; teardown
     removes it."""
     identities, hostkey = keys
     config = json.loads(adapted_vpn_json(identities, hostkey))
@@ -115,7 +114,7 @@ def test_netifd_setup_hands_over_no_password(router: Router, keys) -> None:  # n
     result = router.run("pppossh", "setup", "vpn", text)
     assert result.returncode == 0, result.stderr
     commands = [m["command"] for m in router.messages() if m["action"] == 1]
-    assert len(commands) == 2 and commands[1][1:4] == ["-I", "-m", "pppossh"]
+    assert len(commands) == 2 and commands[1][3] == "pppossh-wait"
     for command in commands:
         secrets = command[command.index("file") + 1]
         assert secrets == str(router.rundir / "vpn" / "pppd-secrets")
@@ -146,14 +145,6 @@ def test_plan_command_prints_no_password(tmp_path: Path) -> None:
         assert "s3cretpw" not in out.stdout + out.stderr
     assert json.loads(as_json.stdout)["password"] == "(set)"
     assert " file " in as_text.stdout and " user router1 " in as_text.stdout
-
-
-def test_child_python_is_isolated() -> None:
-    """The wait task netifd runs starts Python isolated (-I): no PYTHON* variables, no
-    user site, no cwd on sys.path."""
-    from pppossh.run.netifd import wait_argv
-
-    assert wait_argv(sys.executable, 3)[1:4] == ["-I", "-m", "pppossh"]
 
 
 class _Recorder:

@@ -306,8 +306,8 @@ def comparable(argv: list[str]) -> object:
     """A logged message, keys in order; the random back-off wait of a proto task set aside."""
     message = json.loads(argv[-1])
     command = message.get("command", [])
-    if command[1:5] == ["-I", "-m", "pppossh", "wait"]:
-        command[5] = "<wait>"
+    if command[3:4] == ["pppossh-wait"]:
+        command[4] = "<wait>"
     return ordered(json.dumps(message))
 
 

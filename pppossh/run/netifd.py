@@ -3,7 +3,7 @@
 setup: config JSON -> Config -> Plan -> host dependencies (action 6) -> proto task (action 1),
 or an error code plus block_restart (actions 3, 4) when the configuration is wrong, so netifd
 does not spin (``golden/netifd/07``: a setup every 28 ms).  The back-off wait happens inside
-the proto task (``pppossh wait``), which ``ifdown`` can kill at any moment.
+the proto task (:data:`WAIT_SCRIPT`), which ``ifdown`` can kill at any moment.
 
 teardown: record how the session ended (``ERROR`` is set only when the task ended by itself),
 report why, then stop the task (action 2), as ``golden/netifd/03``/``05`` show.
@@ -12,8 +12,8 @@ report why, then stop the task (action 2), as ``golden/netifd/03``/``05`` show.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ from .. import log
 from ..config import Config, from_netifd_json
 from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
-from ..plan.facts import HostFacts, probe
+from ..plan.facts import probe
 from . import backoff, outcome, ubus
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
@@ -32,13 +32,13 @@ from .state import State
 MAX_ARGV = 62
 
 
-def task_argv(plan: Plan, facts: HostFacts, wait: float) -> list[str]:
-    """The proto task: pppd itself, or pppd behind ``pppossh wait`` while backing off.
+def task_argv(plan: Plan, wait: float) -> list[str]:
+    """The proto task: pppd itself, or pppd behind the back-off wait (:data:`WAIT_SCRIPT`).
 
     The limit is checked with the wrapper counted, so that a configuration that works the
     first time keeps working after a failure.
     """
-    wrapper = [*wait_argv(facts.python, wait), "--"]
+    wrapper = wait_argv(wait)
     if len(wrapper) + len(plan.pppd_argv) > MAX_ARGV:
         raise ConfigError(
             "TOO_MANY_OPTIONS",
@@ -80,7 +80,7 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
             wait = max(backoff.delay(failures + 1), 1.0)
             state.update(mode="netifd", phase="backoff", wait=wait, last_error={
                 "code": exc.code, "message": exc.message, "time": time.time()})
-            argv = wait_argv(sys.executable, wait)
+            argv = wait_argv(wait)
             prepared = None
         except PppsshError as exc:
             _report(iface, bus, exc)
@@ -124,7 +124,7 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
     previous = state.load()
     failures = int(previous.get("failures", 0))
     wait = backoff.delay(failures)
-    argv = task_argv(plan, facts, wait)
+    argv = task_argv(plan, wait)
     prepare_state_dir(state, plan)
     state.update(
         mode="netifd", phase="connecting", attempt_started=time.time(), up_since=None,
@@ -163,11 +163,22 @@ def _not_started(iface: str, bus: ubus.Ubus, state: State, exc: Exception) -> in
     return 0
 
 
-def wait_argv(python: str, wait: float) -> list[str]:
-    """``pppossh wait``: sleeps the back-off; with ``-- command`` it then becomes that command,
-    alone it ends with the retry status (after a setup that could not start pppd).  Python
-    runs isolated (-I): no PYTHON* variables, and no module from the current directory."""
-    return [python, "-I", "-m", "pppossh", "wait", f"{wait:g}"]
+# The proto task while backing off: sleep, then become the command given after the seconds
+# (pppd), or end with the retry status when there is none (a setup that could not start
+# pppd).  A shell, not Python: it may wait minutes, and a router's memory is short.  netifd's
+# SIGTERM on ifdown ends the sleep too.  The script is constant: no value reaches it but as
+# an argument.
+WAIT_SCRIPT = (
+    'trap \'kill "$!" 2>/dev/null; wait "$!"; trap - TERM; kill -TERM "$$"\' TERM; '
+    'sleep "$1" & wait "$!"; trap - TERM; shift; '
+    f'[ "$#" -gt 0 ] || exit {outcome.RETRY_EXIT}; exec "$@"'
+)
+
+
+def wait_argv(wait: float) -> list[str]:
+    """The back-off wait in front of a command (or alone): whole seconds, at least one, as
+    busybox's sleep may not take fractions."""
+    return ["/bin/sh", "-c", WAIT_SCRIPT, "pppossh-wait", str(max(1, math.ceil(wait)))]
 
 
 def _report(iface: str, bus: ubus.Ubus, exc: PppsshError) -> None:

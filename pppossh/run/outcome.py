@@ -25,7 +25,7 @@ PPPD_EXIT = {
     13: "CONNECT_TIME", 14: "CALLBACK", 15: "PEER_DEAD", 16: "HANGUP", 17: "LOOPBACK",
     18: "INIT_FAILED", 19: "AUTH_TOPEER_FAILED", 20: "TRAFFIC_LIMIT", 21: "CNID_AUTH_FAILED",
 }
-RETRY_EXIT = 75  # the exit status of ``pppossh wait`` after a setup that could not start pppd
+RETRY_EXIT = 75  # the back-off wait's exit status after a setup that could not start pppd
 
 
 @dataclass(frozen=True)

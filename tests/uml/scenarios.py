@@ -375,7 +375,7 @@ def netifd_path(bed: Bed) -> dict:
     assert errors and errors[0][0] == "CONNECTION_LOST", errors
     step(f"task killed: netifd saw {errors[0]}, link back after {back_s} s")
     wait_cmd = [m for m in netifd.log if m["action"] == 1][-1]["command"]
-    assert wait_cmd[1:5] == ["-I", "-m", "pppossh", "wait"], wait_cmd
+    assert wait_cmd[:2] == ["/bin/sh", "-c"] and wait_cmd[3] == "pppossh-wait", wait_cmd
     netifd.ifdown()
     assert netifd.calls[-1][:2] == ["pppossh", "teardown"] and "ERROR" not in str(
         netifd.calls[-1]), netifd.calls[-1]
