@@ -41,6 +41,7 @@ def guest() -> int:
     try:
         keys = _standard_bed(bed)
         results["veth"] = {"mbit": bed.iperf(SERVER_LINK_IP, seconds=5)}
+        results["wan"] = _wan(bed, keys)
         for client in ("dbclient", "openssh"):
             section = _vpn(keys, client)
             if os.environ.get("PPPD_OPTIONS"):
@@ -86,6 +87,55 @@ def guest() -> int:
     return 0
 
 
+WAN_DELAY_MS = 25  # each way: a 50 ms round trip, what most routers' uplinks see
+WAN_MIB = 8
+OLD_WINDOW = 24576  # dbclient's own default receive window
+
+
+def _wan(bed: object, keys: object) -> dict[str, float]:
+    """dbclient over a 50 ms path (netem on both ends of the router's uplink): the raw
+    channel and the tunnel, each with dbclient's own receive window and with pppossh's."""
+    from bed import REMOTE_TUN, ROUTER, SERVER, SSH_IP, sh, wait_for
+    from scenarios import _vpn
+
+    from pppossh.plan.ssh import DBCLIENT_WINDOW
+
+    sh(["modprobe", "sch_netem"])
+    for dev, ns in (("up0", ROUTER), ("down0", SERVER)):
+        sh(["tc", "qdisc", "add", "dev", dev, "root", "netem", "delay", f"{WAN_DELAY_MS}ms"],
+           ns=ns)
+    figures: dict[str, float] = {"rtt_ms": bed.ping(SSH_IP)["rtt_avg_ms"]}
+    home = bed.root / "home"
+    (home / ".ssh").mkdir(parents=True, exist_ok=True)
+    (home / ".ssh" / "known_hosts").write_text(f"{SSH_IP} {keys.dropbear_host_pub}\n")
+    try:
+        for name, window in (("old", OLD_WINDOW), ("new", DBCLIENT_WINDOW)):
+            ssh = (f"HOME={home} dbclient -T -W {window} -i {keys.client_dropbear} -p 22"
+                   f" -l root {SSH_IP} 'cat >/dev/null'")
+            t0 = time.monotonic()
+            sh(f"dd if=/dev/zero bs=1M count={WAN_MIB} 2>/dev/null | {ssh}", ns=ROUTER,
+               timeout=300)
+            figures[f"raw_{name}_mbit"] = round(
+                WAN_MIB * 8 * 1.048576 / (time.monotonic() - t0), 1)
+            section = _vpn(keys, "dbclient")
+            if name == "old":
+                section["ssh_options"] = f"-W {OLD_WINDOW}"
+            bed.write_network({"vpn": section})
+            up = bed.pppossh("up", "vpn")
+            if up.returncode != 0:
+                raise AssertionError(up.stderr)
+            wait_for(lambda: sh(["ping", "-c1", "-W1", REMOTE_TUN], ns=ROUTER, check=False,
+                                timeout=5).returncode == 0, 60, "first ping over the WAN")
+            figures[f"tunnel_{name}_up_mbit"] = bed.iperf(REMOTE_TUN, seconds=8)
+            figures[f"tunnel_{name}_down_mbit"] = bed.iperf(REMOTE_TUN, seconds=8,
+                                                            reverse=True)
+            bed.pppossh("down", "vpn")
+    finally:
+        for dev, ns in (("up0", ROUTER), ("down0", SERVER)):
+            sh(["tc", "qdisc", "del", "dev", dev, "root"], ns=ns, check=False)
+    return figures
+
+
 def host() -> int:
     import testbed
 
@@ -107,6 +157,16 @@ def host() -> int:
         r = data[client]
         print(f"{client:<10} {r['setup_s']:>8} {r['rtt_ms']:>8} {r['tunnel_mbit']:>14} "
               f"{r['raw_ssh_channel_mbit']:>15} {r['tunnel_vs_raw']:>10}")
+    wan = data["wan"]
+    print(f"\nWAN profile: netem {WAN_DELAY_MS} ms each way (RTT {wan['rtt_ms']} ms), dbclient,"
+          f" receive window {OLD_WINDOW} B (dbclient's default) vs pppossh's")
+    print(f"{'window':<10} {'raw SSH Mbit/s':>15} {'tunnel up':>10} {'tunnel down':>12}")
+    for name in ("old", "new"):
+        print(f"{name:<10} {wan[f'raw_{name}_mbit']:>15} {wan[f'tunnel_{name}_up_mbit']:>10}"
+              f" {wan[f'tunnel_{name}_down_mbit']:>12}")
+    print(f"{'new/old':<10} {wan['raw_new_mbit'] / wan['raw_old_mbit']:>15.1f}"
+          f" {wan['tunnel_new_up_mbit'] / wan['tunnel_old_up_mbit']:>10.1f}"
+          f" {wan['tunnel_new_down_mbit'] / wan['tunnel_old_down_mbit']:>12.1f}")
     print(json.dumps(data))
     return 0
 

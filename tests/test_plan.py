@@ -57,14 +57,22 @@ def o_options(argv) -> list[str]:
 
 
 def test_dbclient_argv_exact() -> None:
-    """dbclient: -T, one -i per identity, -p, -l, -K <ssh_keepalive>, ssh_options translated
-    (-o "Ciphers aes128-ctr" -> -c aes128-ctr), server, remote command as one word."""
+    """dbclient: -T, one -i per identity, -p, -l, -K <ssh_keepalive>, -W <a 1 MiB receive
+    window>, ssh_options translated (-o "Ciphers aes128-ctr" -> -c aes128-ctr), server,
+    remote command as one word."""
     plan = make_plan(golden_config(), facts())
     assert plan.client == "dbclient"
     assert list(plan.ssh_argv) == [
         DBCLIENT, "-T", "-i", K1, "-i", K2, "-p", "2222", "-l", "vpn", "-K", "15",
-        "-c", "aes128-ctr", "vpn.example.net", "pppd nodetach notty noauth",
+        "-W", "1048576", "-c", "aes128-ctr", "vpn.example.net", "pppd nodetach notty noauth",
     ]
+
+
+def test_dbclient_window_can_be_set_in_ssh_options() -> None:
+    """A router short of memory sets a smaller window: dbclient takes the last -W."""
+    plan = make_plan(golden_config(ssh_options="-W 262144"), facts())
+    windows = [plan.ssh_argv[i + 1] for i, w in enumerate(plan.ssh_argv) if w == "-W"]
+    assert windows == ["1048576", "262144"]
 
 
 def test_dbclient_never_accepts_unknown_keys() -> None:
@@ -388,7 +396,7 @@ def test_invalid_ssh_options(client: str, options: str) -> None:
 def test_dbclient_translates_openssh_options(options: str, words: list[str]) -> None:
     """OpenSSH -o spellings become dbclient flags; keywords dbclient lacks are dropped."""
     plan = make_plan(golden_config(ssh_options=options), facts())
-    assert list(plan.ssh_argv[12:-2]) == words
+    assert list(plan.ssh_argv[14:-2]) == words
 
 
 def test_openssh_keeps_options() -> None:

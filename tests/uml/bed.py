@@ -242,17 +242,18 @@ class Bed:
         return {"rtt_avg_ms": float(m.group(2)) if m else -1.0,
                 "loss_pct": float(loss.group(1)) if loss else 100.0}
 
-    def iperf(self, target: str, seconds: int = 3) -> float:
-        """TCP throughput router -> target in Mbit/s (receiver side)."""
-        out = sh(["iperf3", "-c", target, "-t", str(seconds), "-J"], ns=ROUTER,
-                 timeout=seconds + 30).stdout
+    def iperf(self, target: str, seconds: int = 3, reverse: bool = False) -> float:
+        """TCP throughput router -> target (target -> router with ``reverse``) in Mbit/s,
+        receiver side."""
+        out = sh(["iperf3", "-c", target, "-t", str(seconds), "-J", *(["-R"] if reverse else [])],
+                 ns=ROUTER, timeout=seconds + 30).stdout
         data = json.loads(out)
         return round(data["end"]["sum_received"]["bits_per_second"] / 1e6, 1)
 
     def leftovers(self, iface: str = "vpn") -> list[str]:
         """Everything a stopped tunnel must not leave behind."""
         found = processes(r"(^|/)(pppd|dbclient|ssh) .*(pppossh|nodetach)")
-        found += processes(r"pppossh .*(supervise|wait)")
+        found += processes(r"pppossh .*supervise|pppossh-wait")
         links = sh(["ip", "-o", "link"], ns=ROUTER).stdout
         if f"pppossh-{iface}" in links:
             found.append(f"device pppossh-{iface}")
