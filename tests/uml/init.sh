@@ -34,6 +34,12 @@ $B mkdir -p $R/run/lock $R/run/sshd $R/run/netns $R/xfer $R/lib/modules
 $B ln -sfn $M $R/lib/modules/$($B uname -r)
 $B mount -t hostfs -o "$XFER" none $R/xfer || { echo "uml-init: cannot mount $XFER"; $B poweroff -f; }
 $B hostname testbed
+# the guest's root is the host's seen through an overlay: the host user's shell start-up files
+# (a pyenv init takes seconds) would run on every SSH login to the bed's servers, as bash
+# reads ~/.bashrc for a command sent over SSH.  The bed's machines get clean ones.
+for rc in .bashrc .bash_profile .bash_login .profile; do
+	[ -e $R/root/$rc ] && echo "# test bed: clean start-up file (the host's is not used)" > $R/root/$rc
+done
 echo "127.0.1.1 testbed" >> $R/etc/hosts
 
 # modprobe resolves dependencies (crc-ccitt before ppp_async); the kernel has no nf_tables
