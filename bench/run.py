@@ -109,7 +109,12 @@ def _wan(bed: object, keys: object) -> dict[str, float]:
     (home / ".ssh").mkdir(parents=True, exist_ok=True)
     (home / ".ssh" / "known_hosts").write_text(f"{SSH_IP} {keys.dropbear_host_pub}\n")
     try:
-        for name, window in (("old", OLD_WINDOW), ("new", DBCLIENT_WINDOW)):
+        # the router's receive window sets the download, the server's the upload
+        for name, window, server_window in (("old", OLD_WINDOW, 0), ("new", DBCLIENT_WINDOW, 0),
+                                            ("server", DBCLIENT_WINDOW, DBCLIENT_WINDOW)):
+            if name == "server":
+                bed.stop_dropbear()
+                bed.start_dropbear(keys, window=server_window)
             ssh = (f"HOME={home} dbclient -T -W {window} -i {keys.client_dropbear} -p 22"
                    f" -l root {SSH_IP} 'cat >/dev/null'")
             t0 = time.monotonic()
@@ -158,15 +163,18 @@ def host() -> int:
         print(f"{client:<10} {r['setup_s']:>8} {r['rtt_ms']:>8} {r['tunnel_mbit']:>14} "
               f"{r['raw_ssh_channel_mbit']:>15} {r['tunnel_vs_raw']:>10}")
     wan = data["wan"]
-    print(f"\nWAN profile: netem {WAN_DELAY_MS} ms each way (RTT {wan['rtt_ms']} ms), dbclient,"
-          f" receive window {OLD_WINDOW} B (dbclient's default) vs pppossh's")
-    print(f"{'window':<10} {'raw SSH Mbit/s':>15} {'tunnel up':>10} {'tunnel down':>12}")
-    for name in ("old", "new"):
-        print(f"{name:<10} {wan[f'raw_{name}_mbit']:>15} {wan[f'tunnel_{name}_up_mbit']:>10}"
+    print(f"\nWAN profile: netem {WAN_DELAY_MS} ms each way (RTT {wan['rtt_ms']} ms), dbclient"
+          " to dropbear; receive windows: old = both at dropbear's default"
+          f" {OLD_WINDOW} B, new = the router's at pppossh's default, server = the server's"
+          " raised to the same (dropbear -W, OpenWrt's RecvWindowSize)")
+    print(f"{'windows':<10} {'raw SSH up Mbit/s':>18} {'tunnel up':>10} {'tunnel down':>12}")
+    for name in ("old", "new", "server"):
+        print(f"{name:<10} {wan[f'raw_{name}_mbit']:>18} {wan[f'tunnel_{name}_up_mbit']:>10}"
               f" {wan[f'tunnel_{name}_down_mbit']:>12}")
-    print(f"{'new/old':<10} {wan['raw_new_mbit'] / wan['raw_old_mbit']:>15.1f}"
-          f" {wan['tunnel_new_up_mbit'] / wan['tunnel_old_up_mbit']:>10.1f}"
-          f" {wan['tunnel_new_down_mbit'] / wan['tunnel_old_down_mbit']:>12.1f}")
+    for name in ("new", "server"):
+        print(f"{name + '/old':<10} {wan[f'raw_{name}_mbit'] / wan['raw_old_mbit']:>18.1f}"
+              f" {wan[f'tunnel_{name}_up_mbit'] / wan['tunnel_old_up_mbit']:>10.1f}"
+              f" {wan[f'tunnel_{name}_down_mbit'] / wan['tunnel_old_down_mbit']:>12.1f}")
     print(json.dumps(data))
     return 0
 

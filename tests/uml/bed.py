@@ -173,15 +173,25 @@ class Bed:
         (ssh / "authorized_keys").write_text("".join(f"{k} bed\n" for k in keys))
         os.chmod(ssh / "authorized_keys", 0o600)
 
-    def start_dropbear(self, keys: Keys, passwords: bool = False) -> None:
-        """dropbear with password logins off (-s), or on as OpenWrt ships it (``passwords``)."""
+    def start_dropbear(self, keys: Keys, passwords: bool = False, window: int = 0) -> None:
+        """dropbear with password logins off (-s), or on as OpenWrt ships it (``passwords``);
+        ``window``: its receive window (-W, OpenWrt's RecvWindowSize), else its default."""
         step(f"starting dropbear in server on {SSH_IP}:{DROPBEAR_PORT}")
         pidfile = self.root / "dropbear.pid"
+        pidfile.unlink(missing_ok=True)
         # dropbear -E keeps logging to the stderr it was given: a file, not our pipe
         sh(f"dropbear -r {keys.dropbear_host} -p {SSH_IP}:{DROPBEAR_PORT}"
-           f"{'' if passwords else ' -s'} -P {pidfile} -E"
-           f" >{self.root / 'dropbear.log'} 2>&1", ns=SERVER)
+           f"{'' if passwords else ' -s'}{f' -W {window}' if window else ''} -P {pidfile} -E"
+           f" >>{self.root / 'dropbear.log'} 2>&1", ns=SERVER)
         self.started.append(int(wait_for(lambda: _read(pidfile), 10, "dropbear pid")))
+
+    def stop_dropbear(self) -> None:
+        """The listening dropbear started last (sessions it forked run on)."""
+        pid = int(_read(self.root / "dropbear.pid") or 0)
+        if pid in self.started:
+            os.kill(pid, signal.SIGTERM)
+            self.started.remove(pid)
+            wait_for(lambda: not Path(f"/proc/{pid}").exists(), 10, "dropbear to end")
 
     def start_sshd(self, keys: Keys, extra: str = "", passwords: bool = False) -> None:
         """sshd with key logins only, or also offering password and keyboard-interactive
