@@ -163,6 +163,7 @@ demo: deps venv
 bench: deps venv stage
 	$(PY) bench/footprint.py
 	$(PY) bench/startup.py
+	$(PY) bench/helper.py
 	$(SUDO) $(PY) bench/run.py
 
 # The packages' install steps (top of this file) with the host's tools in place of the build
