@@ -47,11 +47,9 @@ sys.path.insert(0, str(REPO / "tests"))
 from openwrt_split import (  # noqa: E402
     DROPPED,
     FEED_COMMIT,
-    FEED_DEPENDS,
     FEED_PYTHON,
-    closure,
+    installed_with,
     package_of,
-    recipe_depends,
 )
 
 FEED_SHOWN = ("libpython3", "python3-base", "python3-light", "python3-logging", "python3-urllib",
@@ -287,33 +285,6 @@ def as_sources(files: Files) -> Files:
     return out
 
 
-def our_depends(package: str) -> tuple[list[str], str]:
-    """The DEPENDS words of one of our recipes, and a note when the recipe is not there yet."""
-    recipe = RECIPES[package]
-    text = recipe.read_text()
-    if recipe.name == "Makefile" and recipe.parent == REPO \
-            and f"define Package/{package}\n" not in text:
-        return ["+pppossh"], f"{package} has no recipe in Makefile yet: assumed DEPENDS:=+pppossh"
-    return recipe_depends(recipe, package), ""
-
-
-def pulled_in(package: str) -> tuple[set[str], set[str], list[str], list[str]]:
-    """Our packages and feed packages that installing ``package`` brings along (it included),
-    the other DEPENDS words (no Python in them), and notes."""
-    mine, words, todo, notes = {package}, [], [package], []
-    while todo:
-        depends, note = our_depends(todo.pop())
-        notes += [note] if note else []
-        words += depends
-        for name in (w.lstrip("+") for w in depends):
-            if name in OURS and name not in mine:
-                mine.add(name)
-                todo.append(name)
-    other = sorted({w.lstrip("+") for w in words if not w.startswith("@")}
-                   - set(FEED_DEPENDS) - set(OURS))
-    return mine, closure(words), other, notes
-
-
 def _stage_notes(staged: dict[str, Files]) -> list[str]:
     """Notes when the stage does not match pppossh/: modules in no staged package, or
     sources changed after ``make stage`` ran.  Its figures are then off."""
@@ -361,11 +332,9 @@ def footprint(work: Path, *, every_package: bool = False) -> Report:
     notes = list(split.notes)
     copies = our_files()
     origin = {p: "stage" if (STAGE / p).is_dir() else "copy" for p in copies}
-    deps = {p: pulled_in(p) for p in copies}
-    for _, _, _, more in deps.values():
-        notes += [n for n in more if n not in notes]
+    deps = {p: installed_with(RECIPES, p) for p in copies}
     wanted = {p for p in split.files if p not in (DROP, UNKNOWN)} if every_package \
-        else set(FEED_SHOWN).union(*(python for _, python, _, _ in deps.values()))
+        else set(FEED_SHOWN).union(*(python for _, python, _ in deps.values()))
 
     trees: dict[str, Path] = {}
     stripped = True
@@ -396,7 +365,7 @@ def footprint(work: Path, *, every_package: bool = False) -> Report:
     pulls: dict[str, list[str]] = {}
     totals: dict[str, Size] = {}
     not_counted: dict[str, list[str]] = {}
-    for package, (mine, python, other, _) in deps.items():
+    for package, (mine, python, other) in deps.items():
         pulls[package] = sorted(mine - {package}) + sorted(python)
         not_counted[package] = other
         missing = sorted(mine - ours.keys())

@@ -118,6 +118,26 @@ def closure(depends: Iterable[str]) -> set[str]:
     return seen
 
 
+def installed_with(recipes: dict[str, Path], package: str
+                   ) -> tuple[set[str], set[str], list[str]]:
+    """What installing one of our packages brings along: our packages (it included, through
+    ``+pppossh``-style DEPENDS between them), the feed's Python packages, and the other
+    DEPENDS words (C programs and libraries, no Python in them).  ``recipes``: package name ->
+    the Makefile that defines it."""
+    ours, words, todo = {package}, [], [package]
+    while todo:
+        name = todo.pop()
+        depends = recipe_depends(recipes[name], name)
+        words += depends
+        for word in (w.lstrip("+") for w in depends):
+            if word in recipes and word not in ours:
+                ours.add(word)
+                todo.append(word)
+    other = sorted({w.lstrip("+") for w in words if not w.startswith("@")}
+                   - set(FEED_DEPENDS) - set(recipes))
+    return ours, closure(words), other
+
+
 def recipe_depends(makefile: Path, package: str) -> list[str]:
     """The DEPENDS (or LUCI_DEPENDS) words of ``package`` in an OpenWrt recipe, with the
     package names of the project's own packages kept as they are (``+pppossh``)."""

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from helpers import REPO, dropbear_on_localhost, free_port, parse_ubus_log
-from openwrt_split import closure, package_of, recipe_depends
+from openwrt_split import installed_with, package_of, recipe_depends
 
 MAKEFILE = REPO / "Makefile"
 OWN_PACKAGES = ("pppossh", "pppossh-server")
@@ -57,12 +57,7 @@ needs_tools = pytest.mark.skipif(
 
 def depends_closure(package: str) -> set[str]:
     """The feed packages a package of ours pulls in, through our own packages too."""
-    words = recipe_depends(MAKEFILE, package)
-    own = [w.lstrip("+") for w in words if w.lstrip("+") in OWN_PACKAGES]
-    result = closure(words)
-    for name in own:
-        result |= depends_closure(name)
-    return result
+    return installed_with({p: MAKEFILE for p in OWN_PACKAGES}, package)[1]
 
 
 @pytest.fixture(scope="module")
