@@ -33,7 +33,7 @@ MIB = 64
 
 
 def guest() -> int:
-    from bed import LOCAL_TUN, REMOTE_TUN, ROUTER, SERVER_LINK_IP, SSH_IP, Bed, sh, wait_for
+    from bed import LOCAL_TUN, REMOTE_TUN, SERVER_LINK_IP, SSH_IP, Bed
     from scenarios import _standard_bed, _vpn
 
     bed = Bed(Path(tempfile.mkdtemp(prefix="bench-")))
@@ -41,33 +41,21 @@ def guest() -> int:
     try:
         keys = _standard_bed(bed)
         results["veth"] = {"mbit": bed.iperf(SERVER_LINK_IP, seconds=5)}
-        results["wan"] = _wan(bed, keys)
         for client in ("dbclient", "openssh"):
             section = _vpn(keys, client)
             if os.environ.get("PPPD_OPTIONS"):
                 section["pppd_options"] = os.environ["PPPD_OPTIONS"]
             bed.write_network({"vpn": section})
             if client == "dbclient":
-                ssh = (f"dbclient -T -i {keys.client_dropbear} -p 22 -l root {SSH_IP}"
-                       f" 'cat >/dev/null'")
-                home = bed.root / "home"
-                (home / ".ssh").mkdir(parents=True, exist_ok=True)
-                (home / ".ssh" / "known_hosts").write_text(f"{SSH_IP} {keys.dropbear_host_pub}\n")
-                ssh = f"HOME={home} {ssh}"
+                ssh = _dbclient(bed, keys)
             else:
                 kh = bed.root / "kh"
                 kh.write_text(f"[{SSH_IP}]:2222 {keys.openssh_host_pub}\n")
                 ssh = (f"ssh -T -i {keys.client_openssh} -p 2222 -o BatchMode=yes"
                        f" -o UserKnownHostsFile={kh} root@{SSH_IP} 'cat >/dev/null'")
-            t0 = time.monotonic()
-            sh(f"dd if=/dev/zero bs=1M count={MIB} 2>/dev/null | {ssh}", ns=ROUTER, timeout=300)
-            raw = MIB * 8 * 1.048576 / (time.monotonic() - t0)
+            raw = _raw_mbit(ssh, MIB)
             started = time.monotonic()
-            up = bed.pppossh("up", "vpn")
-            if up.returncode != 0:
-                raise AssertionError(up.stderr)
-            wait_for(lambda: sh(["ping", "-c1", "-W1", REMOTE_TUN], ns=ROUTER, check=False,
-                                timeout=5).returncode == 0, 30, "first ping")
+            _tunnel_up(bed)
             setup = time.monotonic() - started
             ping = bed.ping(REMOTE_TUN, count=20)
             tunnel = bed.iperf(REMOTE_TUN, seconds=5)
@@ -78,13 +66,46 @@ def guest() -> int:
                 "rtt_ms": ping["rtt_avg_ms"],
                 "rtt_back_ms": back["rtt_avg_ms"],
                 "tunnel_mbit": tunnel,
-                "raw_ssh_channel_mbit": round(raw, 1),
+                "raw_ssh_channel_mbit": raw,
                 "tunnel_vs_raw": round(tunnel / raw, 2),
             }
+        # last: it restarts the server's dropbear with a larger window
+        results["wan"] = _wan(bed, keys)
     finally:
         bed.close()
     Path("/xfer/bench.json").write_text(json.dumps(results, indent=1))
     return 0
+
+
+def _dbclient(bed: object, keys: object, window: int = 0) -> str:
+    """The raw channel's command: dbclient into the server's ``cat >/dev/null``."""
+    from bed import SSH_IP
+
+    home = bed.root / "home"
+    (home / ".ssh").mkdir(parents=True, exist_ok=True)
+    (home / ".ssh" / "known_hosts").write_text(f"{SSH_IP} {keys.dropbear_host_pub}\n")
+    return (f"HOME={home} dbclient -T{f' -W {window}' if window else ''}"
+            f" -i {keys.client_dropbear} -p 22 -l root {SSH_IP} 'cat >/dev/null'")
+
+
+def _raw_mbit(ssh: str, mib: int) -> float:
+    """Mbit/s of ``mib`` MiB of zeros pushed through an SSH command from the router."""
+    from bed import ROUTER, sh
+
+    started = time.monotonic()
+    sh(f"dd if=/dev/zero bs=1M count={mib} 2>/dev/null | {ssh}", ns=ROUTER, timeout=300)
+    return round(mib * 8 * 1.048576 / (time.monotonic() - started), 1)
+
+
+def _tunnel_up(bed: object) -> None:
+    """``pppossh up vpn``, returning once a ping crosses the tunnel."""
+    from bed import REMOTE_TUN, ROUTER, sh, wait_for
+
+    up = bed.pppossh("up", "vpn")
+    if up.returncode != 0:
+        raise AssertionError(up.stderr)
+    wait_for(lambda: sh(["ping", "-c1", "-W1", REMOTE_TUN], ns=ROUTER, check=False,
+                        timeout=5).returncode == 0, 60, "first ping")
 
 
 WAN_DELAY_MS = 25  # each way: a 50 ms round trip, what most routers' uplinks see
@@ -95,7 +116,7 @@ OLD_WINDOW = 24576  # dbclient's own default receive window
 def _wan(bed: object, keys: object) -> dict[str, float]:
     """dbclient over a 50 ms path (netem on both ends of the router's uplink): the raw
     channel and the tunnel, each with dbclient's own receive window and with pppossh's."""
-    from bed import REMOTE_TUN, ROUTER, SERVER, SSH_IP, sh, wait_for
+    from bed import REMOTE_TUN, ROUTER, SERVER, SSH_IP, sh
     from scenarios import _vpn
 
     from pppossh.plan.ssh import DBCLIENT_WINDOW
@@ -105,9 +126,6 @@ def _wan(bed: object, keys: object) -> dict[str, float]:
         sh(["tc", "qdisc", "add", "dev", dev, "root", "netem", "delay", f"{WAN_DELAY_MS}ms"],
            ns=ns)
     figures: dict[str, float] = {"rtt_ms": bed.ping(SSH_IP)["rtt_avg_ms"]}
-    home = bed.root / "home"
-    (home / ".ssh").mkdir(parents=True, exist_ok=True)
-    (home / ".ssh" / "known_hosts").write_text(f"{SSH_IP} {keys.dropbear_host_pub}\n")
     try:
         # the router's receive window sets the download, the server's the upload
         for name, window, server_window in (("old", OLD_WINDOW, 0), ("new", DBCLIENT_WINDOW, 0),
@@ -115,22 +133,12 @@ def _wan(bed: object, keys: object) -> dict[str, float]:
             if name == "server":
                 bed.stop_dropbear()
                 bed.start_dropbear(keys, window=server_window)
-            ssh = (f"HOME={home} dbclient -T -W {window} -i {keys.client_dropbear} -p 22"
-                   f" -l root {SSH_IP} 'cat >/dev/null'")
-            t0 = time.monotonic()
-            sh(f"dd if=/dev/zero bs=1M count={WAN_MIB} 2>/dev/null | {ssh}", ns=ROUTER,
-               timeout=300)
-            figures[f"raw_{name}_mbit"] = round(
-                WAN_MIB * 8 * 1.048576 / (time.monotonic() - t0), 1)
+            figures[f"raw_{name}_mbit"] = _raw_mbit(_dbclient(bed, keys, window), WAN_MIB)
             section = _vpn(keys, "dbclient")
             if name == "old":
                 section["ssh_options"] = f"-W {OLD_WINDOW}"
             bed.write_network({"vpn": section})
-            up = bed.pppossh("up", "vpn")
-            if up.returncode != 0:
-                raise AssertionError(up.stderr)
-            wait_for(lambda: sh(["ping", "-c1", "-W1", REMOTE_TUN], ns=ROUTER, check=False,
-                                timeout=5).returncode == 0, 60, "first ping over the WAN")
+            _tunnel_up(bed)
             figures[f"tunnel_{name}_up_mbit"] = bed.iperf(REMOTE_TUN, seconds=8)
             figures[f"tunnel_{name}_down_mbit"] = bed.iperf(REMOTE_TUN, seconds=8,
                                                             reverse=True)
