@@ -15,11 +15,11 @@ import contextlib
 import os
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from types import ModuleType, TracebackType
+    from types import ModuleType
 
 # syslog's priorities (syslog.LOG_*): a smaller number is more severe
 ERROR = 3
@@ -138,7 +138,8 @@ def exception(msg: object, *args: object) -> None:
     log(ERROR, "%s\n%s", _format(msg, args), traceback.format_exc().rstrip("\n"))
 
 
-class capture:  # lower case: used like a function, ``with log.capture() as records``
+@contextlib.contextmanager
+def capture() -> Iterator[list[tuple[int, str]]]:
     """Collect every record logged inside the ``with``, as (level, message) pairs, whatever
     :func:`setup` chose for stderr and syslog::
 
@@ -146,18 +147,13 @@ class capture:  # lower case: used like a function, ``with log.capture() as reco
             ...
         assert (log.ERROR, "vpn: stopped") in records
     """
+    records: list[tuple[int, str]] = []
 
-    def __init__(self) -> None:
-        self.records: list[tuple[int, str]] = []
+    def sink(level: int, message: str) -> None:
+        records.append((level, message))
 
-    def _sink(self, level: int, message: str) -> None:
-        self.records.append((level, message))
-
-    def __enter__(self) -> list[tuple[int, str]]:
-        SINKS.append(self._sink)
-        return self.records
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._sink in SINKS:
-            SINKS.remove(self._sink)
+    SINKS.append(sink)
+    try:
+        yield records
+    finally:
+        SINKS.remove(sink)
