@@ -418,13 +418,26 @@ def test_ppp_hooks(client: Router, tmp_path: Path) -> None:
                 f"State({str(state)!r}, 'vpn').update(mode={mode!r}, phase='connecting',"
                 " transport='dbclient', server='192.0.2.2', routes=[])\n")
         client.py.run(str(client.py.python), "-I", "-c", seed)
+        # under netifd the hooks are shell alone: what setup wrote, and netifd-proto.sh
+        (state / "vpn" / "netifd-update").write_text("transport dbclient\nserver 192.0.2.2\n")
+        mode_env = ({"PPPOSSH_MODE": "netifd", "NETIFD_MAIN_DIR": str(REPO / "tests/netifd")}
+                    if mode == "netifd" else {})
         for event, link_up in (("ip-up", True), ("ip-down", False)):
-            out = client.py.run(str(hooks / event), *args, **env)
+            if mode == "netifd":  # and no Python starts
+                before = client.py.guarded_starts()
+                out = subprocess.run([str(hooks / event), *args], capture_output=True,
+                                     text=True, timeout=60, check=False,
+                                     env=client.py.env(**env, **mode_env), cwd="/")
+                assert client.py.guarded_starts() == before
+            else:
+                out = client.py.run(str(hooks / event), *args, **env)
             assert out.returncode == 0, out.stderr
             if mode == "netifd":
                 message = json.loads(
                     parse_ubus_log((client.py.root / "ubus.log").read_text())[-1][-1])
                 assert message["link-up"] is link_up, message
+                events = (state / "vpn" / "link-events").read_text().splitlines()
+                assert events[-1].startswith(event + " "), events
             elif event == "ip-up":  # standalone: the peer's DNS in pppossh's resolv file
                 assert "nameserver 192.0.2.53" in (state / "resolv.conf.vpn").read_text()
     assert client.py.unexpected_refusals() == {}

@@ -201,6 +201,17 @@ def test_pppd_argv_shape() -> None:
     assert argv[-4:] == ["noauth", "pty", plan.pty, "10.99.0.1:10.99.0.2"]
 
 
+def test_pppd_tells_the_hooks_their_mode() -> None:
+    """Under netifd the hooks are shell alone and need no Python; standalone they run the
+    helper with the Python that planned the session."""
+    netifd = list(make_plan(golden_config(), facts(), mode="netifd").pppd_argv)
+    standalone = list(make_plan(golden_config(), facts(), mode="standalone").pppd_argv)
+    assert "PPPOSSH_MODE=netifd" in netifd and not any("PPPOSSH_PYTHON" in w for w in netifd)
+    assert "PPPOSSH_PYTHON=/usr/bin/python3" in standalone
+    assert not any("PPPOSSH_MODE" in w for w in standalone)
+    assert len(netifd) == len(standalone) - ("usepeerdns" not in standalone)
+
+
 def test_pppd_empty_keepalive_is_openwrts_default() -> None:
     """An empty keepalive gives OpenWrt's ppp default: '5 1', adaptive."""
     plan = make_plan(golden_config(keepalive=""), facts())

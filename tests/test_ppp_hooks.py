@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, parse_ubus_log
+from helpers import GOLDEN, REPO, parse_ubus_log
 
+from pppossh.log import capture as log_capture
 from pppossh.run.ppphook import EVENTS
 from pppossh.run.state import State
 
@@ -109,54 +112,226 @@ def test_hook_failure_reaches_syslog(tmp_path: Path) -> None:
     assert "ppp hook ip-up for pppossh-vpn (vpn) failed with status 3" in logged
 
 
-def _netifd_state(rundir: Path) -> None:
-    State(str(rundir), "vpn").update(mode="netifd", phase="connecting", transport="dbclient",
-                                     server="192.0.2.2", routes=[])
+# --- netifd mode: the hooks are shell alone -----------------------------------------------------
+
+NETIFD_DOUBLE = REPO / "tests" / "netifd"
+NETIFD_ROUTES = ("10.20.0.0/16", "2001:db8:20::/48")
 
 
-def _hook_env(tmp_path: Path, rundir: Path) -> dict[str, str]:
+def _netifd_session(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A state dir as netifd setup leaves it, and pppd's script environment under netifd.
+
+    PPPOSSH_PYTHON names a recorder: had a hook started Python, its argv file would exist.
+    NETIFD_MAIN_DIR points the hook at the double of netifd-proto.sh (pppd passes no such
+    variable: on a router the hook reads /lib/netifd/netifd-proto.sh).
+    """
+    import dataclasses
+
+    from helpers import ed25519_key, setup_json, with_hostkey
+
+    from pppossh.config import from_netifd_json
+    from pppossh.run.ppphook import NETIFD_UPDATE, netifd_update_text
+
+    config = from_netifd_json("vpn", with_hostkey(setup_json("01-ifup-vpn", "vpn"),
+                                                  ed25519_key()))
+    config = dataclasses.replace(config, route=NETIFD_ROUTES)
+    rundir = tmp_path / "run"
+    state = State(str(rundir), "vpn")
+    state.update(mode="netifd", phase="connecting", up_since=None)
+    state.path(NETIFD_UPDATE).write_text(netifd_update_text(config, "dbclient"))
     bindir = tmp_path / "bin"
     bindir.mkdir(exist_ok=True)
     shutil.copy(UBUS_DOUBLE, bindir / "ubus")
     (bindir / "ubus.log-path").write_text(str(tmp_path / "ubus.log"))
     _fake_logger(tmp_path)
-    # pppd's script environment: its own variables and what pppossh passes with "set"
-    return {"PATH": f"{bindir}:/usr/bin:/bin", "PPPOSSH_PYTHON": sys.executable,
-            "PPPOSSH_RUNDIR": str(rundir), "PPPOSSH_UBUS": "cli", "PPPOSSH_NO_SYSLOG": "1",
-            "PYTHONPATH": str(REPO), "IFNAME": "pppossh-vpn", "IPLOCAL": "10.99.0.1",
-            "IPREMOTE": "10.99.0.2", "DNS1": "192.0.2.53"}
+    ppp = tmp_path / "ppp"
+    for event in EVENTS:
+        (ppp / f"{event}.d").mkdir(parents=True)
+        script = ppp / f"{event}.d" / "50-record"
+        script.write_text(f"#!/bin/sh\necho \"{event} $*\" >> {tmp_path}/scripts\n")
+        script.chmod(0o755)
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "PPPOSSH_MODE": "netifd",
+           "PPPOSSH_PYTHON": str(_recorder(tmp_path, status=9)),
+           "PPPOSSH_RUNDIR": str(rundir), "NETIFD_MAIN_DIR": str(NETIFD_DOUBLE),
+           "PPPOSSH_PPP_DIR": str(ppp), "IFNAME": "pppossh-vpn", "IPLOCAL": "10.99.0.1",
+           "IPREMOTE": "10.99.0.2", "DNS1": "192.0.2.53", "DNS2": "192.0.2.53",
+           "LLLOCAL": "fe80::1", "LLREMOTE": "fe80::2", "CONNECT_TIME": "12"}
+    return rundir, env
 
 
-def test_real_helper_brings_the_link_up_through_a_descriptor(tmp_path: Path) -> None:
-    """The real helper behind the hook, run as pppd's master runs it: netifd hears link-up
-    with the addresses, and ip-down takes it back."""
-    rundir = tmp_path / "run"
-    _netifd_state(rundir)
-    env = _hook_env(tmp_path, rundir)
-    up = _run_through_fd(HOOKS / "ip-up", env)
+def _last_update(tmp_path: Path) -> str:
+    return parse_ubus_log((tmp_path / "ubus.log").read_text())[-1][-1]
+
+
+SHELLS = ["fd", pytest.param(BUSYBOX, marks=pytest.mark.skipif(
+    not os.access(BUSYBOX, os.X_OK), reason="needs busybox-static"))]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_netifd_hooks_tell_netifd_without_python(shell: str, tmp_path: Path) -> None:
+    """ip-up, ipv6-up and ip-down under netifd: the link update that OpenWrt's ppp-up sends,
+    plus pppossh's data and routes, spelled as json_dump spells it; the state follows, the
+    /etc/ppp/<event>.d scripts run, and no Python starts."""
+    rundir, env = _netifd_session(tmp_path)
+    run = (lambda event: _run_through_fd(HOOKS / event, env, shell=BUSYBOX)) \
+        if shell == BUSYBOX else (lambda event: _run_through_fd(HOOKS / event, env))
+
+    up = run("ip-up")
     assert up.returncode == 0, up.stderr
-    calls = parse_ubus_log((tmp_path / "ubus.log").read_text())
-    message = json.loads(calls[-1][-1])
-    assert message["action"] == 0 and message["link-up"] is True
-    assert message["ipaddr"] == [{"ipaddr": "10.99.0.1", "mask": "32", "ptp": "10.99.0.2"}]
-    assert message["dns"] == ["192.0.2.53"]
-    assert State(str(rundir), "vpn").load()["phase"] == "up"
-    down = _run_through_fd(HOOKS / "ip-down", env)
+    assert _last_update(tmp_path) == (
+        '{ "action": 0, "ifname": "pppossh-vpn", "link-up": true, "address-external": true,'
+        ' "data": { "transport": "dbclient", "server": "vpn.example.net" }, "keep": true,'
+        ' "ipaddr": [ { "ipaddr": "10.99.0.1", "mask": "32", "ptp": "10.99.0.2" } ],'
+        ' "routes": [ { "target": "0.0.0.0", "netmask": "0", "gateway": "10.99.0.2" },'
+        ' { "target": "10.20.0.0", "netmask": "16", "gateway": "10.99.0.2" } ],'
+        ' "routes6": [ { "target": "2001:db8:20::", "netmask": "48" } ],'
+        ' "dns": [ "192.0.2.53" ], "interface": "vpn" }')
+    state = State(str(rundir), "vpn").load()
+    assert state["phase"] == "up" and isinstance(state["up_since"], int)
+    assert abs(state["up_since"] - time.time()) < 60
+    assert (state["local"], state["remote"], state["dns"]) == ("10.99.0.1", "10.99.0.2",
+                                                               ["192.0.2.53"])
+
+    v6 = run("ipv6-up")
+    assert v6.returncode == 0, v6.stderr
+    assert _last_update(tmp_path) == (
+        '{ "action": 0, "ifname": "pppossh-vpn", "link-up": true, "address-external": true,'
+        ' "keep": true, "ip6addr": [ { "ipaddr": "fe80::1", "mask": "128" } ],'
+        ' "interface": "vpn" }')
+    assert State(str(rundir), "vpn").load()["local6"] == "fe80::1"
+
+    down = run("ip-down")
     assert down.returncode == 0, down.stderr
-    message = json.loads(parse_ubus_log((tmp_path / "ubus.log").read_text())[-1][-1])
-    assert message["action"] == 0 and message["link-up"] is False
+    assert _last_update(tmp_path) == (
+        '{ "action": 0, "ifname": "pppossh-vpn", "link-up": false, "keep": false,'
+        ' "interface": "vpn" }')
+    state = State(str(rundir), "vpn").load()
+    assert state["phase"] == "connecting" and state["down_at"] >= state["up_since"]
+    args = " ".join(PPP_ARGS)
+    assert (tmp_path / "scripts").read_text().splitlines() == [
+        f"ip-up {args}", f"ipv6-up {args}", f"ip-down {args}"]
+    assert not (tmp_path / "argv").exists(), "a netifd-mode hook started Python"
+    if shell != BUSYBOX:  # busybox's logger is its applet, which writes to /dev/log itself
+        logged = (tmp_path / "syslog").read_text()
+        assert "vpn: up, 10.99.0.1 -> 10.99.0.2 over pppossh-vpn" in logged
+        assert "vpn: link down after 12 s" in logged
+
+
+def test_netifd_hook_reports_a_refused_update_and_goes_on(tmp_path: Path) -> None:
+    """netifd refusing the update (an interface being torn down) is logged; the state and
+    the scripts still follow the link."""
+    rundir, env = _netifd_session(tmp_path)
+    result = _run_through_fd(HOOKS / "ip-up", {**env, "UBUS_EXIT": "4"})
+    assert result.returncode == 0, result.stderr
+    assert "vpn: ip-up: netifd did not take the link update" in (tmp_path / "syslog").read_text()
+    assert State(str(rundir), "vpn").load()["phase"] == "up"
+    assert (tmp_path / "scripts").read_text().startswith("ip-up ")
+
+
+@pytest.mark.parametrize("ipparam", ["", "../etc", "-x", ".hidden"])
+def test_netifd_hook_refuses_a_bad_ipparam(ipparam: str, tmp_path: Path) -> None:
+    """Without a plain interface name in ipparam the hook writes nothing and tells syslog."""
+    rundir, env = _netifd_session(tmp_path)
+    result = _run_through_fd(HOOKS / "ip-up", env, args=[*PPP_ARGS[:5], ipparam])
+    assert result.returncode == 1
+    assert "no interface name in ipparam" in (tmp_path / "syslog").read_text()
+    assert not (tmp_path / "ubus.log").exists()
     assert State(str(rundir), "vpn").load()["phase"] == "connecting"
 
 
-def test_helper_without_ipparam_fails_visibly(tmp_path: Path) -> None:
-    """A hook the helper refuses (no ipparam) ends non-zero, and the hook tells syslog."""
-    rundir = tmp_path / "run"
-    _netifd_state(rundir)
-    env = _hook_env(tmp_path, rundir)
-    result = _run_through_fd(HOOKS / "ip-up", env, args=PPP_ARGS[:5])
-    assert result.returncode == 1
-    logged = (tmp_path / "syslog").read_text()
-    assert "ppp hook ip-up for pppossh-vpn (no ipparam) failed with status 1" in logged
+def _golden_updates() -> list[str]:
+    calls = parse_ubus_log((GOLDEN / "ubus-calls.log").read_text())
+    return [argv[-1] for argv in calls
+            if "notify_proto" in argv and json.loads(argv[-1])["action"] == 0]
+
+
+def _verbs(message: dict) -> str:
+    """The netifd-proto.sh calls that make ``message``, as a shell script."""
+    q = shlex.quote
+    lines = [f"proto_init_update {q(message['ifname'])} {int(message['link-up'])}"
+             + (f" {int(message['address-external'])}" if "address-external" in message else "")]
+    if "data" in message:
+        lines.append("proto_add_data")
+        lines += [f"json_add_string {q(k)} {q(v)}" for k, v in message["data"].items()]
+        lines.append("proto_close_data")
+    lines.append(f"proto_set_keep {int(message['keep'])}")
+    for a in message.get("ipaddr", []):
+        lines.append(f"proto_add_ipv4_address {a['ipaddr']} {a.get('mask', '')} ''"
+                     f" {a.get('ptp', '')}")
+    for r in message.get("routes", []):
+        lines.append(f"proto_add_ipv4_route {r['target']} {r['netmask']} {r.get('gateway', '')}")
+    lines += [f"proto_add_dns_server {d}" for d in message.get("dns", [])]
+    lines.append(f"proto_send_update {q(message['interface'])}")
+    return "\n".join(lines)
+
+
+@pytest.mark.skipif(not os.access(BUSYBOX, os.X_OK), reason="needs busybox-static")
+def test_netifd_proto_double_spells_updates_as_the_real_library(tmp_path: Path) -> None:
+    """The double of netifd-proto.sh gives, byte for byte, every link update recorded from the
+    real library in golden/ubus-calls.log, so the hooks' messages above are the real ones."""
+    golden = _golden_updates()
+    assert golden, "golden/ubus-calls.log has no link update"
+    for text in golden:
+        script = f". {NETIFD_DOUBLE}/netifd-proto.sh\n{_verbs(json.loads(text))}\n"
+        log = tmp_path / "ubus.log"
+        log.unlink(missing_ok=True)
+        env = {"PATH": f"{NETIFD_DOUBLE}:/usr/bin:/bin", "UBUS_LOG": str(log)}
+        result = subprocess.run([BUSYBOX, "sh", "-c", script], env=env, capture_output=True,
+                                text=True, timeout=30, check=False)
+        assert result.returncode == 0, result.stderr
+        assert parse_ubus_log(log.read_text())[-1][-1] == text
+
+
+# --- the state the hooks leave -------------------------------------------------------------------
+
+
+def test_state_reads_the_hooks_events_and_folds_them_once(tmp_path: Path) -> None:
+    """Every load sees the events; an edit moves them into the JSON, and an event appended
+    after that is read on top."""
+    from pppossh.run.state import EVENTS_FILE
+
+    state = State(str(tmp_path), "vpn")
+    state.update(phase="connecting", failures=2)
+    events = state.path(EVENTS_FILE)
+    events.write_text("ip-up time=1700000000 local=10.99.0.1 remote=10.99.0.2 dns1= dns2=\n")
+    assert state.load()["phase"] == "up" and state.load()["up_since"] == 1700000000
+    state.update(failures=0)
+    assert not events.exists()
+    assert json.loads(state.file.read_text())["phase"] == "up"
+    events.write_text("ip-down time=1700000100\n")
+    loaded = state.load()
+    assert (loaded["phase"], loaded["down_at"], loaded["failures"]) == ("connecting",
+                                                                      1700000100, 0)
+
+
+@pytest.mark.parametrize("line", [
+    "ip-up time=$(reboot) local=;reboot remote=10.99.0.2/8 dns1=x",
+    "garbage", "", "ip-up", "\x00\x01", "ip-down time=99999999999999999999",
+])
+def test_state_ignores_malformed_event_values(line: str, tmp_path: Path) -> None:
+    """Only well-formed values from the events file reach the state."""
+    from pppossh.run.state import EVENTS_FILE, link_event
+
+    fields = link_event(line)
+    assert fields.get("local", "") == "" and fields.get("remote", "") == ""
+    assert fields.get("up_since") is None and fields.get("down_at") is None
+    assert fields.get("dns", []) == []
+    state = State(str(tmp_path), "vpn")
+    state.update(phase="connecting")
+    state.path(EVENTS_FILE).write_bytes(line.encode() + b"\n\xff\n")
+    assert state.load()["phase"] in ("connecting", "up")
+
+
+def test_python_hook_refuses_a_netifd_session(tmp_path: Path) -> None:
+    """The Python hook is standalone's: pointed at a netifd session it changes nothing."""
+    from pppossh.run import ppphook
+
+    state = State(str(tmp_path), "vpn")
+    state.update(mode="netifd", phase="connecting")
+    with log_capture() as records:
+        assert ppphook.handle("ip-up", PPP_ARGS, str(tmp_path)) == 1
+    assert any("not a standalone session" in m for _, m in records)
+    assert state.load()["phase"] == "connecting"
 
 
 def test_helper_logs_the_reason_of_a_crash(tmp_path: Path,
@@ -164,15 +339,17 @@ def test_helper_logs_the_reason_of_a_crash(tmp_path: Path,
     """An unexpected error inside the helper is logged (syslog on a router) with its reason."""
     from pppossh import cli, log
 
-    blocker = tmp_path / "not-a-dir"
-    blocker.write_text("")
-    monkeypatch.setenv("PPPOSSH_RUNDIR", str(blocker / "run"))
+    rundir = tmp_path / "run"
+    State(str(rundir), "vpn").update(mode="standalone", phase="connecting", routes=[])
+    # the resolv file's place is taken by a directory: writing it fails
+    (rundir / "resolv.conf.vpn").mkdir()
+    monkeypatch.setenv("PPPOSSH_RUNDIR", str(rundir))
     monkeypatch.setenv("PPPOSSH_NO_SYSLOG", "1")
-    monkeypatch.setenv("PATH", str(tmp_path))  # no ubus: that failure alone is only a warning
+    monkeypatch.setenv("DNS1", "192.0.2.53")
     with log.capture() as records:
         assert cli.main(["ppp-hook", "ip-up", *PPP_ARGS]) == 1
     failed = [message for level, message in records if level == log.ERROR]
-    assert any("ppp hook ip-up for pppossh-vpn failed: NotADirectoryError" in m for m in failed)
+    assert any("ppp hook ip-up for pppossh-vpn failed: IsADirectoryError" in m for m in failed)
 
 
 def test_resolv_file_text_is_what_the_template_wrote() -> None:

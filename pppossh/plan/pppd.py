@@ -75,7 +75,9 @@ def pppd_argv(
         argv += ["ipv6-up-script", os.path.join(hooks_dir, "ipv6-up"),
                  "ipv6-down-script", os.path.join(hooks_dir, "ipv6-down")]
     # pppd runs its scripts with an empty environment; these tell our hooks where to look.
-    argv += ["set", f"PPPOSSH_PYTHON={python}", "set", f"PPPOSSH_RUNDIR={rundir}"]
+    # Under netifd the hooks are shell alone; standalone they run the helper with this Python.
+    argv += ["set", "PPPOSSH_MODE=netifd" if mode == "netifd" else f"PPPOSSH_PYTHON={python}",
+             "set", f"PPPOSSH_RUNDIR={rundir}"]
     if logfile:
         # pppd's own account of the session (syslog gets it too), read when it ends
         argv += ["logfile", logfile]

@@ -24,9 +24,10 @@ from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
 from ..plan.facts import probe
 from . import backoff, outcome, ubus
+from .ppphook import NETIFD_UPDATE, netifd_update_text
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
-from .state import State
+from .state import State, write_atomic
 
 # netifd copies the command into a fixed array and refuses the 63rd word (proto-shell.c)
 MAX_ARGV = 62
@@ -126,6 +127,7 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
     wait = backoff.delay(failures)
     argv = task_argv(plan, wait)
     prepare_state_dir(state, plan)
+    write_atomic(state.path(NETIFD_UPDATE), netifd_update_text(config, plan.client))
     state.update(
         mode="netifd", phase="connecting", attempt_started=time.time(), up_since=None,
         wait=wait, addresses=addresses, **session_info(config, plan),

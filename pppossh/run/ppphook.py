@@ -1,10 +1,11 @@
-"""pppd's ip-up/ip-down hooks: tell netifd (or, standalone, the kernel) about the link.
+"""pppd's ip-up/ip-down hooks in standalone mode: routes and the resolv file.
 
 pppd runs ``ppp/ip-up`` and ``ppp/ip-down`` with the arguments ``ifname tty speed local
 remote ipparam`` and an environment holding only its own variables (IPLOCAL, IPREMOTE, DNS1,
-DNS2, LLLOCAL, ...).  Under netifd the hook sends the interface update (action 0) the way
-OpenWrt's ``ppp-up`` does; standalone it adds the routes and writes the resolv file itself.
-Either way the scripts in ``/etc/ppp/<event>.d/`` run afterwards, as OpenWrt's hooks do.
+DNS2, LLLOCAL, ...).  Under netifd the hooks are shell alone (``templates/ppp-hook.sh.j2``),
+as OpenWrt's ``ppp-up`` is, and read what they need from :func:`netifd_update_text`, written
+at setup.  Standalone, this module adds the routes and writes the resolv file.  Either way the
+scripts in ``/etc/ppp/<event>.d/`` run afterwards, as OpenWrt's hooks do.
 """
 
 from __future__ import annotations
@@ -15,20 +16,24 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import log
-from . import routes, ubus
+from . import routes
 from .state import State, write_atomic
 
+if TYPE_CHECKING:
+    from ..config import Config
+
 EVENTS = ("ip-up", "ip-down", "ipv6-up", "ipv6-down")
+NETIFD_UPDATE = "netifd-update"
 
 
 def ppp_dir() -> Path:
     return Path(os.environ.get("PPPOSSH_PPP_DIR", "/etc/ppp"))
 
 
-def handle(event: str, args: Sequence[str], rundir: str, bus: ubus.Ubus | None = None) -> int:
+def handle(event: str, args: Sequence[str], rundir: str) -> int:
     ifname = args[0] if args else os.environ.get("IFNAME", "")
     iface = args[5] if len(args) > 5 else ""
     if not iface:
@@ -36,23 +41,17 @@ def handle(event: str, args: Sequence[str], rundir: str, bus: ubus.Ubus | None =
         return 1
     state = State(rundir, iface)
     info = state.load()
+    if info.get("mode") != "standalone":
+        log.error("ppp hook %s for %s: %s is not a standalone session (under netifd the"
+                  " hooks run without the helper)", event, ifname, iface)
+        return 1
     env = os.environ
-    if info.get("mode") == "standalone":
-        _standalone(event, iface, ifname, info, state)
-    else:
-        try:
-            _netifd(event, iface, ifname, info, bus or ubus.Ubus())
-        except ubus.UbusError as exc:
-            # on ifdown netifd refuses updates from a link it is tearing down: the state
-            # and the ip-down.d scripts still matter
-            log.log(log.DEBUG if event.endswith("down") else log.WARNING,
-                    "%s: %s: %s", iface, event, exc)
+    _standalone(event, iface, ifname, info, state)
     now = time.time()
     if event == "ip-up":
-        dns = _dns(env)
         state.update(
             phase="up", up_since=now, down_at=None, local=env.get("IPLOCAL", ""),
-            remote=env.get("IPREMOTE", ""), dns=dns,
+            remote=env.get("IPREMOTE", ""), dns=_dns(env),
         )
         log.info("%s: up, %s -> %s over %s", iface, env.get("IPLOCAL"), env.get("IPREMOTE"),
                  ifname)
@@ -61,7 +60,7 @@ def handle(event: str, args: Sequence[str], rundir: str, bus: ubus.Ubus | None =
         log.info("%s: link down after %s s", iface, env.get("CONNECT_TIME", "?"))
     elif event == "ipv6-up":
         state.update(local6=env.get("LLLOCAL", ""), remote6=env.get("LLREMOTE", ""))
-    run_scripts(event, args, standalone=info.get("mode") == "standalone")
+    run_scripts(event, args, standalone=True)
     return 0
 
 
@@ -74,44 +73,14 @@ def _dns(env: os._Environ[str] | dict[str, str]) -> list[str]:
     return out
 
 
-def _netifd(event: str, iface: str, ifname: str, info: dict[str, Any], bus: ubus.Ubus) -> None:
-    env = os.environ
-    data = {"transport": info.get("transport", ""), "server": info.get("server", "")}
-    if event == "ip-up":
-        local, remote = env.get("IPLOCAL", ""), env.get("IPREMOTE", "")
-        v4, v6 = _split_routes(info.get("routes", []), remote)
-        message = ubus.update(
-            iface, ifname, True, external=True, keep=True, data=data,
-            ipaddr=[ubus.Address(local, "32", remote)] if local else [],
-            routes=([ubus.Route("0.0.0.0", "0", remote)] if remote else []) + v4,
-            routes6=v6,
-            dns=_dns(env),
-        )
-    elif event == "ipv6-up":
-        local6 = env.get("LLLOCAL", "")
-        message = ubus.update(
-            iface, ifname, True, external=True, keep=True, data=data,
-            ip6addr=[ubus.Address(local6, "128")] if local6 else [],
-        )
-    elif event == "ip-down":
-        message = ubus.update(iface, ifname, False)
-    else:
-        return
-    bus.notify(message)
-
-
-def _split_routes(
-    networks: Sequence[str], gateway: str
-) -> tuple[list[ubus.Route], list[ubus.Route]]:
-    v4: list[ubus.Route] = []
-    v6: list[ubus.Route] = []
-    for text in networks:
+def netifd_update_text(config: Config, client: str) -> str:
+    """What the shell ip-up hook adds to netifd's link update, one fact per line (the hook
+    reads it with ``read``, never as code): the client, the server, the extra routes."""
+    lines = [f"transport {client}", f"server {config.server}"]
+    for text in config.route:
         net = ipaddress.ip_network(text, strict=False)
-        if net.version == 4:
-            v4.append(ubus.Route(str(net.network_address), str(net.prefixlen), gateway))
-        else:
-            v6.append(ubus.Route(str(net.network_address), str(net.prefixlen)))
-    return v4, v6
+        lines.append(f"route{net.version} {net.network_address} {net.prefixlen}")
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _standalone(event: str, iface: str, ifname: str, info: dict[str, Any], state: State) -> None:

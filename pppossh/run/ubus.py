@@ -2,7 +2,9 @@
 
 The builders mirror the verbs of OpenWrt's ``netifd-proto.sh`` (``proto_run_command``,
 ``proto_notify_error``, ...) key for key and in the same order, so the JSON equals what
-``golden/ubus-calls.log`` recorded from the real shell library.  :class:`Ubus` sends them with
+``golden/ubus-calls.log`` recorded from the real shell library.  The link update (action 0)
+is not here: under netifd the ppp hooks send it with the shell library itself, as OpenWrt's
+``ppp-up`` does (``templates/ppp-hook.sh.j2``).  :class:`Ubus` sends them with
 the Python ``ubus`` binding when it is installed, else with the ``ubus`` command line tool.
 
 Both ways give up after ``CALL_TIMEOUT`` seconds, and both leave a TERM from the hook able to
@@ -15,7 +17,6 @@ import contextlib
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from . import jsonc
@@ -23,7 +24,6 @@ from . import jsonc
 Message = dict[str, Any]
 
 RUN, KILL, ERROR, BLOCK_RESTART, AVAILABLE, HOST_DEPENDENCY, SETUP_FAILED = 1, 2, 3, 4, 5, 6, 7
-UPDATE = 0
 CALL_TIMEOUT = 30.0
 """Seconds to wait for netifd's answer: what ``ubus call`` waits by default (``-t 30``)."""
 
@@ -62,71 +62,6 @@ def host_dependency(iface: str, host: str, ifname: str = "") -> Message:
 
 def setup_failed(iface: str) -> Message:
     return {"action": SETUP_FAILED, "interface": iface}
-
-
-@dataclass(frozen=True)
-class Address:
-    ipaddr: str
-    mask: str = "32"
-    ptp: str = ""
-
-
-@dataclass(frozen=True)
-class Route:
-    target: str
-    netmask: str
-    gateway: str = ""
-
-
-def update(
-    iface: str,
-    ifname: str,
-    link_up: bool,
-    *,
-    external: bool | None = None,
-    keep: bool = False,
-    data: dict[str, Any] | None = None,
-    ipaddr: Sequence[Address] = (),
-    ip6addr: Sequence[Address] = (),
-    routes: Sequence[Route] = (),
-    routes6: Sequence[Route] = (),
-    dns: Sequence[str] = (),
-) -> Message:
-    """An interface update (action 0), as proto_init_update ... proto_send_update builds it."""
-    message: Message = {"action": UPDATE, "ifname": ifname, "link-up": link_up}
-    if external is not None:
-        message["address-external"] = external
-    if data is not None:
-        message["data"] = data
-    message["keep"] = keep
-    if ipaddr:
-        message["ipaddr"] = [_address(a) for a in ipaddr]
-    if ip6addr:
-        message["ip6addr"] = [_address(a) for a in ip6addr]
-    if routes:
-        message["routes"] = [_route(r) for r in routes]
-    if routes6:
-        message["routes6"] = [_route(r) for r in routes6]
-    if dns:
-        message["dns"] = list(dns)
-    message["interface"] = iface
-    return message
-
-
-def _address(a: Address) -> dict[str, str]:
-    out = {"ipaddr": a.ipaddr}
-    if a.mask:
-        out["mask"] = a.mask
-    if a.ptp:
-        out["ptp"] = a.ptp
-    return out
-
-
-def _route(r: Route) -> dict[str, str]:
-    out = {"target": r.target, "netmask": r.netmask}
-    if r.gateway:
-        out["gateway"] = r.gateway
-    return out
 
 
 class UbusError(RuntimeError):

@@ -59,6 +59,100 @@ proto_notify_error() {
 	_proto_notify "$interface" "" "\"action\": 3, \"error\": [ $err ]"
 }
 
+# The link update (action 0), as OpenWrt's ppp-up and pppossh's shell ppp hooks send it: a
+# small stand-in for libubox's jshn (json_init ... json_dump) that spells the JSON as json_dump
+# does ("{ "k": v, ... }", "[ ... ]"), and the proto_* verbs that collect addresses, routes and
+# DNS servers until proto_send_update writes them in netifd-proto.sh's order: keep, ipaddr,
+# ip6addr, routes, routes6, dns.
+
+json_init() { _J_OUT=; _J_FIRST=1; }
+
+_j_put() {
+	# $1 key ("" inside an array), $2 the value's JSON text
+	[ "$_J_FIRST" = 1 ] || _J_OUT="$_J_OUT,"
+	_J_OUT="$_J_OUT ${1:+$(_j_str "$1"): }$2"
+	_J_FIRST=0
+}
+
+json_add_string() { _j_put "$1" "$(_j_str "$2")"; }
+json_add_int() { _j_put "$1" "$2"; }
+json_add_boolean() { _j_put "$1" "$(_j_bool "$2")"; }
+json_add_object() { _j_put "$1" "{"; _J_FIRST=1; }
+json_close_object() { _J_OUT="$_J_OUT }"; _J_FIRST=0; }
+json_add_array() { _j_put "$1" "["; _J_FIRST=1; }
+json_close_array() { _J_OUT="$_J_OUT ]"; _J_FIRST=0; }
+json_dump() { printf '{%s }\n' "$_J_OUT"; }
+
+proto_init_update() {
+	_U_KEEP=0 _U_NESTED= _U_IPADDR= _U_IP6ADDR= _U_ROUTE= _U_ROUTE6= _U_DNS=
+	json_init
+	json_add_int action 0
+	[ -n "$1" ] && [ "$1" != "*" ] && json_add_string ifname "$1"
+	json_add_boolean link-up "$2"
+	[ -n "$3" ] && json_add_boolean address-external "$3"
+}
+
+proto_set_keep() { _U_KEEP="$1"; }
+proto_add_data() { _U_NESTED=1; json_add_object data; }
+proto_close_data() { [ -n "$_U_NESTED" ] && json_close_object; _U_NESTED=; }
+proto_add_dns_server() { _U_DNS="$_U_DNS $1"; }
+# fields: address mask broadcast ptp
+proto_add_ipv4_address() { _U_IPADDR="$_U_IPADDR $1/$2/$3/$4"; }
+# fields: address mask (pppossh passes no lifetimes or class)
+proto_add_ipv6_address() { _U_IP6ADDR="$_U_IP6ADDR $1/$2"; }
+# fields: target mask gateway (pppossh passes no source or metric)
+proto_add_ipv4_route() { _U_ROUTE="$_U_ROUTE $1/$2/$3"; }
+proto_add_ipv6_route() { _U_ROUTE6="$_U_ROUTE6 $1/$2/$3"; }
+
+_u_fields() {
+	# $1 "a/b/c": sets _F1 _F2 _F3 _F4
+	local rest="$1/"
+	_F1="${rest%%/*}"; rest="${rest#*/}"
+	_F2="${rest%%/*}"; rest="${rest#*/}"
+	_F3="${rest%%/*}"; rest="${rest#*/}"
+	_F4="${rest%%/*}"
+}
+
+_u_array() {
+	# $1 key, $2 items, $3 kind: v4addr v6addr route dns
+	[ -n "$2" ] || return 0
+	json_add_array "$1"
+	for item in $2; do
+		_u_fields "$item"
+		case "$3" in
+		dns) json_add_string "" "$item" ;;
+		route)
+			json_add_object ""
+			json_add_string target "$_F1"
+			json_add_string netmask "$_F2"
+			[ -n "$_F3" ] && json_add_string gateway "$_F3"
+			json_close_object
+			;;
+		*)
+			json_add_object ""
+			json_add_string ipaddr "$_F1"
+			[ -n "$_F2" ] && json_add_string mask "$_F2"
+			[ "$3" = v4addr ] && [ -n "$_F3" ] && json_add_string broadcast "$_F3"
+			[ "$3" = v4addr ] && [ -n "$_F4" ] && json_add_string ptp "$_F4"
+			json_close_object
+			;;
+		esac
+	done
+	json_close_array
+}
+
+proto_send_update() {
+	proto_close_data
+	json_add_boolean keep "$_U_KEEP"
+	_u_array ipaddr "$_U_IPADDR" v4addr
+	_u_array ip6addr "$_U_IP6ADDR" v6addr
+	_u_array routes "$_U_ROUTE" route
+	_u_array routes6 "$_U_ROUTE6" route
+	_u_array dns "$_U_DNS" dns
+	json_add_string interface "$1"
+	ubus call network.interface notify_proto "$(json_dump)"
+}
+
 proto_block_restart() {
 	_proto_notify "$1" "" "\"action\": 4"
 }
