@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,7 @@ def keys(tmp_path: Path) -> tuple[list[str], str]:
     for path in paths:
         subprocess.run(["dropbearkey", "-t", "ed25519", "-f", path], capture_output=True,
                        check=True, timeout=60)
+        os.utime(path, (time.time() - 3600, time.time() - 3600))  # made an hour ago
     hostfile = tmp_path / "host_key"
     subprocess.run(["dropbearkey", "-t", "ed25519", "-f", str(hostfile)], capture_output=True,
                    check=True, timeout=60)
@@ -300,3 +302,97 @@ def test_helper_missing(router: Router, keys) -> None:
         {"action": 4, "interface": "vpn"},
     ]
     _assert_json_c_spelling(router.calls())
+
+
+# --- a setup that repeats the last one ---------------------------------------------------------
+
+HELPER_FAILED = [{"action": 3, "error": ["HELPER_FAILED"], "interface": "vpn"},
+                 {"action": 4, "interface": "vpn"}]
+
+
+def _setup_then_ifdown(router: Router, config: str) -> list[dict]:
+    """A setup by the helper and an ifdown; the messages of the setup."""
+    result = router.run("pppossh", "setup", "vpn", config)
+    assert result.returncode == 0, result.stderr
+    first = router.messages()
+    assert [m["action"] for m in first] == [6, 1]
+    router.run("pppossh", "teardown", "vpn", config)
+    router.log.unlink()
+    return first
+
+
+def test_repeated_setup_is_relayed_without_the_helper(router: Router, keys) -> None:
+    """The same configuration again, nothing changed: the hook alone sends what the helper
+    sent (host dependency, then the same task), empties the session logs, and the state says
+    a new attempt started (no helper on PATH: the hook could not have asked it)."""
+    from pppossh.run.state import State
+
+    identities, hostkey = keys
+    config = adapted_vpn_json(identities, hostkey)
+    first = _setup_then_ifdown(router, config)
+    statedir = router.rundir / "vpn"
+    (statedir / "ssh.log").write_text("the last session's words\n")
+    result = router.run("pppossh", "setup", "vpn", config, with_helper=False)
+    assert result.returncode == 0, result.stderr
+    assert router.messages() == first
+    _assert_json_c_spelling(router.calls())
+    assert (statedir / "ssh.log").read_text() == ""
+    state = State(str(router.rundir), "vpn").load()
+    assert state["phase"] == "connecting" and state["attempt_started"] and state["wait"] == 0
+
+
+@pytest.mark.parametrize("change", ["config", "newer key", "key gone", "failed session",
+                                    "garbage"])
+def test_setup_asks_the_helper_when_anything_changed(router: Router, keys, change: str) -> None:
+    """A different configuration, a key file newer than the saved plan or gone, a session
+    that ended by itself (the helper decides the back-off), or a damaged file: the hook
+    does not relay (without the helper on PATH it can only report HELPER_FAILED)."""
+    identities, hostkey = keys
+    config = adapted_vpn_json(identities, hostkey)
+    _setup_then_ifdown(router, config)
+    relay = router.rundir / "vpn" / "relay"
+    assert relay.exists()
+    if change == "config":
+        config = config.replace('"port":2222', '"port":2223')
+        assert '"port":2223' in config
+    elif change == "newer key":
+        later = relay.stat().st_mtime + 10
+        os.utime(identities[0], (later, later))
+    elif change == "key gone":
+        os.unlink(identities[1])
+    elif change == "failed session":
+        router.run("pppossh", "teardown", "vpn", config, ERROR="7")
+        assert not relay.exists()
+        router.log.unlink()
+    else:
+        relay.write_text(relay.read_text().replace("\nword ", "\n$(reboot) ", 1))
+    result = router.run("pppossh", "setup", "vpn", config, with_helper=False)
+    assert result.returncode == 0
+    assert router.messages() == HELPER_FAILED
+
+
+def test_no_relay_is_saved_for_a_back_off_or_a_password(router: Router, keys) -> None:
+    """A setup that waits first (after a failure) or must write pppd's password file leaves
+    nothing to repeat."""
+    identities, hostkey = keys
+    config = adapted_vpn_json(identities, hostkey)
+    router.run("pppossh", "teardown", "vpn", config, ERROR="7")
+    router.run("pppossh", "setup", "vpn", config)
+    relay = router.rundir / "vpn" / "relay"
+    assert not relay.exists()
+    router.run("pppossh", "teardown", "vpn", config)  # ifdown: the count starts again
+    with_password = config[:-1] + ',"username":"u","password":"p"}'
+    router.run("pppossh", "setup", "vpn", with_password)
+    assert (router.rundir / "vpn" / "pppd-secrets").exists()
+    assert not relay.exists()
+
+
+def test_no_relay_while_a_file_it_needs_is_fresh(router: Router, keys) -> None:
+    """Shells compare whole seconds: a key written a moment ago could change again unseen in
+    the same second, so such a setup saves nothing to repeat."""
+    identities, hostkey = keys
+    os.utime(identities[0])  # now
+    result = router.run("pppossh", "setup", "vpn", adapted_vpn_json(identities, hostkey))
+    assert result.returncode == 0, result.stderr
+    assert [m["action"] for m in router.messages()] == [6, 1]
+    assert not (router.rundir / "vpn" / "relay").exists()

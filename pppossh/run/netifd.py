@@ -3,7 +3,8 @@
 setup: config JSON -> Config -> Plan -> host dependencies (action 6) -> proto task (action 1),
 or an error code plus block_restart (actions 3, 4) when the configuration is wrong, so netifd
 does not spin (``golden/netifd/07``: a setup every 28 ms).  The back-off wait happens inside
-the proto task (:data:`WAIT_SCRIPT`), which ``ifdown`` can kill at any moment.
+the proto task (:data:`WAIT_SCRIPT`), which ``ifdown`` can kill at any moment.  A setup that
+started the task at once saves its plan for the hook to repeat (:mod:`.relay`).
 
 teardown: record how the session ended (``ERROR`` is set only when the task ended by itself),
 report why, then stop the task (action 2), as ``golden/netifd/03``/``05`` show.
@@ -23,7 +24,7 @@ from ..config import Config, from_netifd_json
 from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
 from ..plan.facts import probe
-from . import backoff, outcome, ubus
+from . import backoff, outcome, relay, ubus
 from .ppphook import NETIFD_UPDATE, netifd_update_text
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
@@ -73,6 +74,7 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
     """
     state = State(rundir, iface)
     try:
+        relay.discard(state)  # whatever happens now, the next setup asks the helper again
         try:
             prepared = _prepare(iface, config_json, rundir, state, bus)
         except TransientError as exc:
@@ -96,6 +98,7 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
     if prepared is None:
         return 0
     try:
+        relay.save(state, prepared.relay, prepared.needs)
         prepared.announce()
     except Exception as exc:  # the task runs: nothing to undo, nothing to block
         log.error("%s: after the tunnel task was started: %s: %s (it runs on)",
@@ -109,6 +112,8 @@ class _Prepared:
 
     argv: list[str]
     announce: Callable[[], None]
+    relay: str | None = None  # the plan for the hook to repeat, when it may
+    needs: tuple[str, ...] = ()  # the files it was made from
 
 
 def _prepare(iface: str, config_json: str, rundir: str, state: State,
@@ -119,9 +124,9 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
     for note in plan.notes:
         log.warning("%s: %s", iface, note)
     addresses = resolve(config.server, config.connect_timeout)
-    if config.use_hostdep:
-        for address in dependencies(addresses):
-            bus.notify(ubus.host_dependency(iface, address))
+    hosts = dependencies(addresses) if config.use_hostdep else []
+    for address in hosts:
+        bus.notify(ubus.host_dependency(iface, address))
     previous = state.load()
     failures = int(previous.get("failures", 0))
     wait = backoff.delay(failures)
@@ -144,7 +149,21 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
             f" in {wait:g} s (failure {failures} in a row)" if wait else "",
         )
 
-    return _Prepared(argv, announce)
+    needs = _needs(plan)
+    saved = None if wait or plan.secrets else relay.relay_text(
+        config_json, needs=needs, server=config.server, addresses=addresses,
+        hosts=hosts, empty=[plan.ssh_log, plan.pppd_log], argv=argv)
+    return _Prepared(argv, announce, saved, tuple(needs))
+
+
+def _needs(plan: Plan) -> list[str]:
+    """The files a plan was made from: once one is newer, the hook asks the helper again."""
+    import pppossh
+
+    home_known = os.path.join(os.path.expanduser("~"), ".ssh", "known_hosts")
+    files = [plan.pppd_argv[0], plan.ssh_argv[0], *plan.identities, home_known,
+             "/etc/ssh/ssh_known_hosts", pppossh.__file__ or ""]
+    return [f for f in dict.fromkeys(files) if f and os.path.exists(f)]
 
 
 def _not_started(iface: str, bus: ubus.Ubus, state: State, exc: Exception) -> int:
@@ -202,6 +221,7 @@ def teardown(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
     except ConfigError:
         config = None
     if error is not None and error.strip().lstrip("-").isdigit():
+        relay.discard(state)  # the task ended by itself: the next setup decides the back-off
         _record_end(iface, int(error), state, config, bus)
     else:
         with state.edit() as data:

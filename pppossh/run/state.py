@@ -5,10 +5,10 @@ JSON file is how they hand facts to each other (mode, link addresses, when the s
 up, consecutive failures for the back-off).  Updates take an exclusive lock so that a hook and
 a teardown racing each other never lose a field.
 
-Under netifd the ppp hooks are shell scripts (no Python start on the way up): they append one
-line per event to ``link-events`` (:data:`EVENTS_FILE`), and every load reads those lines on
-top of the JSON.  Each line sets its fields to absolute values, so reading one twice is
-harmless; an edit folds them into the JSON and removes them.
+Under netifd the ppp hooks, and the hook when it repeats a setup, are shell alone (no Python
+start on the way up): they append one line per event to ``link-events`` (:data:`EVENTS_FILE`),
+and every load reads those lines on top of the JSON.  Each line sets its fields to absolute
+values, so reading one twice is harmless; an edit folds them into the JSON and removes them.
 """
 
 from __future__ import annotations
@@ -109,6 +109,10 @@ def link_event(line: str) -> dict[str, Any]:
                 "dns": list(dict.fromkeys(dns))}
     if event == "ip-down":
         return {"phase": "connecting", "down_at": _time(fields.get("time"))}
+    if event == "setup":  # the hook repeated the last setup (run/relay.py)
+        return {"mode": "netifd", "phase": "connecting",
+                "attempt_started": _time(fields.get("time")), "up_since": None,
+                "down_at": None, "wait": 0}
     if event == "ipv6-up":
         return {"local6": _address(fields.get("local6")),
                 "remote6": _address(fields.get("remote6"))}

@@ -363,12 +363,28 @@ def netifd_path(bed: Bed) -> dict:
     routes = sh(["ip", "route"]).stdout
     # defaultroute '0': netifd keeps the peer's default route inactive
     assert not [r for r in routes.splitlines() if r.startswith("default") and "pppossh" in r]
+    # ifdown, ifup, nothing changed: the hook repeats the saved plan without the helper
+    netifd.ifdown()
+    wait_for(lambda: not bed.leftovers(), 15, "pppd and dbclient to end after ifdown")
+    events = Path("/var/run/pppossh/vpn/link-events")
+    events.unlink(missing_ok=True)
+    calls = len(netifd.calls)
+    started = time.monotonic()
+    netifd.ifup()
+    wait_for(lambda: netifd.status()["up"], 40, "netifd to report the link up again")
+    again_s = round(time.monotonic() - started, 2)
+    assert events.read_text().startswith("setup time="), events.read_text()
+    assert [m["action"] for m in netifd.log[-3:]] == [6, 1, 0], netifd.log[-3:]
+    assert netifd.log[-2]["command"] == command
+    assert len(netifd.calls) == calls + 1
+    assert bed.ping(REMOTE_TUN)["loss_pct"] == 0
+    step(f"ifup again: relayed by the hook, link up after {again_s} s (first: {setup_s} s)")
     # the proto task dies: netifd tears down with ERROR, our setup backs off, link returns
     pppd = netifd.task.pid
     os.kill(pppd, signal.SIGKILL)
     killed = time.monotonic()
-    wait_for(lambda: netifd.status()["setups"] >= 2, 20, "netifd's setup after the task died")
-    assert netifd.status()["teardowns"][0] == "0", netifd.status()  # SIGKILL: WEXITSTATUS 0
+    wait_for(lambda: netifd.status()["setups"] >= 3, 20, "netifd's setup after the task died")
+    assert netifd.status()["teardowns"][1] == "0", netifd.status()  # SIGKILL: WEXITSTATUS 0
     wait_for(lambda: netifd.status()["up"], 60, "the link to come back after the task died")
     back_s = round(time.monotonic() - killed, 1)
     errors = [m["error"] for m in netifd.log if m["action"] == 3]
@@ -381,7 +397,8 @@ def netifd_path(bed: Bed) -> dict:
         netifd.calls[-1]), netifd.calls[-1]
     assert [m["action"] for m in netifd.log][-1] == 2
     wait_for(lambda: not bed.leftovers(), 15, "pppd and dbclient to end after ifdown")
-    return {"netifd_setup_s": setup_s, "rtt_ms": ping["rtt_avg_ms"], "netifd_back_s": back_s}
+    return {"netifd_setup_s": setup_s, "netifd_again_s": again_s, "rtt_ms": ping["rtt_avg_ms"],
+            "netifd_back_s": back_s}
 
 
 def netns_enter(ns: str) -> None:
