@@ -5,7 +5,18 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
+
+
+def _temporary(directory: str, name: str) -> tuple[int, str]:
+    """A new private file beside the target, as tempfile.mkstemp makes it (O_EXCL, 0600),
+    without importing tempfile (and with it shutil and random) on every setup."""
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}")
+        try:
+            return os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {name} in {directory}")
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o600) -> None:
@@ -20,7 +31,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o
         old: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
         old = None
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", dir=directory)
+    fd, tmp = _temporary(directory, os.path.basename(target))
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode() if isinstance(data, str) else data)

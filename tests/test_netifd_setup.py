@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,3 +150,14 @@ def test_hook_after_start_failure_sends_no_block(router: Router, keys) -> None: 
     actions = [m["action"] for m in router.messages()]
     assert actions == [6, 1, 3], (actions, result.stderr)
     assert "HELPER_FAILED" not in router.log.read_text()
+
+
+def test_setup_path_imports_stay_lean() -> None:
+    """Every setup starts Python on the router: modules that only some setups need (names to
+    resolve, a failure to back off from, fingerprints to show) are imported where used."""
+    code = ("import sys, pppossh.cli, pppossh.run.netifd; print(' '.join(sorted("
+            "{'shutil', 'tempfile', 'random', 'hashlib', 'socket', 'lzma'}"
+            " & set(sys.modules))))")
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60, cwd=REPO)
+    assert out.stdout.split() == []

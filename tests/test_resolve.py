@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -78,8 +79,8 @@ def test_any_resolver_failure_is_resolve_failed_not_a_thread_traceback(
 
     escaped: list[BaseException] = []
     monkeypatch.setattr(threading, "excepthook", lambda args: escaped.append(args.exc_value))
-    monkeypatch.setattr(resolve.socket, "getaddrinfo", broken)
-    monkeypatch.setattr(resolve.shutil, "which", lambda name: None)
+    monkeypatch.setattr(socket, "getaddrinfo", broken)
+    monkeypatch.setattr(resolve, "which", lambda name: None)
     with pytest.raises(TransientError) as caught:
         resolve.resolve("vpn.example.net", 2)
     assert caught.value.code == "RESOLVE_FAILED"
@@ -93,7 +94,26 @@ def test_host_names_reach_getaddrinfo_as_ascii_bytes(monkeypatch: pytest.MonkeyP
         seen.append(host)
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.7", 0))]
 
-    monkeypatch.setattr(resolve.socket, "getaddrinfo", record)
-    monkeypatch.setattr(resolve.shutil, "which", lambda name: None)
+    monkeypatch.setattr(socket, "getaddrinfo", record)
+    monkeypatch.setattr(resolve, "which", lambda name: None)
     assert resolve.resolve("vpn.example.net", 2) == ["192.0.2.7"]
     assert seen == [b"vpn.example.net"]
+
+
+def test_which_finds_what_shutil_which_finds(tmp_path: Path) -> None:
+    """The setup path's own which: the first executable file on the path, nothing else."""
+    import shutil
+
+    from pppossh.plan.facts import which
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "tool").write_text("")  # not executable
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "tool").mkdir()  # a directory
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "tool").write_text("#!/bin/sh\n")
+    (tmp_path / "c" / "tool").chmod(0o755)
+    path = ":".join(str(tmp_path / d) for d in "abc")
+    assert which("tool", path) == shutil.which("tool", path=path) == str(tmp_path / "c/tool")
+    assert which("absent", path) is None
+    assert which("sh") == shutil.which("sh")

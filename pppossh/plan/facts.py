@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -67,10 +66,10 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
     path = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
     clients = {}
     for name, program in (("dbclient", "dbclient"), ("openssh", "ssh")):
-        found = shutil.which(program, path=path)
+        found = which(program, path)
         if found and not (name == "openssh" and _is_dropbear(found)):
             clients[name] = found
-    pppd = shutil.which("pppd", path=path) or "/usr/sbin/pppd"
+    pppd = which("pppd", path) or "/usr/sbin/pppd"
     home = os.path.expanduser("~")
     keydir = keydir or keydir_from_env()
     formats: dict[str, str] = {}
@@ -101,6 +100,16 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
         rundir=rundir or rundir_from_env(),
         known_host_keys=tuple(known),
     )
+
+
+def which(program: str, path: str | None = None) -> str | None:
+    """The first executable ``program`` on ``path`` (default $PATH): shutil.which, without
+    importing shutil (and with it bz2, lzma, fnmatch) on the way of every setup."""
+    for directory in (os.environ.get("PATH", "") if path is None else path).split(":"):
+        candidate = os.path.join(directory or ".", program)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def _is_dropbear(path: str) -> bool:

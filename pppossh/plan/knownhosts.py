@@ -11,8 +11,6 @@ written in the form the chosen client reads.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import re
 
 
@@ -24,12 +22,17 @@ def host_token(server: str, port: int, client: str) -> str:
 
 def fingerprint(key: str) -> str:
     """``SHA256:...`` of a ``type base64`` public key, exactly as OpenSSH prints it."""
+    import hashlib  # here, not at the top: the setup path imports this module, rarely hashes
+
     blob = base64.b64decode(key.split()[1])
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
 def _pattern_matches(pattern: str, token: str) -> bool:
     if pattern.startswith("|1|"):
+        import hashlib
+        import hmac
+
         try:
             _, _, salt, digest = pattern.split("|")
             mac = hmac.new(base64.b64decode(salt), token.encode(), hashlib.sha1).digest()

@@ -9,7 +9,10 @@ stayed up for a minute counts as success: the count starts again.
 
 from __future__ import annotations
 
-import random
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import random
 
 FIRST = 2.0
 CAP = 300.0
@@ -21,8 +24,10 @@ def delay(failures: int, rng: random.Random | None = None) -> float:
     """Seconds to wait before the next attempt after ``failures`` failures in a row."""
     if failures <= 0:
         return 0.0
+    if rng is None:
+        import random as rng  # only after a failure: not on the way of every setup
     base = min(FIRST * 2 ** min(failures - 1, 16), CAP)
-    spread = (rng or random).uniform(1 - JITTER, 1 + JITTER)
+    spread = rng.uniform(1 - JITTER, 1 + JITTER)
     return round(min(base * spread, CAP), 1)
 
 

@@ -12,12 +12,14 @@ a package pppossh does not depend on (the option table allows only ASCII host na
 from __future__ import annotations
 
 import ipaddress
-import shutil
-import socket
 import subprocess
-import threading
+from typing import TYPE_CHECKING
 
 from ..errors import TransientError
+from ..plan.facts import which
+
+if TYPE_CHECKING:
+    import socket
 
 
 def resolve(server: str, timeout: float) -> list[str]:
@@ -25,7 +27,7 @@ def resolve(server: str, timeout: float) -> list[str]:
         return [str(ipaddress.ip_address(server))]
     except ValueError:
         pass
-    addresses = _resolveip(server, timeout) if shutil.which("resolveip") else None
+    addresses = _resolveip(server, timeout) if which("resolveip") else None
     if addresses is None:
         addresses = _getaddrinfo(server, timeout)
     if not addresses:
@@ -49,6 +51,9 @@ def _resolveip(server: str, timeout: float) -> list[str] | None:
 
 
 def _getaddrinfo(server: str, timeout: float) -> list[str]:
+    import socket  # only for names: a setup to an address literal needs neither
+    import threading
+
     result: list[str] = []
 
     def worker() -> None:
@@ -82,6 +87,8 @@ def _ordered(addresses: object) -> list[str]:
 def tcp_connect(address: str, port: int, timeout: float) -> socket.socket:
     """A TCP socket connected to an address literal (``socket.create_connection`` would pass
     the address through the idna codec, see the module docstring).  Raises OSError."""
+    import socket
+
     family, kind, proto, _, sockaddr = socket.getaddrinfo(
         address.encode("ascii"), port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)[0]
     sock = socket.socket(family, kind, proto)
