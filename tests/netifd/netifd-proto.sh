@@ -8,9 +8,29 @@
 #     notify_proto '<json_dump text>', the JSON spelled as libubox's json_dump spells it).
 # JSON here is built by string concatenation; values the hook passes are plain words.
 
+_jq() {
+	# $1 as a JSON string in _JQ, with json-c's escapes for the characters our callers can
+	# pass (\ " /).  No command substitution: like jshn's shell functions it forks nothing,
+	# so a message costs what the real library costs (the ubus call), also in the bench.
+	local rest="$1" out= head char
+	while :; do
+		case "$rest" in
+		*[\\\"/]*)
+			head="${rest%%[\\\"/]*}"
+			rest="${rest#"$head"}"
+			char="${rest%"${rest#?}"}"
+			rest="${rest#?}"
+			out="$out$head\\$char"
+			;;
+		*) break ;;
+		esac
+	done
+	_JQ="\"$out$rest\""
+}
+
 _j_str() {
-	# JSON string with json-c's escapes for the characters our callers can pass
-	printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\//\\\//g')"
+	_jq "$1"
+	printf '%s' "$_JQ"
 }
 
 _j_bool() {
@@ -21,7 +41,8 @@ _J_CONFIG=
 
 _config_add_generic() {
 	local item
-	item="[ $(_j_str "$1"), $2 ]"
+	_jq "$1"
+	item="[ $_JQ, $2 ]"
 	_J_CONFIG="${_J_CONFIG:+$_J_CONFIG, }$item"
 }
 
@@ -32,14 +53,16 @@ proto_config_add_array() { for o in "$@"; do _config_add_generic "$o" 1; done; }
 
 _proto_notify() {
 	# $1 interface, $2 ubus options (-S for host dependencies), $3 JSON body without interface
-	ubus $2 call network.interface notify_proto "{ $3, \"interface\": $(_j_str "$1") }"
+	_jq "$1"
+	ubus $2 call network.interface notify_proto "{ $3, \"interface\": $_JQ }"
 }
 
 proto_run_command() {
 	local interface="$1" cmd=""
 	shift
 	while [ $# -gt 0 ]; do
-		cmd="${cmd:+$cmd, }$(_j_str "$1")"
+		_jq "$1"
+		cmd="${cmd:+$cmd, }$_JQ"
 		shift
 	done
 	_proto_notify "$interface" "" "\"action\": 1, \"command\": [ $cmd ]"
@@ -53,7 +76,8 @@ proto_notify_error() {
 	local interface="$1" err=""
 	shift
 	while [ $# -gt 0 ]; do
-		err="${err:+$err, }$(_j_str "$1")"
+		_jq "$1"
+		err="${err:+$err, }$_JQ"
 		shift
 	done
 	_proto_notify "$interface" "" "\"action\": 3, \"error\": [ $err ]"
@@ -70,13 +94,17 @@ json_init() { _J_OUT=; _J_FIRST=1; }
 _j_put() {
 	# $1 key ("" inside an array), $2 the value's JSON text
 	[ "$_J_FIRST" = 1 ] || _J_OUT="$_J_OUT,"
-	_J_OUT="$_J_OUT ${1:+$(_j_str "$1"): }$2"
+	local key=
+	[ -n "$1" ] && _jq "$1" && key="$_JQ: "
+	_J_OUT="$_J_OUT $key$2"
 	_J_FIRST=0
 }
 
-json_add_string() { _j_put "$1" "$(_j_str "$2")"; }
+json_add_string() { _jq "$2"; _j_put "$1" "$_JQ"; }
 json_add_int() { _j_put "$1" "$2"; }
-json_add_boolean() { _j_put "$1" "$(_j_bool "$2")"; }
+json_add_boolean() {
+	if [ "${2:-0}" = 1 ]; then _j_put "$1" true; else _j_put "$1" false; fi
+}
 json_add_object() { _j_put "$1" "{"; _J_FIRST=1; }
 json_close_object() { _J_OUT="$_J_OUT }"; _J_FIRST=0; }
 json_add_array() { _j_put "$1" "["; _J_FIRST=1; }
@@ -158,7 +186,11 @@ proto_block_restart() {
 }
 
 proto_add_host_dependency() {
-	_proto_notify "$1" -S "\"action\": 6, \"host\": $(_j_str "$2")${3:+, \"ifname\": $(_j_str "$3")}"
+	local host ifname=
+	_jq "$2"
+	host="$_JQ"
+	[ -n "$3" ] && _jq "$3" && ifname=", \"ifname\": $_JQ"
+	_proto_notify "$1" -S "\"action\": 6, \"host\": $host$ifname"
 }
 
 proto_setup_failed() {
