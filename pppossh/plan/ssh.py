@@ -85,7 +85,8 @@ def pty_command(argv: list[str], home: str, ssh_log: str, prompt_guard: int = 0)
     terminal getpass() fails and dbclient exits, but glibc's getpass() reads the password
     from stdin, which is pppd's PPP stream, and waits until pppd gives up.  So the shell
     keeps dbclient as a child for the first ``prompt_guard`` seconds and ends it as soon as
-    its log ends in a password prompt (the prompt has no newline; a banner line has one);
+    its log ends in a password prompt (the prompt has no newline; a banner line has one;
+    an empty log, the usual case, is passed over without starting ``tail``);
     no password is ever sent.  The shell lets go of the pty at once, so that pppd sees the
     hangup when dbclient ends, and passes a TERM or HUP from pppd on to dbclient.
     """
@@ -98,6 +99,6 @@ def pty_command(argv: list[str], home: str, ssh_log: str, prompt_guard: int = 0)
         f"{head}exec 3<&0; {sh_join(argv)} <&3 3<&- 2>{log} & c=$!; "
         "exec 3<&- </dev/null >/dev/null; trap 'kill $c 2>/dev/null' HUP INT TERM; i=0; "
         f"while [ $i -lt {int(prompt_guard)} ] && kill -0 $c 2>/dev/null; do "
-        f"case \"$(tail -c 10 {log} 2>/dev/null; echo .)\" in *'assword: .') "
+        f"[ -s {log} ] && case \"$(tail -c 10 {log} 2>/dev/null; echo .)\" in *'assword: .') "
         f"echo {note} >>{log}; kill $c; break;; esac; sleep 1; i=$((i+1)); done; wait $c"
     )
