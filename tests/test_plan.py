@@ -192,7 +192,7 @@ def test_pppd_argv_shape() -> None:
     assert argv[:6] == ["/usr/sbin/pppd", "nodetach", "ipparam", "vpn", "ifname", "pppossh-vpn"]
     assert value_after(argv, "lcp-echo-interval") == "3"
     assert value_after(argv, "lcp-echo-failure") == "5"
-    assert "nodefaultroute" in argv and "usepeerdns" in argv
+    assert "nodefaultroute" in argv and "usepeerdns" in argv and "noccp" in argv
     assert "defaultroute" not in argv
     assert value_after(argv, "mtu") == "1400" and value_after(argv, "mru") == "1400"
     assert value_after(argv, "ip-up-script") == f"{HOOKS}/ip-up"

@@ -128,7 +128,7 @@ OPTIONS: tuple[Option, ...] = (
            "Negotiate IPv6 (link-local addresses) on the link as well.", "ppp"),
     Option("pppd_options", "Extra pppd options", "string", "", checks.PPPD_OPTIONS,
            "Extra options for the local pppd, split like a shell command line: link tuning"
-           " that pppd 2.4.9 and 2.5 share, e.g. 'debug noccp'. Options that run programs or"
+           " that pppd 2.4.9 and 2.5 share, e.g. 'debug novj'. Options that run programs or"
            " name files are refused.", "ppp"),
     Option("persist", "pppd redials itself", "bool", False, checks.BOOL,
            "Let pppd redial by itself after the link drops (waiting 'holdoff' seconds) instead of"

@@ -54,6 +54,10 @@ def pppd_argv(
     argv += lcp_echo(config.keepalive)
     # explicit either way: Debian's pppd negotiates IPv6CP unless told not to, OpenWrt's not
     argv.append("+ipv6" if config.ipv6 else "noipv6")
+    # No PPP compression: both pppds offer deflate, which spends the router's CPU on traffic
+    # that is mostly compressed or encrypted already (the kernel then logs "compressor
+    # dropped pkt"); SSH can compress (-C in ssh_options) where it pays.
+    argv.append("noccp")
     argv.append("nodefaultroute")
     # netifd decides itself whether to use the peer's DNS (option peerdns); standalone asks
     # the peer only when the user wants its DNS.

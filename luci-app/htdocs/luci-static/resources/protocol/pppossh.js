@@ -336,7 +336,7 @@ return network.registerProtocol('pppossh', {
 		o.remove = removeUnlessDefault;
 
 		o = s.taboption('advanced', form.Value, 'pppd_options', _("Extra pppd options"),
-			_("Extra options for the local pppd, split like a shell command line: link tuning that pppd 2.4.9 and 2.5 share, e.g. 'debug noccp'. Options that run programs or name files are refused."));
+			_("Extra options for the local pppd, split like a shell command line: link tuning that pppd 2.4.9 and 2.5 share, e.g. 'debug novj'. Options that run programs or name files are refused."));
 
 		o = s.taboption('advanced', form.Flag, 'persist', _("pppd redials itself"),
 			_("Let pppd redial by itself after the link drops (waiting 'holdoff' seconds) instead of ending and letting pppossh reconnect with growing back-off."));
