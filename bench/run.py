@@ -1,152 +1,387 @@
-"""Tunnel figures from one test-bed run: setup time, RTT, throughput, raw SSH channel.
+"""Tunnel figures side by side from one test-bed run: pppossh, upstream's command line, and
+the raw SSH channel, for dbclient and OpenSSH, on a LAN and on WAN-like paths.
 
-``make bench`` (as root) boots the user-mode-linux test bed once and, for dbclient and for
-OpenSSH, measures:
+``make bench`` (as root) boots the user-mode-linux test bed once.  For each profile
+(:data:`PROFILES`: netem on both ends of the router's uplink) and each SSH client it measures
+three rows, each ``BENCH_REPEATS`` times (3), interleaved:
 
-- setup time: ``pppossh up vpn`` started -> first ping answered through the tunnel;
-- ping RTT through the tunnel (20 pings);
-- TCP throughput through the tunnel (iperf3, 5 s);
-- the raw SSH channel of the same client to the same server (``dd`` of zeros into
-  ``cat >/dev/null`` on the server), the ceiling any VPN over that SSH connection can reach;
-- the bare veth link for scale.
+- ``raw``: the client's own SSH channel to the same server (``dd`` of zeros into ``cat
+  >/dev/null`` for up, ``head -c`` of zeros for down), the ceiling of any VPN over it;
+- ``pppossh``: the real hook driven by the netifd double (``tests/uml/fake_netifd.py``, the
+  contract in ``tests/golden/netifd``): setup is ``ifup`` to the first ping answered, first
+  with the helper, then again after ``ifdown`` (the hook repeats the helper's saved plan);
+- ``upstream``: the pppd command line OpenWrt's own ``pppossh`` handler hands netifd (its
+  ``pty`` string and ``ppp.sh``'s generic options), started as netifd would start it.
 
-``PPPD_OPTIONS='noccp novj' make bench`` measures with extra local pppd options.
+Columns: setup s, and again s (the same once more: for the raw row a second login);
+RTT idle, and while a bulk transfer runs up and down (ping every 0.2 s);
+up and down Mbit/s (iperf3, ``BENCH_SECONDS`` s); 4 parallel flows up; client CPU seconds
+per GB sent (pppd and the SSH client, from /proc).  Each is the median (min-max) of the
+repeats, with the ratio of pppossh to upstream and to raw.  The server's dropbear runs with
+the receive window pppossh's server role documents (``-W``, OpenWrt's RecvWindowSize).
 
-UML makes system calls and process starts slow, so compare the figures with each other
-(tunnel vs raw channel, dbclient vs OpenSSH), not with real hardware.  Nothing here asserts:
-it prints figures.
+UML makes system calls and process starts slow: compare figures within one run, never with
+real hardware.  ``BENCH_PROFILES=lan BENCH_REPEATS=1`` gives a quick look.  Nothing here
+asserts: it prints figures.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import signal
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "uml"))
 
-MIB = 64
+# netem on the router's uplink and on the server's end of it, each way
+PROFILES: dict[str, list[str]] = {
+    "lan": [],
+    "wan": ["delay", "25ms"],
+    "wan-loss": ["delay", "25ms", "loss", "0.5%"],
+}
+CLIENTS = ("dbclient", "openssh")
+ROWS = ("raw", "pppossh", "upstream")
+COLUMNS = (  # key, heading, digits
+    ("setup_s", "setup s", 2), ("again_s", "again s", 2), ("rtt_ms", "RTT ms", 1),
+    ("rtt_up_ms", "RTT+up", 0), ("rtt_down_ms", "RTT+down", 0), ("up_mbit", "up Mbit/s", 1),
+    ("down_mbit", "down", 1), ("p4_mbit", "4 flows", 1), ("cpu_s_gb", "CPU s/GB", 0),
+)
+UP_IFACE = "up"  # upstream's interface: its device is pppossh-up
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
 
 
 def guest() -> int:
-    from bed import LOCAL_TUN, REMOTE_TUN, SERVER_LINK_IP, SSH_IP, Bed
-    from scenarios import _standard_bed, _vpn
+    from bed import Bed
+    from scenarios import _standard_bed
 
+    from pppossh.plan.ssh import DBCLIENT_WINDOW
+
+    repeats = _env_int("BENCH_REPEATS", 3)
+    seconds = _env_int("BENCH_SECONDS", 5)
+    profiles = (os.environ.get("BENCH_PROFILES") or ",".join(PROFILES)).split(",")
     bed = Bed(Path(tempfile.mkdtemp(prefix="bench-")))
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, Any] = {"repeats": repeats, "seconds": seconds, "profiles": {}}
     try:
         keys = _standard_bed(bed)
-        results["veth"] = {"mbit": bed.iperf(SERVER_LINK_IP, seconds=5)}
-        for client in ("dbclient", "openssh"):
-            section = _vpn(keys, client)
-            if os.environ.get("PPPD_OPTIONS"):
-                section["pppd_options"] = os.environ["PPPD_OPTIONS"]
-            bed.write_network({"vpn": section})
-            if client == "dbclient":
-                ssh = _dbclient(bed, keys)
-            else:
-                kh = bed.root / "kh"
-                kh.write_text(f"[{SSH_IP}]:2222 {keys.openssh_host_pub}\n")
-                ssh = (f"ssh -T -i {keys.client_openssh} -p 2222 -o BatchMode=yes"
-                       f" -o UserKnownHostsFile={kh} root@{SSH_IP} 'cat >/dev/null'")
-            raw = _raw_mbit(ssh, MIB)
-            started = time.monotonic()
-            _tunnel_up(bed)
-            setup = time.monotonic() - started
-            ping = bed.ping(REMOTE_TUN, count=20)
-            tunnel = bed.iperf(REMOTE_TUN, seconds=5)
-            back = bed.ping(LOCAL_TUN, ns="server", count=5)
-            bed.pppossh("down", "vpn")
-            results[client] = {
-                "setup_s": round(setup, 2),
-                "rtt_ms": ping["rtt_avg_ms"],
-                "rtt_back_ms": back["rtt_avg_ms"],
-                "tunnel_mbit": tunnel,
-                "raw_ssh_channel_mbit": raw,
-                "tunnel_vs_raw": round(tunnel / raw, 2),
-            }
-        # last: it restarts the server's dropbear with a larger window
-        results["wan"] = _wan(bed, keys)
+        bed.stop_dropbear()
+        bed.start_dropbear(keys, window=DBCLIENT_WINDOW)
+        bench = Bench(bed, keys, seconds)
+        for profile in profiles:
+            with _netem(PROFILES[profile]):
+                table: dict[str, dict[str, list[dict[str, float]]]] = {}
+                for client in CLIENTS:
+                    rows = table.setdefault(client, {row: [] for row in ROWS})
+                    for _ in range(repeats):
+                        for row in ROWS:
+                            rows[row].append(bench.measure(row, client))
+                results["profiles"][profile] = {
+                    "path_rtt_ms": bed.ping(bench.ssh_ip)["rtt_avg_ms"], "table": table}
     finally:
         bed.close()
     Path("/xfer/bench.json").write_text(json.dumps(results, indent=1))
     return 0
 
 
-def _dbclient(bed: object, keys: object, window: int = 0) -> str:
-    """The raw channel's command: dbclient into the server's ``cat >/dev/null``."""
-    from bed import SSH_IP
+class _netem:
+    """netem on both ends of the router's uplink while the block runs."""
 
-    home = bed.root / "home"
-    (home / ".ssh").mkdir(parents=True, exist_ok=True)
-    (home / ".ssh" / "known_hosts").write_text(f"{SSH_IP} {keys.dropbear_host_pub}\n")
-    return (f"HOME={home} dbclient -T{f' -W {window}' if window else ''}"
-            f" -i {keys.client_dropbear} -p 22 -l root {SSH_IP} 'cat >/dev/null'")
+    def __init__(self, args: list[str]) -> None:
+        self.args = args
+
+    def __enter__(self) -> None:
+        from bed import ROUTER, SERVER, sh
+
+        if self.args:
+            sh(["modprobe", "sch_netem"])
+            for dev, ns in (("up0", ROUTER), ("down0", SERVER)):
+                sh(["tc", "qdisc", "add", "dev", dev, "root", "netem", *self.args], ns=ns)
+
+    def __exit__(self, *exc: object) -> None:
+        from bed import ROUTER, SERVER, sh
+
+        if self.args:
+            for dev, ns in (("up0", ROUTER), ("down0", SERVER)):
+                sh(["tc", "qdisc", "del", "dev", dev, "root"], ns=ns, check=False)
 
 
-def _raw_mbit(ssh: str, mib: int) -> float:
-    """Mbit/s of ``mib`` MiB of zeros pushed through an SSH command from the router."""
-    from bed import ROUTER, sh
+class Bench:
+    """One measurement of one row: bring it up, measure, take it down."""
+
+    def __init__(self, bed: Any, keys: Any, seconds: int) -> None:
+        from bed import DROPBEAR_PORT, SSH_IP, SSHD_PORT
+
+        self.bed, self.keys, self.seconds = bed, keys, seconds
+        self.ssh_ip = SSH_IP
+        # upstream's HOME and the raw channel's: root's own, as OpenSSH reads the account's
+        # home whatever HOME says (the guest's /root is a throwaway overlay)
+        self.home = Path("/root")
+        (self.home / ".ssh").mkdir(mode=0o700, parents=True, exist_ok=True)
+        (self.home / ".ssh" / "known_hosts").write_text(
+            f"{SSH_IP} {keys.dropbear_host_pub}\n[{SSH_IP}]:{SSHD_PORT} {keys.openssh_host_pub}\n")
+        self.ports = {"dbclient": DROPBEAR_PORT, "openssh": SSHD_PORT}
+
+    def measure(self, row: str, client: str) -> dict[str, float]:
+        if row == "raw":
+            return self._raw(client)
+        return self._tunnel(row, client)
+
+    # --- the raw SSH channel --------------------------------------------------------------
+    def _ssh(self, client: str, command: str) -> str:
+        """The client's command line into ``command`` on the server (as upstream runs it)."""
+        from pppossh.plan.ssh import DBCLIENT_WINDOW
+
+        key = self.keys.client_dropbear if client == "dbclient" else self.keys.client_openssh
+        # dbclient with pppossh's receive window, so that the ceiling is the channel's
+        program = f"dbclient -W {DBCLIENT_WINDOW}" if client == "dbclient" else "ssh"
+        return (f"env HOME={self.home} {program} -i {key} -p {self.ports[client]}"
+                f" root@{self.ssh_ip} '{command}'")
+
+    def _raw(self, client: str) -> dict[str, float]:
+        from bed import ROUTER, sh
+
+        mib = 16
+        setups = []
+        for _ in range(2):
+            started = time.monotonic()
+            sh(self._ssh(client, "true"), ns=ROUTER, timeout=60)
+            setups.append(time.monotonic() - started)
+        rtt = self.bed.ping(self.ssh_ip, count=10)["rtt_avg_ms"]
+        pinger = _Pinger(self.ssh_ip)
+        up_s, cpu = _timed_cpu(f"dd if=/dev/zero bs=1M count={mib} 2>/dev/null |"
+                               f" {self._ssh(client, 'cat >/dev/null')}")
+        rtt_up = pinger.stop()
+        pinger = _Pinger(self.ssh_ip)
+        down_s, _ = _timed_cpu(f"{self._ssh(client, f'head -c {mib << 20} /dev/zero')}"
+                               " >/dev/null")
+        rtt_down = pinger.stop()
+        mbit = mib * 8 * 1.048576
+        return {"setup_s": setups[0], "again_s": setups[1], "rtt_ms": rtt,
+                "rtt_up_ms": rtt_up, "rtt_down_ms": rtt_down,
+                "up_mbit": mbit / up_s, "down_mbit": mbit / down_s,
+                "cpu_s_gb": cpu / (mib / 1024 * 1.073741824)}
+
+    # --- tunnels --------------------------------------------------------------------------
+    def _tunnel(self, row: str, client: str) -> dict[str, float]:
+        from bed import REMOTE_TUN
+
+        start, stop = self._pppossh(client) if row == "pppossh" else self._upstream(client)
+        figures = {"setup_s": self._up(row, client, start)}
+        stop()
+        self._gone(row, client)
+        # the same again: pppossh's hook now repeats the plan its helper saved
+        figures["again_s"] = self._up(row, client, start)
+        try:
+            figures["rtt_ms"] = self.bed.ping(REMOTE_TUN, count=10)["rtt_avg_ms"]
+            pppd = _pppd_pid(UP_IFACE if row == "upstream" else "vpn")
+            cpu_before = _tree_cpu(pppd)
+            pinger = _Pinger(REMOTE_TUN)
+            up = _iperf(REMOTE_TUN, self.seconds)
+            figures["rtt_up_ms"] = pinger.stop()
+            cpu = _tree_cpu(pppd) - cpu_before
+            figures["up_mbit"] = up["mbit"]
+            figures["cpu_s_gb"] = cpu / (up["bytes"] / 1e9) if up["bytes"] else 0.0
+            pinger = _Pinger(REMOTE_TUN)
+            figures["down_mbit"] = _iperf(REMOTE_TUN, self.seconds, reverse=True)["mbit"]
+            figures["rtt_down_ms"] = pinger.stop()
+            figures["p4_mbit"] = _iperf(REMOTE_TUN, self.seconds, flows=4)["mbit"]
+        finally:
+            stop()
+        self._gone(row, client)
+        return figures
+
+    def _up(self, row: str, client: str, start: Callable[[], None]) -> float:
+        """Seconds from ``start`` to the first ping answered through the tunnel."""
+        from bed import REMOTE_TUN, ROUTER, sh, wait_for
+
+        started = time.monotonic()
+        start()
+        # the peer's route appears with IPCP; a ping before it would wait its timeout
+        wait_for(lambda: "pppossh-" in sh(["ip", "route", "get", REMOTE_TUN], ns=ROUTER,
+                                           check=False, timeout=5).stdout,
+                 60, f"{row} {client}: the link", interval=0.05)
+        wait_for(lambda: sh(["ping", "-c1", "-W1", REMOTE_TUN], ns=ROUTER, check=False,
+                            timeout=5).returncode == 0, 30, f"{row} {client}: first ping",
+                 interval=0.05)
+        return time.monotonic() - started
+
+    def _gone(self, row: str, client: str) -> None:
+        from bed import wait_for
+
+        wait_for(lambda: not self.bed.leftovers() and not self.bed.leftovers(UP_IFACE), 30,
+                 f"{row} {client}: nothing left after it stopped")
+
+    def _pppossh(self, client: str) -> tuple[Callable[[], None], Callable[[], None]]:
+        """(ifup, ifdown) of the netifd double, with the hook, helper and ubus in place."""
+        import fake_netifd
+        from bed import ROUTER, VENV_BIN
+        from scenarios import _vpn, netns_enter
+
+        fake_netifd.install(VENV_BIN)
+        netns_enter(ROUTER)  # netifd and its hook live in the router's namespace
+        # the first setup of a section runs the helper: no plan saved by an earlier round
+        Path("/var/run/pppossh/vpn/relay").unlink(missing_ok=True)
+        netifd = fake_netifd.FakeNetifd("vpn", _vpn(self.keys, client, peer_pppd_options=""))
+        return netifd.ifup, netifd.ifdown
+
+    def _upstream(self, client: str) -> tuple[Callable[[], None], Callable[[], None]]:
+        """pppd as OpenWrt's pppossh handler starts it: ``ppp_generic_setup`` with ``noauth
+        pty "env 'HOME=…' /usr/bin/ssh -i KEY -p PORT user@server pppd nodetach notty
+        noauth" ipaddr:peeraddr``, hooks replaced by /bin/true (there is no netifd to tell)."""
+        from bed import LOCAL_TUN, REMOTE_TUN, ROUTER
+
+        key = self.keys.client_dropbear if client == "dbclient" else self.keys.client_openssh
+        program = "dbclient" if client == "dbclient" else "ssh"
+        pty = (f"env 'HOME={self.home}' {program} -i {key} -p {self.ports[client]}"
+               f" root@{self.ssh_ip} pppd nodetach notty noauth")
+        argv = ["ip", "netns", "exec", ROUTER, "pppd", "nodetach", "ipparam", UP_IFACE,
+                "ifname", f"pppossh-{UP_IFACE}", "lcp-echo-interval", "1", "lcp-echo-failure",
+                "5", "lcp-echo-adaptive", "noipv6", "nodefaultroute", "usepeerdns", "maxfail",
+                "1", "ip-up-script", "/bin/true", "ip-down-script", "/bin/true", "noauth",
+                "pty", pty, f"{LOCAL_TUN}:{REMOTE_TUN}"]
+        started: list[subprocess.Popen[bytes]] = []
+
+        def start() -> None:
+            started.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True))
+
+        def stop() -> None:
+            pppd = started.pop()
+            pppd.send_signal(signal.SIGTERM)
+            try:
+                pppd.wait(15)
+            except subprocess.TimeoutExpired:
+                pppd.kill()
+                pppd.wait()
+
+        return start, stop
+
+
+class _Pinger:
+    """A ping every 0.2 s to ``target`` until :meth:`stop`; the mean RTT in ms."""
+
+    def __init__(self, target: str) -> None:
+        from bed import ROUTER
+
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", ROUTER, "ping", "-i", "0.2", "-W", "5", target],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def stop(self) -> float:
+        self.proc.send_signal(signal.SIGINT)
+        out, _ = self.proc.communicate(timeout=15)
+        times = [float(t) for t in re.findall(r"time=([\d.]+) ms", out)]
+        return statistics.fmean(times) if times else -1.0
+
+
+def _timed_cpu(command: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of it and every descendant) of a shell command run in the
+    router's namespace."""
+    from bed import ROUTER
 
     started = time.monotonic()
-    sh(f"dd if=/dev/zero bs=1M count={mib} 2>/dev/null | {ssh}", ns=ROUTER, timeout=300)
-    return round(mib * 8 * 1.048576 / (time.monotonic() - started), 1)
+    proc = subprocess.Popen(["ip", "netns", "exec", ROUTER, "sh", "-c", command],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise AssertionError(f"{command!r} exited {proc.returncode}")
+    return time.monotonic() - started, usage.ru_utime + usage.ru_stime
 
 
-def _tunnel_up(bed: object) -> None:
-    """``pppossh up vpn``, returning once a ping crosses the tunnel."""
-    from bed import REMOTE_TUN, ROUTER, sh, wait_for
+def _iperf(target: str, seconds: int, reverse: bool = False, flows: int = 1) -> dict[str, float]:
+    from bed import ROUTER, sh
 
-    up = bed.pppossh("up", "vpn")
-    if up.returncode != 0:
-        raise AssertionError(up.stderr)
-    wait_for(lambda: sh(["ping", "-c1", "-W1", REMOTE_TUN], ns=ROUTER, check=False,
-                        timeout=5).returncode == 0, 60, "first ping")
-
-
-WAN_DELAY_MS = 25  # each way: a 50 ms round trip, what most routers' uplinks see
-WAN_MIB = 8
-OLD_WINDOW = 24576  # dbclient's own default receive window
+    out = sh(["iperf3", "-c", target, "-t", str(seconds), "-P", str(flows), "-J",
+              *(["-R"] if reverse else [])], ns=ROUTER, timeout=seconds + 30).stdout
+    end = json.loads(out)["end"]
+    return {"mbit": end["sum_received"]["bits_per_second"] / 1e6,
+            "bytes": float(end["sum_sent"]["bytes"])}
 
 
-def _wan(bed: object, keys: object) -> dict[str, float]:
-    """dbclient over a 50 ms path (netem on both ends of the router's uplink): the raw
-    channel and the tunnel, each with dbclient's own receive window and with pppossh's."""
-    from bed import REMOTE_TUN, ROUTER, SERVER, SSH_IP, sh
-    from scenarios import _vpn
+def _pppd_pid(iface: str) -> int:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv and argv[0].endswith(b"pppd") and iface.encode() in argv[:4]:
+                return int(entry.name)
+    raise AssertionError(f"no pppd with ipparam {iface}")
 
-    from pppossh.plan.ssh import DBCLIENT_WINDOW
 
-    sh(["modprobe", "sch_netem"])
-    for dev, ns in (("up0", ROUTER), ("down0", SERVER)):
-        sh(["tc", "qdisc", "add", "dev", dev, "root", "netem", "delay", f"{WAN_DELAY_MS}ms"],
-           ns=ns)
-    figures: dict[str, float] = {"rtt_ms": bed.ping(SSH_IP)["rtt_avg_ms"]}
-    try:
-        # the router's receive window sets the download, the server's the upload
-        for name, window, server_window in (("old", OLD_WINDOW, 0), ("new", DBCLIENT_WINDOW, 0),
-                                            ("server", DBCLIENT_WINDOW, DBCLIENT_WINDOW)):
-            if name == "server":
-                bed.stop_dropbear()
-                bed.start_dropbear(keys, window=server_window)
-            figures[f"raw_{name}_mbit"] = _raw_mbit(_dbclient(bed, keys, window), WAN_MIB)
-            section = _vpn(keys, "dbclient")
-            if name == "old":
-                section["ssh_options"] = f"-W {OLD_WINDOW}"
-            bed.write_network({"vpn": section})
-            _tunnel_up(bed)
-            figures[f"tunnel_{name}_up_mbit"] = bed.iperf(REMOTE_TUN, seconds=8)
-            figures[f"tunnel_{name}_down_mbit"] = bed.iperf(REMOTE_TUN, seconds=8,
-                                                            reverse=True)
-            bed.pppossh("down", "vpn")
-    finally:
-        for dev, ns in (("up0", ROUTER), ("down0", SERVER)):
-            sh(["tc", "qdisc", "del", "dev", dev, "root"], ns=ns, check=False)
-    return figures
+def _tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of ``root`` and its living descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    wanted = {root}
+    for _ in range(8):  # pppd -> sh -> ssh: a few generations
+        wanted |= {pid for pid, (ppid, _) in stats.items() if ppid in wanted}
+    return sum(stats[pid][1] for pid in wanted if pid in stats)
+
+
+# --- the host side: boot the guest, print the table ------------------------------------------
+
+
+def _cell(values: list[float], digits: int) -> str:
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    if len(values) == 1:
+        return f"{med:.{digits}f}"
+    return f"{med:.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def table(results: dict[str, Any]) -> str:
+    """The side-by-side table, one block per profile, Markdown."""
+    out = [f"{results['repeats']} runs each, median (min-max); iperf3 {results['seconds']} s;"
+           " RTT+up/RTT+down: ping during the bulk transfer"]
+    for profile, data in results["profiles"].items():
+        out.append(f"\n**{profile}** ({' '.join(PROFILES[profile]) or 'no netem'};"
+                   f" path RTT {data['path_rtt_ms']} ms)\n")
+        out.append("| client | row | " + " | ".join(h for _, h, _ in COLUMNS) + " |")
+        out.append("|---|---|" + "---|" * len(COLUMNS))
+        for client, rows in data["table"].items():
+            for row in ROWS:
+                runs = rows[row]
+                cells = [_cell([r[k] for r in runs if k in r], d) for k, _, d in COLUMNS]
+                out.append(f"| {client} | {row} | " + " | ".join(cells) + " |")
+            out.append(f"| {client} | pppossh/upstream | "
+                       + " | ".join(_ratio(rows, "pppossh", "upstream", k) for k, _, _ in COLUMNS)
+                       + " |")
+            out.append(f"| {client} | pppossh/raw | "
+                       + " | ".join(_ratio(rows, "pppossh", "raw", k) for k, _, _ in COLUMNS)
+                       + " |")
+    return "\n".join(out)
+
+
+def _ratio(rows: dict[str, list[dict[str, float]]], a: str, b: str, key: str) -> str:
+    x = [r[key] for r in rows[a] if key in r]
+    y = [r[key] for r in rows[b] if key in r]
+    if not x or not y or statistics.median(y) <= 0:
+        return "-"
+    return f"{statistics.median(x) / statistics.median(y):.2f}"
 
 
 def host() -> int:
@@ -157,32 +392,15 @@ def host() -> int:
         print(f"bench: {reason}", file=sys.stderr)
         return 1
     xfer = Path(tempfile.mkdtemp(prefix="pppossh-bench-"))
-    result = testbed.run(f"{sys.executable} {Path(__file__).resolve()} --guest", timeout=600,
-                         xfer=xfer)
+    env = " ".join(f"{k}={os.environ[k]}" for k in ("BENCH_REPEATS", "BENCH_SECONDS",
+                                                     "BENCH_PROFILES") if os.environ.get(k))
+    result = testbed.run(f"{env} {sys.executable} {Path(__file__).resolve()} --guest",
+                         timeout=3600, xfer=xfer)
     data = json.loads(result.file("bench.json") or "{}")
     if result.rc != 0 or not data:
         print(result.output[-4000:], file=sys.stderr)
         return 1
-    print(f"bare veth link (iperf3 5 s): {data['veth']['mbit']} Mbit/s")
-    print(f"{'client':<10} {'setup s':>8} {'RTT ms':>8} {'tunnel Mbit/s':>14} "
-          f"{'raw SSH Mbit/s':>15} {'tunnel/raw':>10}")
-    for client in ("dbclient", "openssh"):
-        r = data[client]
-        print(f"{client:<10} {r['setup_s']:>8} {r['rtt_ms']:>8} {r['tunnel_mbit']:>14} "
-              f"{r['raw_ssh_channel_mbit']:>15} {r['tunnel_vs_raw']:>10}")
-    wan = data["wan"]
-    print(f"\nWAN profile: netem {WAN_DELAY_MS} ms each way (RTT {wan['rtt_ms']} ms), dbclient"
-          " to dropbear; receive windows: old = both at dropbear's default"
-          f" {OLD_WINDOW} B, new = the router's at pppossh's default, server = the server's"
-          " raised to the same (dropbear -W, OpenWrt's RecvWindowSize)")
-    print(f"{'windows':<10} {'raw SSH up Mbit/s':>18} {'tunnel up':>10} {'tunnel down':>12}")
-    for name in ("old", "new", "server"):
-        print(f"{name:<10} {wan[f'raw_{name}_mbit']:>18} {wan[f'tunnel_{name}_up_mbit']:>10}"
-              f" {wan[f'tunnel_{name}_down_mbit']:>12}")
-    for name in ("new", "server"):
-        print(f"{name + '/old':<10} {wan[f'raw_{name}_mbit'] / wan['raw_old_mbit']:>18.1f}"
-              f" {wan[f'tunnel_{name}_up_mbit'] / wan['tunnel_old_up_mbit']:>10.1f}"
-              f" {wan[f'tunnel_{name}_down_mbit'] / wan['tunnel_old_down_mbit']:>12.1f}")
+    print(table(data))
     print(json.dumps(data))
     return 0
 
