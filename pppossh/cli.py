@@ -157,6 +157,8 @@ def cmd_peer(args: argparse.Namespace) -> int:
         applied = setup.apply(uci)
         print(f"{applied.peers} enabled peers in {applied.authorized_keys}: "
               + (f"wrote {', '.join(applied.changed)}" if applied.changed else "unchanged"))
+        for note in applied.notes:
+            print(f"note: {note}")
     else:
         listed = [{"name": p.name, "fingerprint": fingerprint(p.key), "ipaddr": p.ipaddr,
                    "peeraddr": p.peeraddr, "routes": list(p.routes), "enabled": p.enabled,

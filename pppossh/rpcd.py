@@ -253,7 +253,7 @@ def peer_apply(a: dict[str, Any]) -> dict[str, Any]:
 
     done = server("setup").apply(_uci())
     return {"authorized_keys": done.authorized_keys, "changed": done.changed,
-            "peers": done.peers}
+            "peers": done.peers, "notes": done.notes}
 
 
 METHODS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

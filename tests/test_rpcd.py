@@ -312,7 +312,7 @@ def test_every_luci_call_as_recorded_gets_an_answer(env: dict[str, str], dirs: d
     assert replies[67] == {"peers": []}
     assert replies[68]["peer"]["name"] == "branch-1"
     assert replies[69] == {"removed": "branch-1"}
-    assert set(replies[70]) == {"authorized_keys", "changed", "peers"}
+    assert set(replies[70]) == {"authorized_keys", "changed", "peers", "notes"}
     # the golden pin (a made-up fingerprint) is refused for what it is, not for the session
     session, _obj, _method, args = golden_call(64)
     refused = call(env, "pin_hostkey", args, session)

@@ -159,3 +159,32 @@ def test_a_begin_marker_without_its_end_keeps_the_admins_lines() -> None:
     merged = render.merge_block(existing, f"{render.BEGIN}\nNEW\n{render.END}\n")
     assert merged == (f"{KEY_B} admin\n{KEY_A} mine\nssh-rsa AAAA later\n"
                       f"{render.BEGIN}\nNEW\n{render.END}\n")
+
+
+@pytest.mark.parametrize("window, noted", [(None, True), ("65536", True), ("1048576", False),
+                                           ("4194304", False), ("junk", True)])
+def test_apply_notes_a_dropbear_window_that_caps_uploads(uci, tmp_path: Path,
+                                                         window: str | None, noted: bool) -> None:
+    """On an OpenWrt server (dropbear) apply says how to raise RecvWindowSize when it is below
+    the 1 MiB that pppossh gives dbclient; it never changes dropbear's config itself."""
+    uci.set("pppossh", "server", "sshd", "dropbear")
+    uci.commit("pppossh")
+    text = "config dropbear 'main'\n\toption Port '22'\n"
+    if window is not None:
+        text += f"\toption RecvWindowSize '{window}'\n"
+    (tmp_path / "config" / "dropbear").write_text(text)
+    peers.add_peer(uci, "a", KEY_A)
+    notes = setup.apply(uci).notes
+    if noted:
+        assert len(notes) == 1 and "uci set dropbear.main.RecvWindowSize=1048576" in notes[0]
+    else:
+        assert notes == []
+    assert (tmp_path / "config" / "dropbear").read_text() == text
+
+
+def test_apply_says_nothing_of_windows_for_openssh(uci, tmp_path: Path) -> None:
+    uci.set("pppossh", "server", "sshd", "openssh")
+    uci.commit("pppossh")
+    (tmp_path / "config" / "dropbear").write_text("config dropbear 'main'\n")
+    peers.add_peer(uci, "a", KEY_A)
+    assert setup.apply(uci).notes == []

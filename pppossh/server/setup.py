@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ConfigError, PppsshError
 from ..templates import render
@@ -28,6 +28,35 @@ class Applied:
     authorized_keys: str
     changed: list[str]
     peers: int
+    notes: list[str] = field(default_factory=list)
+
+
+# The receive window a dropbear server should give its peers: what a peer may send before
+# dropbear must answer.  dropbear's own default, 24 KiB, caps each peer's upload over a 50 ms
+# path at about 3 Mbit/s; 1 MiB (the window pppossh gives dbclient on the router) carries
+# about 160 Mbit/s, and costs up to that much memory per busy peer.  OpenSSH's sshd has a
+# 2 MiB window of its own and no setting.
+SERVER_WINDOW = 1 << 20
+DROPBEAR_DEFAULT_WINDOW = 24576
+
+
+def window_notes(uci: Uci, kind: str) -> list[str]:
+    """What to change in the SSH server so that peers' uploads are not capped by its window:
+    OpenWrt's dropbear reads RecvWindowSize from /etc/config/dropbear."""
+    if kind != "dropbear":
+        return []
+    notes = []
+    for section in uci.sections("dropbear", "dropbear"):
+        value = str(section.options.get("RecvWindowSize", "") or "")
+        size = int(value) if value.isdigit() else DROPBEAR_DEFAULT_WINDOW
+        if size < SERVER_WINDOW:
+            notes.append(
+                f"dropbear's receive window ({size} bytes, dropbear.{section.name}) caps each"
+                " peer's upload over a 50 ms path near"
+                f" {size * 8 / 0.05 / 1e6:.0f} Mbit/s; raise it: uci set"
+                f" dropbear.{section.name}.RecvWindowSize={SERVER_WINDOW}; uci commit dropbear;"
+                " /etc/init.d/dropbear restart (up to 1 MiB of memory per busy peer)")
+    return notes
 
 
 def apply(uci: Uci, peer_up: str = r.PEER_UP) -> Applied:
@@ -37,8 +66,8 @@ def apply(uci: Uci, peer_up: str = r.PEER_UP) -> Applied:
     target = server.authorized_keys
     # the account server-setup made runs its peers' pppd through sudo, as that script wrote
     account = paths.is_account_keys(target)
-    block = r.managed_block("openssh" if account else sshd_kind(server), server, peers,
-                            sudo=account, peer_up=peer_up)
+    kind = "openssh" if account else sshd_kind(server)
+    block = r.managed_block(kind, server, peers, sudo=account, peer_up=peer_up)
     paths.check_safe(target, "pppossh.server.authorized_keys")
     paths.check_safe(server.pppd_path, "pppossh.server.remote_pppd")
     try:
@@ -56,7 +85,7 @@ def apply(uci: Uci, peer_up: str = r.PEER_UP) -> Applied:
         paths.check_safe(peer_up, "the peer-up script")
         if r.write_if_changed(peer_up, r.peer_up_script(peers), 0o755):
             changed.append(peer_up)
-    return Applied(target, changed, sum(p.enabled for p in peers))
+    return Applied(target, changed, sum(p.enabled for p in peers), window_notes(uci, kind))
 
 
 def _sudoers_args(words: list[str]) -> str:

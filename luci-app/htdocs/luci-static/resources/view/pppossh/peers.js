@@ -97,10 +97,11 @@ return view.extend({
 		return callPeerApply().then(function(res) {
 			if (msgs.failed(res))
 				return show('pppossh-add-out', 'danger', msgs.describe(res));
-			show('pppossh-add-out', 'success', [
+			var notes = res.notes || [];
+			show('pppossh-add-out', notes.length ? 'warning' : 'success', [
 				N_(res.peers, '%d enabled peer in %s: %s', '%d enabled peers in %s: %s').format(res.peers, res.authorized_keys,
 					res.changed.length ? _('updated') : _('unchanged'))
-			]);
+			].concat(notes.map(function(note) { return E('p', {}, note); })));
 		}, function(err) {
 			show('pppossh-add-out', 'danger', msgs.describe(err));
 		});
