@@ -11,7 +11,8 @@ three rows, each ``BENCH_REPEATS`` times (3), interleaved:
   contract in ``tests/golden/netifd``): setup is ``ifup`` to the first ping answered, first
   with the helper, then again after ``ifdown`` (the hook repeats the helper's saved plan);
 - ``upstream``: the pppd command line OpenWrt's own ``pppossh`` handler hands netifd (its
-  ``pty`` string and ``ppp.sh``'s generic options), started as netifd would start it.
+  ``pty`` string and ``ppp.sh``'s generic options), through the same netifd double with a
+  handler and ppp hooks that send what upstream's send (:meth:`Bench._upstream`).
 
 Columns: setup s, and again s (the same once more: for the raw row a second login);
 RTT idle, and while a bulk transfer runs up and down (ping every 0.2 s);
@@ -30,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import statistics
 import subprocess
@@ -237,37 +239,69 @@ class Bench:
         return netifd.ifup, netifd.ifdown
 
     def _upstream(self, client: str) -> tuple[Callable[[], None], Callable[[], None]]:
-        """pppd as OpenWrt's pppossh handler starts it: ``ppp_generic_setup`` with ``noauth
-        pty "env 'HOME=…' /usr/bin/ssh -i KEY -p PORT user@server pppd nodetach notty
-        noauth" ipaddr:peeraddr``, hooks replaced by /bin/true (there is no netifd to tell)."""
-        from bed import LOCAL_TUN, REMOTE_TUN, ROUTER
+        """(ifup, ifdown) of upstream's way through the same netifd double: a handler that
+        does what OpenWrt's own pppossh handler does at setup (pin the server, hand netifd
+        ``ppp_generic_setup``'s pppd with ``noauth pty "env 'HOME=…' /usr/bin/ssh -i KEY -p
+        PORT user@server pppd nodetach notty noauth" ipaddr:peeraddr``), and ip-up/ip-down
+        hooks that send what OpenWrt's ppp-up/ppp-down send.  The values are written into
+        the scripts (the double has no jshn to read them from the config JSON)."""
+        import fake_netifd
+        from bed import LOCAL_TUN, REMOTE_TUN, ROUTER, VENV_BIN
+        from scenarios import netns_enter
 
         key = self.keys.client_dropbear if client == "dbclient" else self.keys.client_openssh
         program = "dbclient" if client == "dbclient" else "ssh"
         pty = (f"env 'HOME={self.home}' {program} -i {key} -p {self.ports[client]}"
                f" root@{self.ssh_ip} pppd nodetach notty noauth")
-        argv = ["ip", "netns", "exec", ROUTER, "pppd", "nodetach", "ipparam", UP_IFACE,
-                "ifname", f"pppossh-{UP_IFACE}", "lcp-echo-interval", "1", "lcp-echo-failure",
-                "5", "lcp-echo-adaptive", "noipv6", "nodefaultroute", "usepeerdns", "maxfail",
-                "1", "ip-up-script", "/bin/true", "ip-down-script", "/bin/true", "noauth",
-                "pty", pty, f"{LOCAL_TUN}:{REMOTE_TUN}"]
-        started: list[subprocess.Popen[bytes]] = []
+        lib = fake_netifd.PROTO_DIR.parent
+        argv = ["/usr/sbin/pppd", "nodetach", "ipparam", UP_IFACE, "ifname",
+                f"pppossh-{UP_IFACE}", "lcp-echo-interval", "1", "lcp-echo-failure", "5",
+                "lcp-echo-adaptive", "noipv6", "nodefaultroute", "usepeerdns", "maxfail", "1",
+                "ip-up-script", str(lib / "upstream-ppp-up"), "ip-down-script",
+                str(lib / "upstream-ppp-down"), "noauth", "pty", pty, f"{LOCAL_TUN}:{REMOTE_TUN}"]
+        fake_netifd.install(VENV_BIN)
+        (fake_netifd.PROTO_DIR / "upstream.sh").write_text(UPSTREAM_HANDLER.format(
+            server=self.ssh_ip, argv=shlex.join(argv)))
+        for name, text in (("upstream-ppp-up", UPSTREAM_UP), ("upstream-ppp-down", UPSTREAM_DOWN)):
+            (lib / name).write_text(text)
+            (lib / name).chmod(0o755)
+        netns_enter(ROUTER)
+        netifd = fake_netifd.FakeNetifd(UP_IFACE, {"proto": "upstream", "defaultroute": "0"},
+                                        proto="upstream")
+        return netifd.ifup, netifd.ifdown
 
-        def start() -> None:
-            started.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL, start_new_session=True))
 
-        def stop() -> None:
-            pppd = started.pop()
-            pppd.send_signal(signal.SIGTERM)
-            try:
-                pppd.wait(15)
-            except subprocess.TimeoutExpired:
-                pppd.kill()
-                pppd.wait()
-
-        return start, stop
+# upstream's way, for the bench: see Bench._upstream
+UPSTREAM_HANDLER = """#!/bin/sh
+. ../netifd-proto.sh
+init_proto "$@"
+proto_upstream_init_config() {{
+	available=1
+	no_device=1
+}}
+proto_upstream_setup() {{
+	proto_add_host_dependency "$1" {server}
+	proto_run_command "$1" {argv}
+}}
+proto_upstream_teardown() {{
+	proto_kill_command "$1"
+}}
+add_protocol upstream
+"""
+UPSTREAM_UP = """#!/bin/sh
+. /lib/netifd/netifd-proto.sh
+proto_init_update "$IFNAME" 1 1
+proto_set_keep 1
+[ -n "$IPLOCAL" ] && proto_add_ipv4_address "$IPLOCAL" 32 "" "$IPREMOTE"
+[ -n "$IPREMOTE" ] && proto_add_ipv4_route 0.0.0.0 0 "$IPREMOTE"
+[ -n "$DNS1" ] && proto_add_dns_server "$DNS1"
+proto_send_update "$6"
+"""
+UPSTREAM_DOWN = """#!/bin/sh
+. /lib/netifd/netifd-proto.sh
+proto_init_update "$IFNAME" 0
+proto_send_update "$6"
+"""
 
 
 class _Pinger:

@@ -92,8 +92,11 @@ def config_json(section: dict[str, Any], declared: dict[str, int]) -> str:
 
 
 class FakeNetifd:
-    def __init__(self, iface: str, section: dict[str, Any], uplink_ns: str | None = None) -> None:
+    def __init__(self, iface: str, section: dict[str, Any], uplink_ns: str | None = None,
+                 proto: str = "pppossh") -> None:
+        """``proto``: the handler, ``<proto>.sh`` in the proto dir (the bench adds one)."""
         self.iface = iface
+        self.proto = proto
         self.section = section
         self.log: list[dict[str, Any]] = []
         self.calls: list[list[str]] = []
@@ -117,14 +120,14 @@ class FakeNetifd:
         if error is not None:
             env["ERROR"] = str(error)
         self.calls.append(list(args) + ([f"ERROR={error}"] if error is not None else []))
-        out = subprocess.run([*SHELL, "./pppossh.sh", *args], cwd=PROTO_DIR, env=env,
+        out = subprocess.run([*SHELL, f"./{self.proto}.sh", *args], cwd=PROTO_DIR, env=env,
                              timeout=60, check=False, stdin=subprocess.DEVNULL,
                              capture_output=True, text=True)
         self.outputs.append(f"{args[:2]} rc={out.returncode}\n{out.stdout}{out.stderr}")
         self._drain()
 
     def _dump(self) -> dict[str, int]:
-        out = subprocess.run([*SHELL, "./pppossh.sh", "", "dump"], cwd=PROTO_DIR, env=ENV,
+        out = subprocess.run([*SHELL, f"./{self.proto}.sh", "", "dump"], cwd=PROTO_DIR, env=ENV,
                              capture_output=True, text=True, timeout=30, check=True).stdout
         dump = json.loads(out)
         self.dump = dump
@@ -208,12 +211,12 @@ class FakeNetifd:
     def _setup(self) -> None:
         self.setups += 1
         self.errors = []
-        self._run_hook("pppossh", "setup", self.iface, config_json(self.section, self.declared))
+        self._run_hook(self.proto, "setup", self.iface, config_json(self.section, self.declared))
 
     def _teardown(self, error: int | None) -> None:
         self.up = False
         self.teardowns.append(None if error is None else str(error))
-        self._run_hook("pppossh", "teardown", self.iface,
+        self._run_hook(self.proto, "teardown", self.iface,
                        config_json(self.section, self.declared), error=error)
         for host in self.host_routes:
             subprocess.run(["ip", "route", "del", f"{host}/32"], check=False)
