@@ -44,3 +44,16 @@ def test_missing_figures_show_as_dashes() -> None:
     assert set(up.split("|")[3:-1]) == {" - "}
     raw = next(line for line in lines if line.startswith("| dbclient | pppossh/raw |"))
     assert " 0.20 " in raw.split("|")
+
+
+def test_failed_runs_are_listed_and_left_out() -> None:
+    rows = {"raw": [{"up_mbit": 50.0}], "pppossh": [{"up_mbit": 10.0},
+                                                  {"error": "RuntimeError: iperf3: busy"}],
+            "upstream": [{"up_mbit": 5.0}]}
+    results = {"repeats": 2, "seconds": 3, "profiles": {
+        "lan": {"path_rtt_ms": 0.1, "table": {"dbclient": rows}}}}
+    text = bench_run.table(results)
+    assert "- dbclient pppossh: RuntimeError: iperf3: busy" in text
+    ratio = next(line for line in text.splitlines()
+                 if line.startswith("| dbclient | pppossh/upstream |"))
+    assert " 2.00 " in ratio.split("|")
