@@ -304,6 +304,22 @@ def test_state_reads_the_hooks_events_and_folds_them_once(tmp_path: Path) -> Non
                                                                       1700000100, 0)
 
 
+def test_state_keeps_the_events_of_an_edit_that_died(tmp_path: Path) -> None:
+    """An edit that took the events aside and died before writing: the next edit folds
+    them, then the new ones, in order."""
+    from pppossh.run.state import EVENTS_FILE
+
+    state = State(str(tmp_path), "vpn")
+    state.update(phase="connecting")
+    state.path(EVENTS_FILE + ".folding").write_text(
+        "ip-up time=1700000000 local=10.99.0.1 remote=10.99.0.2 dns1= dns2=\n")
+    state.path(EVENTS_FILE).write_text("ipv6-up local6=fe80::1 remote6=fe80::2\n")
+    data = state.update(failures=0)
+    assert (data["phase"], data["up_since"], data["local6"]) == ("up", 1700000000, "fe80::1")
+    assert not state.path(EVENTS_FILE + ".folding").exists()
+    assert not state.path(EVENTS_FILE).exists()
+
+
 @pytest.mark.parametrize("line", [
     "ip-up time=$(reboot) local=;reboot remote=10.99.0.2/8 dns1=x",
     "garbage", "", "ip-up", "\x00\x01", "ip-down time=99999999999999999999",

@@ -54,7 +54,9 @@ class State:
     def path(self, name: str) -> Path:
         return self.dir / name
 
-    def load(self) -> dict[str, Any]:
+    def load(self, skip_events: bool = False) -> dict[str, Any]:
+        """The JSON with the hooks' events read on top (``skip_events``: only the folding
+        file's, the events that an unfinished edit had taken)."""
         try:
             data = json.loads(self.file.read_text())
         except (OSError, ValueError):
@@ -62,7 +64,7 @@ class State:
         if not isinstance(data, dict):
             data = {}
         # a fold in progress, then what the hooks appended since
-        for name in (_FOLDING, EVENTS_FILE):
+        for name in (_FOLDING,) if skip_events else (_FOLDING, EVENTS_FILE):
             with contextlib.suppress(OSError, UnicodeDecodeError):
                 for line in self.path(name).read_text().splitlines():
                     data.update(link_event(line))
@@ -79,13 +81,19 @@ class State:
         ensure_private_dir(self.dir)
         with open(self.dir / ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.path(_FOLDING).exists():  # an edit that died before it finished folding
+                self._write(self.load(skip_events=True))
+                os.unlink(self.path(_FOLDING))
             with contextlib.suppress(FileNotFoundError):
                 os.rename(self.path(EVENTS_FILE), self.path(_FOLDING))
             data = self.load()
             yield data
-            write_atomic(self.file, json.dumps(data, indent=1, sort_keys=True) + "\n")
+            self._write(data)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path(_FOLDING))
+
+    def _write(self, data: dict[str, Any]) -> None:
+        write_atomic(self.file, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
     def update(self, **fields: Any) -> dict[str, Any]:
         with self.edit() as data:
