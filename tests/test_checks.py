@@ -348,3 +348,16 @@ def test_shell_words_refuses_metacharacters(value: str) -> None:
 def test_pppd_options_that_would_redirect_our_hooks_or_files(words: str) -> None:
     with pytest.raises(ValueError):
         checks.pppd_words(words)
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u00a0", "\u3000", "\x85"])
+def test_hostkey_fields_are_separated_by_ascii_spaces_only(separator: str) -> None:
+    """A key pasted with a Unicode separator is refused, not quietly normalised."""
+    from helpers import ed25519_key
+
+    kind, blob = ed25519_key().split()[:2]
+    assert checks.hostkey(f"{kind} {blob}") == f"{kind} {blob}"
+    for text in (f"{kind}{separator} {blob}", f"{kind}{separator}{blob}",
+                 f"{kind} {blob}{separator}comment"):
+        with pytest.raises(ValueError):
+            checks.hostkey(text)

@@ -133,7 +133,9 @@ def cidr(value: str) -> str:
 def hostkey(value: str) -> str:
     """A public host key as ``type base64 [comment]``; the blob must carry the same type."""
     _printable(value, "the host key")
-    parts = value.split()
+    # fields are separated by ASCII spaces only: str.split() would also take Unicode line
+    # and paragraph separators, and accept a key that no SSH program reads the same way
+    parts = [part for part in value.split(" ") if part]
     if len(parts) >= 3 and parts[0] not in HOSTKEY_TYPES and parts[1] in HOSTKEY_TYPES:
         raise ValueError(
             "give the key without the host name in front: "
