@@ -83,7 +83,7 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
         except OSError:
             unreadable.add(candidate)
     known: list[str] = []
-    for kh in (os.path.join(home, ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts"):
+    for kh in known_hosts_files(home):
         try:
             text = Path(kh).read_text(errors="replace")
         except OSError:
@@ -100,6 +100,11 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
         rundir=rundir or rundir_from_env(),
         known_host_keys=tuple(known),
     )
+
+
+def known_hosts_files(home: str) -> tuple[str, ...]:
+    """The known_hosts files whose keys a plan carries over (the user's, the system's)."""
+    return (os.path.join(home, ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts")
 
 
 def which(program: str, path: str | None = None) -> str | None:

@@ -23,7 +23,7 @@ from .. import log
 from ..config import Config, from_netifd_json
 from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
-from ..plan.facts import probe
+from ..plan.facts import HostFacts, known_hosts_files, probe
 from . import backoff, outcome, relay, ubus
 from .ppphook import NETIFD_UPDATE, netifd_update_text
 from .prepare import prepare_state_dir, remove_secrets, session_info
@@ -98,7 +98,7 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
     if prepared is None:
         return 0
     try:
-        relay.save(state, prepared.relay, prepared.needs)
+        relay.save(state, prepared.relay, prepared.newest)
         prepared.announce()
     except Exception as exc:  # the task runs: nothing to undo, nothing to block
         log.error("%s: after the tunnel task was started: %s: %s (it runs on)",
@@ -113,7 +113,7 @@ class _Prepared:
     argv: list[str]
     announce: Callable[[], None]
     relay: str | None = None  # the plan for the hook to repeat, when it may
-    needs: tuple[str, ...] = ()  # the files it was made from
+    newest: float = 0.0  # the newest modification time of the files it was made from
 
 
 def _prepare(iface: str, config_json: str, rundir: str, state: State,
@@ -149,21 +149,25 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
             f" in {wait:g} s (failure {failures} in a row)" if wait else "",
         )
 
-    needs = _needs(plan)
+    needs = _needs(plan, facts)
     saved = None if wait or plan.secrets else relay.relay_text(
-        config_json, needs=needs, server=config.server, addresses=addresses,
+        config_json, needs=list(needs), server=config.server, addresses=addresses,
         hosts=hosts, empty=[plan.ssh_log, plan.pppd_log], argv=argv)
-    return _Prepared(argv, announce, saved, tuple(needs))
+    return _Prepared(argv, announce, saved, max(needs.values(), default=0.0))
 
 
-def _needs(plan: Plan) -> list[str]:
-    """The files a plan was made from: once one is newer, the hook asks the helper again."""
+def _needs(plan: Plan, facts: HostFacts) -> dict[str, float]:
+    """The files a plan was made from, with their modification times: once one is newer than
+    the saved plan, the hook asks the helper again.  Files that do not exist are left out."""
     import pppossh
 
-    home_known = os.path.join(os.path.expanduser("~"), ".ssh", "known_hosts")
-    files = [plan.pppd_argv[0], plan.ssh_argv[0], *plan.identities, home_known,
-             "/etc/ssh/ssh_known_hosts", pppossh.__file__ or ""]
-    return [f for f in dict.fromkeys(files) if f and os.path.exists(f)]
+    files = [plan.pppd_argv[0], plan.ssh_argv[0], *plan.identities,
+             *known_hosts_files(facts.home), pppossh.__file__ or ""]
+    found: dict[str, float] = {}
+    for path in dict.fromkeys(f for f in files if f):
+        with contextlib.suppress(OSError):
+            found[path] = os.stat(path).st_mtime
+    return found
 
 
 def _not_started(iface: str, bus: ubus.Ubus, state: State, exc: Exception) -> int:

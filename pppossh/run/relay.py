@@ -57,17 +57,14 @@ def relay_text(
     return "".join(f"{line}\n" for line in lines)
 
 
-def save(state: State, text: str | None, needs: Sequence[str] = ()) -> None:
+def save(state: State, text: str | None, newest: float = 0.0) -> None:
     """Write the plan, dated a second back: shells compare whole seconds (busybox's ``-nt``),
-    so a file changed later in the same second must still count as newer.  A file the plan
-    needs that changed in the last seconds cannot be told apart that way: nothing is saved.
+    so a file changed later in the same second must still count as newer.  When a file the
+    plan needs (``newest``: the latest of their modification times) changed in the last
+    seconds, that cannot be told apart: nothing is saved.
     """
     stamp = int(time.time()) - 1
-    try:
-        fresh = any(int(os.stat(path).st_mtime) >= stamp for path in needs)
-    except OSError:
-        fresh = True
-    if text is None or fresh:
+    if text is None or int(newest) >= stamp:
         discard(state)
         return
     write_atomic(state.path(RELAY_FILE), text)
