@@ -60,7 +60,7 @@ def handle(event: str, args: Sequence[str], rundir: str) -> int:
         log.info("%s: link down after %s s", iface, env.get("CONNECT_TIME", "?"))
     elif event == "ipv6-up":
         state.update(local6=env.get("LLLOCAL", ""), remote6=env.get("LLREMOTE", ""))
-    run_scripts(event, args, standalone=True)
+    run_scripts(event, args)
     return 0
 
 
@@ -120,10 +120,11 @@ def resolv_text(iface: str, servers: Sequence[str]) -> str:
     return head + "".join(f"nameserver {server}\n" for server in servers)
 
 
-def run_scripts(event: str, args: Sequence[str], standalone: bool = False) -> None:
-    """Run ``/etc/ppp/<event>.d/*`` (executable files, in name order) like OpenWrt's hooks.
+def run_scripts(event: str, args: Sequence[str]) -> None:
+    """Run ``/etc/ppp/<event>.d/*`` (executable files, in name order) like OpenWrt's hooks
+    (under netifd the shell hooks run them themselves).
 
-    Standalone, USEPEERDNS is not passed on: Debian's usepeerdns script would rewrite
+    USEPEERDNS is not passed on: Debian's usepeerdns script would rewrite
     /etc/resolv.conf, and pppossh writes the peer's DNS to its own resolv file instead.
     """
     directory = ppp_dir() / f"{event}.d"
@@ -132,8 +133,7 @@ def run_scripts(event: str, args: Sequence[str], standalone: bool = False) -> No
     for script in sorted(directory.iterdir()):
         if script.is_file() and os.access(script, os.X_OK):
             try:
-                env = {k: v for k, v in os.environ.items()
-                       if not (standalone and k == "USEPEERDNS")}
+                env = {k: v for k, v in os.environ.items() if k != "USEPEERDNS"}
                 subprocess.run([str(script), *args], timeout=60, check=False, env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
