@@ -87,7 +87,8 @@ proto_notify_error() {
 # small stand-in for libubox's jshn (json_init ... json_dump) that spells the JSON as json_dump
 # does ("{ "k": v, ... }", "[ ... ]"), and the proto_* verbs that collect addresses, routes and
 # DNS servers until proto_send_update writes them in netifd-proto.sh's order: keep, ipaddr,
-# ip6addr, routes, routes6, dns.
+# ip6addr, routes, routes6, dns.  It gives every action-0 message of golden/ubus-calls.log
+# byte for byte (tests/test_ppp_hooks.py checks it).
 
 json_init() { _J_OUT=; _J_FIRST=1; }
 
