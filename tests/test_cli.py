@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from helpers import ed25519_key
 
+from pppossh.config.pppd_options import TTY_CHOICE
+
 PPPOSSH = str(Path(sys.executable).with_name("pppossh"))
 KEY = ed25519_key()
 
@@ -65,7 +67,7 @@ def _check_plan(result: subprocess.CompletedProcess[str], identity: str, rundir:
     argv = plan["ssh_argv"]
     assert argv[argv.index("-i") + 1] == identity
     assert argv[argv.index("-p") + 1] == "2222"
-    assert argv[-2:] == ["192.0.2.2", "pppd nodetach notty noauth"]
+    assert argv[-2:] == ["192.0.2.2", TTY_CHOICE + " pppd nodetach $t noauth"]
     assert not (rundir / "vpn").exists()  # planning starts nothing and writes nothing
 
 

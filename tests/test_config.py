@@ -326,6 +326,7 @@ BAD = {
     "keepalive": "often",
     "mtu": 10,
     "ipv6": "yes",
+    "remote_pty": "on",
     "pppd_options": "pty x",
     "persist": 1,
     "maxfail": -1,

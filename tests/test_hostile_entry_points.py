@@ -39,7 +39,7 @@ from helpers import ed25519_key
 
 from pppossh import cli
 from pppossh.config import OPTIONS, from_uci
-from pppossh.config.pppd_options import runs_program
+from pppossh.config.pppd_options import TTY_CHOICE, runs_program
 from pppossh.errors import ConfigError, PppsshError
 from pppossh.plan import make_plan
 from pppossh.plan.facts import HostFacts
@@ -188,11 +188,17 @@ def test_uci_options(bench: dict, capsys: pytest.CaptureFixture) -> None:
                 counts["accepted"] += 1
                 argv = list(plan.pppd_argv)
                 _pppd_options_ok(argv[1:], _allowed(plan))
-                remote = shlex.split(plan.remote_command)
-                intended = [*shlex.split(config.remote_pppd), "nodetach", "notty", "noauth",
+                # the server's shell chooses the line's word behind TTY_CHOICE ("$t")
+                command, line = plan.remote_command, "notty"
+                if config.remote_pty:
+                    assert command.startswith(TTY_CHOICE + " ")
+                    command, line = command[len(TTY_CHOICE):], "$t"
+                remote = shlex.split(command)
+                intended = [*shlex.split(config.remote_pppd), "nodetach", line, "noauth",
                             *shlex.split(config.peer_pppd_options)]
                 assert remote == intended
-                _pppd_options_ok(remote[len(shlex.split(config.remote_pppd)):], {})
+                _pppd_options_ok([w for w in remote[len(shlex.split(config.remote_pppd)):]
+                                  if w != "$t"], {})
                 if option.name in PTY_OPTIONS and plan.pty != baseline[config.ssh_client]:
                     counts["shell_runs"] += 1
                     assert _run_pty(bench, plan) == list(plan.ssh_argv[1:])

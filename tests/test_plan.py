@@ -12,6 +12,7 @@ import pytest
 from helpers import ed25519_key, setup_json, with_hostkey
 
 from pppossh.config import Config, checks, from_netifd_json
+from pppossh.config.pppd_options import TTY_CHOICE
 from pppossh.errors import ConfigError
 from pppossh.plan import make_plan
 from pppossh.plan.facts import HostFacts
@@ -57,14 +58,15 @@ def o_options(argv) -> list[str]:
 
 
 def test_dbclient_argv_exact() -> None:
-    """dbclient: -T, one -i per identity, -p, -l, -K <ssh_keepalive>, -W <a 1 MiB receive
-    window>, ssh_options translated (-o "Ciphers aes128-ctr" -> -c aes128-ctr), server,
-    remote command as one word."""
+    """dbclient: -t (a terminal for the server's pppd), one -i per identity, -p, -l,
+    -K <ssh_keepalive>, -W <a 1 MiB receive window>, ssh_options translated
+    (-o "Ciphers aes128-ctr" -> -c aes128-ctr), server, remote command as one word."""
     plan = make_plan(golden_config(), facts())
     assert plan.client == "dbclient"
     assert list(plan.ssh_argv) == [
-        DBCLIENT, "-T", "-i", K1, "-i", K2, "-p", "2222", "-l", "vpn", "-K", "15",
-        "-W", "1048576", "-c", "aes128-ctr", "vpn.example.net", "pppd nodetach notty noauth",
+        DBCLIENT, "-t", "-i", K1, "-i", K2, "-p", "2222", "-l", "vpn", "-K", "15",
+        "-W", "1048576", "-c", "aes128-ctr", "vpn.example.net",
+        TTY_CHOICE + " pppd nodetach $t noauth",
     ]
 
 
@@ -91,18 +93,19 @@ def test_dbclient_only_existing_identities() -> None:
 
 
 def test_openssh_argv() -> None:
-    """OpenSSH: BatchMode, strict host key checking against the per-interface known_hosts,
-    ServerAliveInterval and ConnectTimeout from the table; ssh_options kept as given."""
+    """OpenSSH: a terminal without escape character, BatchMode, strict host key checking
+    against the per-interface known_hosts, ServerAliveInterval and ConnectTimeout from the
+    table; ssh_options kept as given."""
     plan = make_plan(golden_config(), facts("openssh"))
     argv = list(plan.ssh_argv)
     assert plan.client == "openssh"
-    assert argv[:10] == [SSH, "-T", "-i", K1, "-i", K2, "-p", "2222", "-l", "vpn"]
+    assert argv[:12] == [SSH, "-t", "-e", "none", "-i", K1, "-i", K2, "-p", "2222", "-l", "vpn"]
     options = o_options(argv)
     for wanted in ("BatchMode=yes", "StrictHostKeyChecking=yes",
                    f"UserKnownHostsFile={plan.known_hosts}", "ServerAliveInterval=15",
                    "ConnectTimeout=30", "Ciphers aes128-ctr"):
         assert wanted in options, wanted
-    assert argv[-2:] == ["vpn.example.net", "pppd nodetach notty noauth"]
+    assert argv[-2:] == ["vpn.example.net", TTY_CHOICE + " pppd nodetach $t noauth"]
     assert "-K" not in argv
 
 
@@ -145,14 +148,14 @@ def _contains(words: list[str], part: list[str]) -> bool:
 @pytest.mark.parametrize("client", ["dbclient", "openssh"])
 def test_pty_runs_the_client_with_private_home(client: str) -> None:
     """The pty string sets HOME to the interface's home and runs exactly the ssh argv;
-    OpenSSH is exec'd, dbclient runs behind the password-prompt guard for connect_timeout."""
+    dbclient runs behind the password-prompt guard for connect_timeout."""
     plan = make_plan(golden_config(ssh_client=client), facts(client))
     words = shlex.split(plan.pty)
     assert words[0] == f"HOME={plan.home};"
     assert _contains(words, list(plan.ssh_argv))
     assert plan.ssh_log in plan.pty
     if client == "openssh":
-        assert words[words.index("exec") + 1] == plan.ssh_argv[0]
+        assert "while" not in plan.pty
         assert "BatchMode=yes" in plan.ssh_argv  # OpenSSH never asks for a password
     else:
         assert "[ $i -lt 30 ]" in plan.pty  # connect_timeout of the golden section
@@ -162,9 +165,9 @@ def test_pty_runs_the_client_with_private_home(client: str) -> None:
 
 
 def test_remote_command_default() -> None:
-    """<remote_pppd> nodetach notty noauth, as upstream pppossh runs it."""
+    """<remote_pppd> nodetach local|notty noauth: the server's shell picks the line's word."""
     plan = make_plan(golden_config(), facts())
-    assert shlex.split(plan.remote_command) == ["pppd", "nodetach", "notty", "noauth"]
+    assert plan.remote_command == TTY_CHOICE + " pppd nodetach $t noauth"
     assert plan.ssh_argv[-1] == plan.remote_command
 
 
@@ -175,8 +178,9 @@ def test_remote_command_with_options() -> None:
         peer_pppd_options="10.99.0.2:10.99.0.1 ms-dns 192.0.2.53 'name x y'",
     )
     plan = make_plan(config, facts())
-    assert shlex.split(plan.remote_command) == [
-        "sudo", "-n", "/usr/sbin/pppd", "nodetach", "notty", "noauth",
+    assert plan.remote_command.startswith(TTY_CHOICE + " ")
+    assert shlex.split(plan.remote_command[len(TTY_CHOICE):]) == [
+        "sudo", "-n", "/usr/sbin/pppd", "nodetach", "$t", "noauth",
         "10.99.0.2:10.99.0.1", "ms-dns", "192.0.2.53", "name x y",
     ]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pppossh.plan.ssh import PASSWORD_PROMPT_NOTE, pty_command
+from pppossh.plan.ssh import EXIT_NOTE, PASSWORD_PROMPT_NOTE, pty_command
 from pppossh.run.outcome import classify
 
 SHELLS = [s for s in ("/bin/sh", "/bin/busybox") if os.access(s, os.X_OK)]
@@ -139,10 +139,11 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_without_guard_the_client_is_execd(tmp_path: Path) -> None:
-    """OpenSSH (BatchMode=yes never prompts) keeps the plain exec form."""
+def test_without_guard_the_client_is_not_watched(tmp_path: Path) -> None:
+    """OpenSSH (BatchMode=yes never prompts): no prompt watch, only its exit status kept."""
     command = pty_command(["/usr/bin/ssh", "-T", "server"], "/h", "/l")
-    assert command == "HOME=/h; export HOME; exec /usr/bin/ssh -T server 2>/l"
+    assert "while" not in command and "tail" not in command and "sleep" not in command
+    assert command.endswith(f'wait $c; echo "{EXIT_NOTE} $?" >>/l')
 
 
 def test_musl_getpass_failure_is_auth_failed() -> None:

@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pppossh.config import Config, validate
+from pppossh.config.pppd_options import TTY_CHOICE
 from pppossh.errors import ConfigError
 from pppossh.plan import Plan, make_plan
 from pppossh.plan.facts import HostFacts
@@ -107,7 +108,7 @@ def _recorded(bench: Bench, shell: tuple[str, ...], script: str) -> list[str]:
         bench.out.unlink()
     result = subprocess.run(
         [*shell, script], cwd=bench.work, env={"PATH": "/usr/bin:/bin"},
-        capture_output=True, timeout=20, check=False,
+        capture_output=True, timeout=20, check=False, stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, (shell, script, result.stderr)
     assert bench.out.exists(), (shell, script, result.stderr)
@@ -135,8 +136,12 @@ def assert_remote_exact(bench: Bench, config: Config, plan: Plan) -> None:
     """The server's shell splits the remote command into exactly the intended words."""
     intended = [*shlex.split(config.remote_pppd), "nodetach", "notty", "noauth",
                 *shlex.split(config.peer_pppd_options)]
+    # the server's shell runs it with stdin a stream here ('notty'); the recorder goes in
+    # front of remote_pppd's words, after the shell words that choose the line
+    assert plan.remote_command.startswith(TTY_CHOICE + " ")
+    rest = plan.remote_command[len(TTY_CHOICE):]
     for shell in SHELLS:
-        script = f"exec {shlex.quote(str(bench.recorder))} {plan.remote_command}"
+        script = f"{TTY_CHOICE} {shlex.quote(str(bench.recorder))}{rest}"
         assert _recorded(bench, shell, script) == intended, shell
         _assert_nothing_created(bench)
 

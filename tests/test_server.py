@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pppossh.config.pppd_options import TTY_CHOICE
 from pppossh.errors import ConfigError
 from pppossh.server import peers, render, setup
 from pppossh.uci import open_uci
@@ -82,13 +83,13 @@ def test_forced_command_fixes_the_peers_addresses(uci) -> None:
     block = render.managed_block("openssh", server, [peer])
     line = block.splitlines()[1]
     assert line == (
-        'restrict,command="/usr/sbin/pppd nodetach notty noauth ipparam pppossh-branch-1'
-        ' 10.64.0.1:10.64.0.2 ms-dns 192.0.2.53 ip-up-script /etc/pppossh/peer-up"'
-        f" {KEY_A} pppossh-peer-branch-1"
+        f'restrict,pty,command="{TTY_CHOICE} /usr/sbin/pppd nodetach noauth ipparam'
+        ' pppossh-branch-1 10.64.0.1:10.64.0.2 ms-dns 192.0.2.53 ip-up-script'
+        f' /etc/pppossh/peer-up $t" {KEY_A} pppossh-peer-branch-1'
     )
     dropbear = render.managed_block("dropbear", server, [peer]).splitlines()[1]
     assert dropbear.startswith("no-port-forwarding,no-agent-forwarding,no-X11-forwarding,"
-                               'no-pty,command="/usr/sbin/pppd ')
+                               f'command="{TTY_CHOICE} /usr/sbin/pppd ')
 
 
 def test_only_the_managed_block_changes(uci, tmp_path: Path) -> None:
@@ -124,13 +125,14 @@ def test_setup_script_is_valid_sh_and_matches_its_parts(uci, tmp_path: Path) -> 
     for shell in (["sh", "-n"], ["busybox", "sh", "-n"]):
         subprocess.run([*shell, str(path)], check=True)
     assert "user=vpnpeers" in script
-    sudo = ("vpnpeers ALL=(root) NOPASSWD: /usr/sbin/pppd nodetach notty noauth ipparam"
-            " pppossh-a 10.64.0.1\\:10.64.0.2 ms-dns 192.0.2.53 ip-up-script"
-            " /etc/pppossh/peer-up")
-    assert sudo in script
-    command = ("sudo -n /usr/sbin/pppd nodetach notty noauth ipparam pppossh-b"
+    for word in ("local", "notty"):  # the login shell adds the word of pppd's line
+        sudo = ("vpnpeers ALL=(root) NOPASSWD: /usr/sbin/pppd nodetach noauth ipparam"
+                " pppossh-a 10.64.0.1\\:10.64.0.2 ms-dns 192.0.2.53 ip-up-script"
+                f" /etc/pppossh/peer-up {word}\n")
+        assert sudo in script
+    command = ("sudo -n /usr/sbin/pppd nodetach noauth ipparam pppossh-b"
                " 10.64.0.1:10.64.0.3 ms-dns 192.0.2.53")
-    assert f'restrict,command="{command}" {KEY_B} pppossh-peer-b' in script
+    assert f'restrict,pty,command="{command}" {KEY_B} pppossh-peer-b' in script
     assert f"{shlex.quote(command)}) ;;" in script  # the login shell allows exactly that
     assert "ip route replace 192.168.10.0/24" in script
 

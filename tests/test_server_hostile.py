@@ -6,8 +6,9 @@ For ``peer add`` (name, key, ip, routes), the server options of ``/etc/config/pp
 pppd option names (the program-running ones of 2.4.9 and 2.5.x among them), SSH key options.
 Each value is either refused with a ConfigError (or ValueError) that says what to give instead,
 or what it renders is parsed back: every ``authorized_keys`` line is
-``<restrictions>,command="[sudo -n] /abs/pppd nodetach notty noauth ipparam pppossh-<name>
+``<restrictions>,command="[sudo -n] /abs/pppd nodetach noauth ipparam pppossh-<name>
 A:B [ms-dns D]... [ip-up-script /etc/pppossh/peer-up]" <type> <base64> pppossh-peer-<name>``
+(without sudo: root's shell runs it behind TTY_CHOICE, with ``$t`` last)
 with nothing else in it.
 
 Every test counts its cases (at least 1,000 each); ``pytest -s`` prints the counts.
@@ -27,6 +28,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pppossh.config.pppd_options import TTY_CHOICE
 from pppossh.errors import ConfigError
 from pppossh.server import paths, peers, render, setup
 from pppossh.uci import open_uci
@@ -95,7 +97,7 @@ IPS = ["10.64.0.1:10.64.0.7", "10.64.0.1:10.64.0.2", "192.168.100.1:192.168.100.
 ROUTES = ["192.168.10.0/24", "10.0.0.0/8", "0.0.0.0/0", "2001:db8::/32", "198.51.100.7/32",
           "10.64.0.0/24", "192.168.10.5/24"]
 LINE = re.compile(
-    r'(?P<opts>restrict|no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-pty),'
+    r'(?P<opts>restrict,pty|no-port-forwarding,no-agent-forwarding,no-X11-forwarding),'
     r'command="(?P<cmd>[^"\\]*)" (?P<type>[a-z0-9@.-]+) (?P<blob>[A-Za-z0-9+/]+={0,2})'
     r' pppossh-peer-(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]{0,31})'
 )
@@ -130,6 +132,10 @@ def parse_line(line: str, *, sudo: bool | None = None,
     assert m, f"unexpected authorized_keys line: {line!r}"
     words = m["cmd"].split(" ")
     assert all(words), f"empty word in {m['cmd']!r}"
+    chooses = m["cmd"].startswith(TTY_CHOICE + " ")
+    if chooses:  # root's own shell picks pppd's line word
+        words = words[len(TTY_CHOICE.split(" ")):]
+        assert words.pop() == "$t", line
     prefix = []
     if words[0] in ("sudo", "/usr/bin/sudo"):
         prefix, words = words[:2], words[2:]
@@ -137,13 +143,13 @@ def parse_line(line: str, *, sudo: bool | None = None,
     assert sudo is None or bool(prefix) == sudo, line
     pppd = words[0]
     assert PPPD_PATH.fullmatch(pppd), f"not an absolute pppd: {pppd!r}"
-    assert words[1:5] == ["nodetach", "notty", "noauth", "ipparam"], line
-    assert words[5] == f"pppossh-{m['name']}", line
-    local, remote = words[6].split(":")
+    assert words[1:4] == ["nodetach", "noauth", "ipparam"], line
+    assert words[4] == f"pppossh-{m['name']}", line
+    local, remote = words[5].split(":")
     for addr in (local, remote):
         assert str(ipaddress.IPv4Address(addr)) == addr, line
     assert local != remote, line
-    rest = words[7:]
+    rest = words[6:]
     dns = []
     while rest[:1] == ["ms-dns"]:
         assert str(ipaddress.IPv4Address(rest[1])) == rest[1], line
@@ -316,11 +322,13 @@ def _setup_user_cases(user: str) -> None:
     assert paths.USER.fullmatch(user) and user != "root"
     assert not paths.account_exists(user) or paths.own_account(user)
     assert f"\nuser={user}\nhome=/var/lib/{user}\n" in script
-    assert f"\n{user} ALL=(root) NOPASSWD: /usr/sbin/pppd nodetach notty noauth ipparam" \
-           " pppossh-branch-1 10.64.0.1\\:10.64.0.2 ms-dns 192.0.2.53\n" in script
+    for line_word in ("local", "notty"):
+        assert f"\n{user} ALL=(root) NOPASSWD: /usr/sbin/pppd nodetach noauth ipparam" \
+               f" pppossh-branch-1 10.64.0.1\\:10.64.0.2 ms-dns 192.0.2.53 {line_word}\n" \
+               in script
     lines = script.split("<<'PPPOSSH_END_OF_FILE'\n")[2].split("PPPOSSH_END_OF_FILE")[0]
     (line,) = parse_file(lines)
-    assert line["prefix"] == ["sudo", "-n"] and line["opts"] == "restrict"
+    assert line["prefix"] == ["sudo", "-n"] and line["opts"] == "restrict,pty"
 
 
 def test_hostile_server_setup_user() -> None:

@@ -28,6 +28,7 @@ SCENARIOS = [
     "transport_loss",
     "second_up_refused",
     "netifd_path",
+    "remote_terminal",
     "newcomer_dbclient",
     "newcomer_openssh",
     "check_failures",

@@ -161,7 +161,8 @@ def _session(ctx: Context, command: str, timeout: float) -> tuple[str, bytes, st
     """Run the SSH client with ``command``; (how it ended, stdout, stderr, seconds)."""
     assert ctx.plan
     write_known_hosts(State(ctx.rundir, ctx.iface), ctx.plan)
-    argv = [*ctx.plan.ssh_argv[:-1], command]
+    # no terminal: the server's messages come on stderr, apart from the stream
+    argv = [*ctx.plan.probe_argv, command]
     started = time.monotonic()
     proc = subprocess.Popen(argv, env={"HOME": ctx.plan.home, "PATH": os.environ["PATH"]},
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,

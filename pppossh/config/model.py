@@ -34,6 +34,7 @@ class Config:
     ssh_keepalive: int = 15
     connect_timeout: int = 30
     remote_pppd: str = "pppd"
+    remote_pty: bool = True
     peer_pppd_options: str = ""
     use_hostdep: int = 1
     keepalive: str = ""

@@ -215,10 +215,18 @@ _LOCAL_SET: dict[str, str] = {
 
 _PEER_SET: dict[str, str] = {
     **dict.fromkeys(_names("nodetach -detach detach updetach up_sdnotify"),
-                    "pppossh starts the server's pppd as '<remote_pppd> nodetach notty noauth'"),
+                    "pppossh starts the server's pppd as '<remote_pppd> nodetach notty noauth'"
+                    " (on a terminal 'local' in place of 'notty')"),
     **dict.fromkeys(("user", "password"),
                     "the router's username and password are options username and password"),
 }
+
+# The shell words in front of a remote pppd that may run on a terminal: on a pty (the client
+# asked for one, the server granted it) the server's kernel frames PPP and pppd copies
+# nothing ('local': a pty has no modem lines); on a plain stream (a server refusing ptys, a
+# client without remote_pty, 'pppossh check') it copies through its helper ('notty').  POSIX
+# sh, as the login shells of OpenWrt and Linux servers are; $t is the word.
+TTY_CHOICE = "t=notty; [ -t 0 ] && t=local; exec"
 
 ADDRESS_PAIR = re.compile(r"[0-9.]*:[0-9.]*")
 

@@ -7,7 +7,7 @@ config error surfaces here, before a single process starts.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..config import Config
@@ -37,6 +37,7 @@ class Plan:
     ssh_log: str
     pppd_log: str
     ssh_argv: tuple[str, ...]
+    probe_argv: tuple[str, ...]  # the client without a terminal nor a command: pppossh check
     remote_command: str
     pty: str
     pppd_argv: tuple[str, ...]
@@ -103,7 +104,13 @@ def make_plan(
     ssh_log = os.path.join(statedir, "ssh.log")
     pppd_log = os.path.join(statedir, "pppd.log")
     secrets = os.path.join(statedir, SECRETS_FILE) if config.username else ""
-    argv = ssh_argv(config, client, program, identities, known_hosts, extra)
+    if config.remote_pty and facts.terminal_refused:
+        config = replace(config, remote_pty=False)
+        notes = [*notes, f"{config.server} refused a terminal: its pppd runs with 'notty'"
+                 f" (set network.{config.iface}.remote_pty=0 to say so)"]
+    argv = ssh_argv(config, client, program, identities, known_hosts, extra,
+                    pty=config.remote_pty)
+    probe = ssh_argv(config, client, program, identities, known_hosts, extra)[:-1]
     pty = pty_command(argv, home, ssh_log,
                       prompt_guard=config.connect_timeout if client == "dbclient" else 0)
     pppd = pppd_argv(
@@ -132,6 +139,7 @@ def make_plan(
         ssh_log=ssh_log,
         pppd_log=pppd_log,
         ssh_argv=tuple(argv),
+        probe_argv=tuple(probe),
         remote_command=remote_command(config),
         pty=pty,
         pppd_argv=tuple(pppd),

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,13 @@ class HostFacts:
     python: str = sys.executable
     hooks_dir: str = str(PACKAGE_DIR / "ppp")
     known_host_keys: tuple[str, ...] = ()  # keys the user's known_hosts has for the server
+    terminal_refused: bool = False  # the server ended a login that asked for a terminal
+
+
+# In the interface's state directory: "<server> <port>" of a server that refused a terminal
+# (OpenSSH's client then ends the login); the next plans for that server ask for none.
+TERMINAL_REFUSED = "terminal-refused"
+TERMINAL_REFUSED_FOR = 86400.0  # then one login asks again: the server may allow one now
 
 
 def rundir_from_env() -> str:
@@ -89,6 +97,13 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
         except OSError:
             continue
         known += [k for k in matching_keys(text, config.server, config.port) if k not in known]
+    rundir = rundir or rundir_from_env()
+    try:
+        note = Path(rundir, config.iface, TERMINAL_REFUSED)
+        fresh = time.time() - note.stat().st_mtime < TERMINAL_REFUSED_FOR
+        refused = note.read_text().split() if fresh else []
+    except OSError:
+        refused = []
     return HostFacts(
         clients=clients,
         pppd=pppd,
@@ -97,8 +112,9 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
         unreadable=frozenset(unreadable),
         home=home,
         keydir=keydir,
-        rundir=rundir or rundir_from_env(),
+        rundir=rundir,
         known_host_keys=tuple(known),
+        terminal_refused=refused == [config.server, str(config.port)],
     )
 
 

@@ -5,23 +5,22 @@ from __future__ import annotations
 import shlex
 
 from ..config import Config
+from ..config.pppd_options import TTY_CHOICE
 from .quoting import sh_join
 
 
 def remote_command(config: Config) -> str:
-    """What the server's shell runs: ``<remote_pppd> nodetach notty noauth <peer options>``.
+    """What the server's shell runs: ``<remote_pppd> nodetach notty noauth <peer options>``,
+    with ``remote_pty`` ``local`` in place of ``notty`` when the server granted a terminal.
 
     The SSH client joins its arguments with spaces and the server's shell splits them again,
     so the words are quoted for that shell here and passed to the client as one argument.
     """
-    words = [
-        *shlex.split(config.remote_pppd),
-        "nodetach",
-        "notty",
-        "noauth",
-        *shlex.split(config.peer_pppd_options),
-    ]
-    return sh_join(words)
+    peer = shlex.split(config.peer_pppd_options)
+    pppd = shlex.split(config.remote_pppd)
+    if not config.remote_pty:
+        return sh_join([*pppd, "nodetach", "notty", "noauth", *peer])
+    return f"{TTY_CHOICE} {sh_join(pppd)} nodetach $t noauth {sh_join(peer)}".rstrip()
 
 
 # dbclient's receive window: what it may buffer for the tunnel before the server must wait.
@@ -36,9 +35,22 @@ def ssh_argv(
     identities: list[str],
     known_hosts: str,
     extra: list[str],
+    pty: bool = False,
 ) -> list[str]:
-    """argv of the SSH client; ``extra`` are the checked words of ``ssh_options``."""
-    argv = [program, "-T"]
+    """argv of the SSH client; ``extra`` are the checked words of ``ssh_options``.
+
+    With ``pty`` (option remote_pty) the client asks the server for a terminal, so that the
+    server's pppd needs no helper process to copy the stream (see :data:`TTY_CHOICE`).  A
+    PPP stream never starts dbclient's escapes (it reads '~.' or '~^Z' only as three
+    single-byte reads of CR, '~', then '.' or ^Z; in PPP a raw '~' is a frame's flag, and
+    no frame starts with '.' or ^Z); OpenSSH's escape character is turned off.
+    """
+    if not pty:
+        argv = [program, "-T"]
+    elif client == "dbclient":
+        argv = [program, "-t"]
+    else:  # -t, not -tt: with -tt a server that refuses terminals ends the login
+        argv = [program, "-t", "-e", "none"]
     for path in identities:
         argv += ["-i", path]
     argv += ["-p", str(config.port), "-l", config.sshuser]
@@ -73,32 +85,40 @@ def ssh_argv(
 # What pppossh adds to the client's log when it ends a login at a password prompt; the
 # outcome classifier reads it as AUTH_FAILED.
 PASSWORD_PROMPT_NOTE = "pppossh: the server asked for a password: it refused every key"
+# The last line of the client's log: its exit status.  On a remote terminal the server's
+# messages travel in the PPP stream, not to the log, so the status is what tells a missing
+# pppd (127) from a refused login (255, and the client's own message).
+EXIT_NOTE = "pppossh: the SSH client exited with status"
 
 
 def pty_command(argv: list[str], home: str, ssh_log: str, prompt_guard: int = 0) -> str:
-    """The string pppd hands to ``/bin/sh -c``: a private HOME, then exec the client.
+    """The string pppd hands to ``/bin/sh -c``: a private HOME, then the client as a child.
 
-    The client's messages go to ``ssh_log`` so that teardown can say why a session ended.
+    The client's messages go to ``ssh_log``, then its exit status (:data:`EXIT_NOTE`), so
+    that teardown can say why a session ended.  The shell lets go of the pty at once, so
+    that pppd sees the hangup when the client ends, and passes a TERM or HUP from pppd on.
 
     ``prompt_guard`` (seconds, dbclient only): dbclient has no BatchMode.  When the server
     refuses the key and offers passwords, it asks for one: with musl (OpenWrt) and no
     terminal getpass() fails and dbclient exits, but glibc's getpass() reads the password
     from stdin, which is pppd's PPP stream, and waits until pppd gives up.  So the shell
-    keeps dbclient as a child for the first ``prompt_guard`` seconds and ends it as soon as
-    its log ends in a password prompt (the prompt has no newline; a banner line has one;
-    an empty log, the usual case, is passed over without starting ``tail``);
-    no password is ever sent.  The shell lets go of the pty at once, so that pppd sees the
-    hangup when dbclient ends, and passes a TERM or HUP from pppd on to dbclient.
+    watches for the first ``prompt_guard`` seconds and ends the client as soon as its log
+    ends in a password prompt (the prompt has no newline; a banner line has one; an empty
+    log, the usual case, is passed over without starting ``tail``); no password is ever sent.
     """
-    head = f"HOME={shlex.quote(home)}; export HOME; "
     log = shlex.quote(ssh_log)
-    if not prompt_guard:
-        return f"{head}exec {sh_join(argv)} 2>{log}"
-    note = shlex.quote(PASSWORD_PROMPT_NOTE)
+    guard = ""
+    if prompt_guard:
+        note = shlex.quote(PASSWORD_PROMPT_NOTE)
+        guard = (
+            f"i=0; while [ $i -lt {int(prompt_guard)} ] && kill -0 $c 2>/dev/null; do "
+            f"[ -s {log} ] && case \"$(tail -c 10 {log} 2>/dev/null; echo .)\" in"
+            f" *'assword: .') echo {note} >>{log}; kill $c; break;; esac;"
+            " sleep 1; i=$((i+1)); done; "
+        )
     return (
-        f"{head}exec 3<&0; {sh_join(argv)} <&3 3<&- 2>{log} & c=$!; "
-        "exec 3<&- </dev/null >/dev/null; trap 'kill $c 2>/dev/null' HUP INT TERM; i=0; "
-        f"while [ $i -lt {int(prompt_guard)} ] && kill -0 $c 2>/dev/null; do "
-        f"[ -s {log} ] && case \"$(tail -c 10 {log} 2>/dev/null; echo .)\" in *'assword: .') "
-        f"echo {note} >>{log}; kill $c; break;; esac; sleep 1; i=$((i+1)); done; wait $c"
+        f"HOME={shlex.quote(home)}; export HOME; "
+        f"exec 3<&0; {sh_join(argv)} <&3 3<&- 2>{log} & c=$!; "
+        "exec 3<&- </dev/null >/dev/null; trap 'kill $c 2>/dev/null' HUP INT TERM; "
+        f"{guard}wait $c; echo \"{EXIT_NOTE} $?\" >>{log}"
     )

@@ -65,6 +65,25 @@ def supervisors(procs: list[Proc], state: State) -> list[Proc]:
             and rundir in p.argv and any("pppossh" in word for word in p.argv[:4])]
 
 
+def _pty_shell(p: Proc, state: State) -> bool:
+    """The shell of pppd's pty command: sh -c 'HOME=<state dir>/home; ... <client> ...'."""
+    return len(p.argv) > 2 and p.argv[1] == "-c" and p.argv[2].startswith("HOME=") \
+        and f"{state.dir}/" in p.argv[2]
+
+
+def end_clients(state: State) -> list[Proc]:
+    """End what is left of a session whose pppd is gone: the shell of its pty command and
+    the SSH client under it.  pppd ends them when it ends by itself; killed, it cannot, and
+    on a remote terminal nothing else does (the server's pppd never sees the client's
+    stdin close), so the client and the server's pppd would stay until a keepalive fails."""
+    procs = processes()
+    shells = {p.pid for p in procs if _pty_shell(p, state)}
+    victims = [p for p in procs if p.pid in shells or p.ppid in shells]
+    if victims:
+        terminate(victims, timeout=2.0)
+    return victims
+
+
 def session(procs: list[Proc], state: State) -> tuple[list[Proc], list[Proc]]:
     """(ours, netifd's): this interface's pppd processes with everything they started, and
     the shells and SSH clients that name its state directory.  pppd's own argv names the
@@ -75,15 +94,11 @@ def session(procs: list[Proc], state: State) -> tuple[list[Proc], list[Proc]]:
     def names_dir(p: Proc) -> bool:
         return any(where in word for word in p.argv)
 
-    def pty_shell(p: Proc) -> bool:  # sh -c 'HOME=<state dir>/home; ... dbclient ...'
-        return len(p.argv) > 2 and p.argv[1] == "-c" and p.argv[2].startswith("HOME=") \
-            and where in p.argv[2]
-
     pppds = [p for p in procs if p.name == "pppd" and device in p.argv and names_dir(p)]
     netifds = [p for p in pppds if _comm(p.ppid) == "netifd"]
     roots = {p.pid for p in pppds if p not in netifds}
     # what pppd started, should pppd be gone: the shell of the pty command, the SSH client
-    roots |= {p.pid for p in procs if pty_shell(p)
+    roots |= {p.pid for p in procs if _pty_shell(p, state)
               or (p.name in ("ssh", "dbclient") and names_dir(p))}
     chosen = set(roots)
     grew = True

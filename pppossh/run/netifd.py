@@ -226,6 +226,10 @@ def teardown(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
         config = None
     if error is not None and error.strip().lstrip("-").isdigit():
         relay.discard(state)  # the task ended by itself: the next setup decides the back-off
+        from .leftovers import end_clients  # a failure's path: /proc is read only here
+
+        for proc in end_clients(state):
+            log.info("%s: ended %s (pid %d), left by the session", iface, proc.name, proc.pid)
         _record_end(iface, int(error), state, config, bus)
     else:
         with state.edit() as data:

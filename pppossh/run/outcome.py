@@ -14,6 +14,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..plan.facts import TERMINAL_REFUSED
+from ..plan.ssh import EXIT_NOTE
 from .backoff import failures_after
 from .state import State
 
@@ -33,9 +35,14 @@ class Outcome:
     code: str
     message: str
     block: bool = False  # retrying cannot help: stop netifd's restart loop
+    values: tuple[tuple[str, object], ...] = ()  # what LuCI words the code with
 
     def as_dict(self) -> dict[str, object]:
-        return {"code": self.code, "message": self.message, "block": self.block}
+        data: dict[str, object] = {"code": self.code, "message": self.message,
+                                   "block": self.block}
+        if self.values:
+            data["values"] = dict(self.values)
+        return data
 
 
 # (pattern in the SSH client's messages, code, message, block); first match wins.
@@ -50,6 +57,13 @@ _SSH_PATTERNS: list[tuple[str, str, str, bool]] = [
      "HOSTKEY_UNKNOWN",
      "{server} offered a host key that is not pinned (dbclient checks only the key type it"
      " prefers, ed25519 first); pin that one with: pppossh trust {iface}", True),
+    # OpenSSH ends a login whose terminal request the server refused (plan.facts
+    # TERMINAL_REFUSED makes the next plans ask for none); dbclient goes on without one
+    (r"PTY allocation request failed",
+     "TERMINAL_REFUSED",
+     "{server} refuses a terminal to {user} (sshd PermitTTY no, or 'no-pty' / 'restrict'"
+     " without 'pty' for this key): the next attempt starts its pppd without one ('notty');"
+     " set remote_pty 0 to start that way", False),
     (r"String too long",
      "INVALID_IDENTITY",
      "dbclient cannot read an identity file (an OpenSSH-format key?); convert it with"
@@ -110,6 +124,35 @@ _PPPD_PATTERNS: list[tuple[str, str, str, bool]] = [
      True),
 ]
 
+# The server's command ended before PPP started, on a terminal: its own words went into the
+# stream, its exit status is what the client's log keeps (plan.ssh.EXIT_NOTE).
+_REMOTE_EXIT = {
+    126: ("REMOTE_PPPD_MISSING", "pppd could not be started on {server} (exit {status}); install"
+          " ppp there or set remote_pppd to its path (e.g. 'sudo -n /usr/sbin/pppd')"),
+    127: ("REMOTE_PPPD_MISSING", "pppd could not be started on {server} (exit {status}); install"
+          " ppp there or set remote_pppd to its path (e.g. 'sudo -n /usr/sbin/pppd')"),
+    4: ("REMOTE_NO_PPP", "pppd started on {server} but its kernel has no PPP support (exit"
+        " {status}); load ppp_generic there (modprobe ppp_generic ppp_async) or install"
+        " kmod-ppp on an OpenWrt server"),
+}
+_REMOTE_EXIT_OTHER = (
+    "REMOTE_EXIT",
+    "the command {server} ran for {user} ended with status {status} before PPP started (sudo"
+    " asking for a password, pppd refusing an option, a forced command that is not pppd);"
+    " 'pppossh check {iface}' shows the server's own message",
+)
+
+
+def remote_exit(ssh_log: str) -> int | None:
+    """The exit status of the server's command, when the client's log says the command ran:
+    not the client's own failure (OpenSSH 255, dbclient 'Exited:') nor a signal."""
+    found = re.findall(rf"^{re.escape(EXIT_NOTE)} (\d+)$", ssh_log, re.M)
+    if not found or re.search(r"[Ee]xited: ", ssh_log):
+        return None
+    status = int(found[-1])
+    return status if 0 < status < 128 else None
+
+
 _PPPD_MESSAGES = {
     2: ("INVALID_OPTIONS", "pppd refused its options; check pppd_options ({detail})", True),
     3: ("NOT_ROOT", "pppd must run as root", True),
@@ -152,13 +195,17 @@ def record_end(state: State, status: int, *, iface: str, server: str, port: int,
     up_since = data.get("up_since")
     session = (data.get("down_at") or time.time()) - up_since if up_since else None
     ssh_log = tail_file(state.path("ssh.log"))
+    if re.search(r"PTY allocation request failed", ssh_log):
+        state.path(TERMINAL_REFUSED).write_text(f"{server} {port}\n")
     result = classify(
         status, ssh_log, iface=iface, server=server, port=port, user=user,
         session_seconds=session, pinned=data.get("pinned", []),
         pppd_log=tail_file(state.path("pppd.log")),
     )
     with state.edit() as current:
-        failures = failures_after(int(current.get("failures", 0)), session)
+        failures = int(current.get("failures", 0))
+        if result.code != "TERMINAL_REFUSED":  # the next attempt, without one, is no retry
+            failures = failures_after(failures, session)
         current.update(failures=failures, up_since=None, last_session_seconds=session,
                        last_exit=status)
         if result.code != "RETRY":
@@ -204,6 +251,11 @@ def classify(
     for pattern, code, text, block in _PPPD_PATTERNS:
         if re.search(pattern, pppd_log):
             return Outcome(code, text.format(**fields), block)
+    status = remote_exit(ssh_log) if session_seconds is None else None
+    if status is not None:
+        code, text = _REMOTE_EXIT.get(status, _REMOTE_EXIT_OTHER)
+        return Outcome(code, text.format(status=status, **fields), False,
+                       (("status", status),))
     if exit_status in _PPPD_MESSAGES:
         code, text, block = _PPPD_MESSAGES[exit_status]
         return Outcome(code, text, block)

@@ -226,6 +226,8 @@ class Supervisor:
                         break
                     ending = self._classify(config, status)
                     ever_up = ever_up or ending.session_seconds is not None
+                    if ending.outcome.code == "TERMINAL_REFUSED" and plan.ssh_argv[1] == "-t":
+                        continue  # the next plan asks for no terminal (plan.facts)
                     # like pppd's updetach: a first attempt that fails ends 'up'
                     if ending.outcome.block or not ever_up:
                         self._fail(ending.outcome.code, ending.outcome.message, True)
@@ -269,6 +271,7 @@ class Supervisor:
         self.state.update(pppd_pid=self.pppd.pid)
         status = self.pppd.wait()
         self._reap_group(self.pppd.pid)
+        leftovers.end_clients(self.state)
         return status
 
     def _sleep(self, seconds: float) -> None:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import atomic
+from ..config.pppd_options import TTY_CHOICE
 from ..errors import ConfigError
 from ..templates import render
 from .peers import Peer, ServerConfig
@@ -23,16 +24,23 @@ PEER_UP = "/etc/pppossh/peer-up"
 # every word of a forced command: no space, quote, backslash, '$', '=' or ',' (sudoers)
 _WORD = re.compile(r"[A-Za-z0-9_./:+-]+")
 
+# A terminal is allowed: on one the server's kernel frames PPP and pppd copies nothing
+# (client option remote_pty); the forced command stays the only thing a key can run.
 RESTRICT = {
-    "openssh": "restrict",
+    "openssh": "restrict,pty",
     # dropbear knows the single options, not OpenSSH's umbrella 'restrict'
-    "dropbear": "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-pty",
+    "dropbear": "no-port-forwarding,no-agent-forwarding,no-X11-forwarding",
 }
+# pppd's word for the line it runs on, chosen where the forced command runs: by root's own
+# shell (peer apply, TTY_CHOICE in front), or by the login shell of the account server-setup
+# makes, whose sudo rules allow either word
+TTY_WORDS = ("local", "notty")
 
 
 def pppd_words(server: ServerConfig, peer: Peer, peer_up: str = PEER_UP) -> list[str]:
-    """The server's pppd for one peer: its addresses fixed, its ipparam for the routes."""
-    words = [*server.pppd_argv, "nodetach", "notty", "noauth",
+    """The server's pppd for one peer: its addresses fixed, its ipparam for the routes; the
+    word for its line (:data:`TTY_WORDS`) follows where the command runs."""
+    words = [*server.pppd_argv, "nodetach", "noauth",
              "ipparam", peer.ipparam, f"{peer.ipaddr}:{peer.peeraddr}"]
     for dns in server.dns:
         words += ["ms-dns", dns]
@@ -51,12 +59,18 @@ def key_line(kind: str, command: str, peer: Peer) -> str:
 
 def forced_command(server: ServerConfig, peer: Peer, *, sudo: bool = False,
                    peer_up: str = PEER_UP) -> tuple[list[str], str]:
-    """(pppd's words, the forced command): with ``sudo``, 'sudo -n' goes in front of pppd
-    alone, never in front of a sudo that remote_pppd already names."""
+    """(pppd's words, the forced command).
+
+    With ``sudo`` (the account server-setup makes), 'sudo -n' goes in front of pppd alone,
+    never in front of a sudo that remote_pppd already names, and the login shell adds the
+    line's word.  Without, root's shell runs the command and chooses the word itself.
+    """
     if sudo:
         server = replace(server, remote_pppd=server.pppd_path)
+        words = pppd_words(server, peer, peer_up)
+        return words, " ".join(["sudo", "-n", *words])
     words = pppd_words(server, peer, peer_up)
-    return words, " ".join((["sudo", "-n"] if sudo else []) + words)
+    return words, f"{TTY_CHOICE} {' '.join(words)} $t"  # no quote: a key option ends at one
 
 
 def managed_block(kind: str, server: ServerConfig, peers: list[Peer], *, sudo: bool = False,

@@ -146,9 +146,10 @@ def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
     for peer in peers:
         words, command = r.forced_command(server, peer, sudo=True)
         commands.append(command)
-        sudo_args.append(_sudoers_args(words))
+        sudo_args += [_sudoers_args([*words, tty]) for tty in r.TTY_WORDS]
     files = {
-        "login_shell_text": render("login-shell.sh.j2", user=user, commands=commands),
+        "login_shell_text": render("login-shell.sh.j2", user=user, commands=commands,
+                                   tty_words=r.TTY_WORDS),
         "block": r.managed_block("openssh", server, peers, sudo=True),
         "sudoers": render("sudoers.j2", user=user, commands=sudo_args),
         "peer_up": r.peer_up_script(peers) if any(p.routes for p in peers) else "",

@@ -39,6 +39,7 @@ from bed import (
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from pppossh.config.pppd_options import TTY_CHOICE  # noqa: E402  (the repo, just put on the path)
 
 
 def _vpn(keys: Keys, client: str = "dbclient", **extra: str | list[str]) -> dict:
@@ -106,9 +107,13 @@ def _down_and_verify(bed: Bed) -> None:
     wait_for(lambda: not remote_pppd_sessions(), 15, "the server to end its pppd as well")
 
 
+# the server's pppd as the router starts it: on the terminal it asked for, or on a stream
+REMOTE_PPPD = r"^pppd nodetach (notty|local) noauth"
+
+
 def remote_pppd_sessions() -> list[str]:
     """Remote pppd processes that are not the 'charshunt' child pppd forks for notty."""
-    found = processes(r"^pppd nodetach notty noauth")
+    found = processes(REMOTE_PPPD)
     pids = {line.split(":")[0] for line in found}
     return [line for line in found if parent(line.split(":")[0]) not in pids]
 
@@ -266,6 +271,78 @@ def _netifd_auth_failure(bed: Bed, keys: Keys) -> float:
     return took
 
 
+def _line_of(session: str) -> str:
+    """What the server's pppd runs on: the terminal sshd or dropbear gave it, or a stream."""
+    pid = session.split(":")[0]
+    return os.readlink(f"/proc/{pid}/fd/0")
+
+
+def _up_through(bed: Bed, client: str, word: str) -> str:
+    up = bed.pppossh("up", "vpn", timeout=90)
+    assert up.returncode == 0, up.stdout + up.stderr
+    (session,) = wait_for(remote_pppd_sessions, 15, "the server's pppd")
+    assert f" nodetach {word} noauth" in session, session
+    line = _line_of(session)
+    assert ("/dev/pts/" in line) == (word == "local"), (session, line)
+    assert bed.ping(REMOTE_TUN)["loss_pct"] == 0
+    return line
+
+
+def remote_terminal(bed: Bed) -> dict:
+    """Issue 12: the server's pppd on the terminal the router asks for (remote_pty), and each
+    way a terminal could hurt, for dbclient to dropbear and OpenSSH to sshd."""
+    keys = _standard_bed(bed)
+    metrics: dict[str, float] = {}
+    for client in ("dbclient", "openssh"):
+        key = keys.client_dropbear_pub if client == "dbclient" else keys.client_openssh_pub
+        bed.authorize(key)
+        bed.write_network({"vpn": _vpn(keys, client)})
+        line = _up_through(bed, client, "local")
+        # data holding the bytes that end (CR ~ .) or suspend (CR ~ ^Z) an SSH session that
+        # has an escape character: in PPP a raw '~' only ever flags a frame
+        for pattern in ("0d7e2e", "0d7e1a", "0a7e2e", "7e7e7e"):
+            sent = sh(["ping", "-c", "30", "-i", "0.02", "-s", "1400", "-p", pattern, "-W", "2",
+                       REMOTE_TUN], ns=ROUTER, check=False)
+            assert " 0% packet loss" in sent.stdout, (pattern, sent.stdout)
+        assert bed.status()["up"] is True
+        metrics[f"{client}_mbit_on_terminal"] = bed.iperf(REMOTE_TUN, seconds=3)
+        step(f"{client}: server's pppd on {line}; CR~. and CR~^Z in the data passed;"
+             f" {metrics[f'{client}_mbit_on_terminal']} Mbit/s")
+        _down_and_verify(bed)
+        # a server that refuses terminals: the same command runs pppd with notty (dbclient
+        # goes on without one; OpenSSH ends the login, and the next one asks for none)
+        bed.authorize(f"no-pty {key}")
+        _up_through(bed, client, "notty")
+        note = bed.rundir / "vpn" / "terminal-refused"
+        assert note.exists() == (client == "openssh"), client
+        if client == "openssh":
+            assert note.read_text().split() == [SSH_IP, str(SSHD_PORT)]
+            assert bed.status()["last_error"]["code"] == "TERMINAL_REFUSED", bed.status()
+            note.unlink()  # as after a day: the next login asks for a terminal again
+        step(f"{client}: the server refused a terminal; pppd ran with notty")
+        _down_and_verify(bed)
+        # a login that prints before pppd starts (a banner from rc files, '~.' among it)
+        forced = (f"printf 'Welcome to the server\\r\\n~.\\r\\n'; {TTY_CHOICE} pppd nodetach $t"
+                  " noauth ms-dns 192.0.2.53")
+        bed.authorize(f'command="{forced}" {key}')
+        _up_through(bed, client, "local")
+        assert bed.status()["dns"] == ["192.0.2.53"]
+        step(f"{client}: text printed before pppd on the terminal did no harm")
+        _down_and_verify(bed)
+        # the server's command fails on the terminal: its words go into the stream, its
+        # status names the failure
+        for forced, code in (("echo 'sudo: a password is required' >&2; exit 1", "REMOTE_EXIT"),
+                             ("exec /usr/sbin/nosuchpppd nodetach", "REMOTE_PPPD_MISSING")):
+            bed.authorize(f'command="{forced}" {key}')
+            up = bed.pppossh("up", "vpn", timeout=90)
+            assert up.returncode != 0 and code in up.stderr, (forced, up.stderr)
+            assert bed.status()["last_error"]["code"] == code, bed.status()
+            assert not bed.leftovers(), bed.leftovers()
+            step(f"{client}: {forced!r} -> {up.stderr.strip()}")
+    bed.authorize(keys.client_dropbear_pub, keys.client_openssh_pub)
+    return metrics
+
+
 def transport_loss(bed: Bed) -> dict:
     """Scenario 6: kill dbclient, then the remote pppd, mid-traffic: back-off, reconnect."""
     keys = _standard_bed(bed)
@@ -274,7 +351,7 @@ def transport_loss(bed: Bed) -> dict:
     assert up.returncode == 0, up.stdout + up.stderr
     times = {}
     for victim, pattern in (("dbclient", r"^\S*dbclient "),
-                            ("remote pppd", r"^pppd nodetach notty noauth")):
+                            ("remote pppd", REMOTE_PPPD)):
         pids = [int(p.split(":")[0]) for p in processes(pattern)]
         assert pids, f"no {victim} process found"
         traffic = sh(f"ip netns exec {ROUTER} ping -i 0.2 -c 150 -W 1 {REMOTE_TUN}"
@@ -620,6 +697,13 @@ def _peer_ssh(key: Path, port: int, user: str, *options: str, command: str = "",
     return sh(argv, ns=ROUTER, check=False, input=stdin, timeout=timeout + 10)
 
 
+def _served_on_terminal(peer: str) -> None:
+    """The peer's forced pppd runs on the terminal the router asked for ('local')."""
+    served = processes(rf"pppd nodetach noauth ipparam pppossh-{peer} ")
+    assert served and all(line.endswith(" local") for line in served), served
+    step(f"the server's pppd for {peer}: {served[-1].split(': ', 1)[1]}")
+
+
 def server_setup_openssh(bed: Bed) -> dict:
     """Issue 5: server-setup --apply on an OpenSSH server; a peer connects unprivileged."""
     keys = _standard_bed(bed)
@@ -676,6 +760,7 @@ def server_setup_openssh(bed: Bed) -> dict:
     server_routes = sh(["ip", "route"], ns=SERVER).stdout
     assert "192.168.77.0/24 dev ppp" in server_routes, server_routes
     pppd_user = sh("ps -o user= -C pppd", ns=SERVER, check=False).stdout.split()
+    _served_on_terminal("router-a")
     step(f"server pppd runs as {pppd_user}; server routes:\n{server_routes}")
     _down_and_verify(bed)
     return _restrictions(bed, Path("/etc/pppossh/keys/vpn"), SSHD_PORT, "pppossh",
@@ -796,8 +881,9 @@ def server_dropbear_peers(bed: Bed) -> dict:
     step(applied.strip())
     text = Path("/root/.ssh/authorized_keys").read_text()
     assert text.startswith(admin_line), "the admin's own line was changed"
-    assert text.count("no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-pty,"
-                      'command="/usr/sbin/pppd nodetach notty noauth ipparam pppossh-') == 2
+    assert text.count("no-port-forwarding,no-agent-forwarding,no-X11-forwarding,"
+                      f'command="{TTY_CHOICE} /usr/sbin/pppd nodetach noauth ipparam pppossh-'
+                      ) == 2
     before = _sha("/root/.ssh/authorized_keys")
     assert "unchanged" in _srv(bed, "peer", "apply").stdout
     assert _sha("/root/.ssh/authorized_keys") == before
@@ -808,6 +894,7 @@ def server_dropbear_peers(bed: Bed) -> dict:
     assert (status["local"], status["remote"], status["dns"]) == (
         "10.64.0.2", "10.64.0.1", ["192.0.2.53"]), status
     assert bed.ping("10.64.0.1")["loss_pct"] == 0
+    _served_on_terminal("router-a")
     _down_and_verify(bed)
     # the admin can still log in with a shell: their line is theirs
     admin = _peer_ssh(keys.client_openssh, DROPBEAR_PORT, "root", command="id", timeout=15)

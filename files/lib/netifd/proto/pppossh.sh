@@ -23,6 +23,7 @@ proto_pppossh_init_config() {
 	proto_config_add_int ssh_keepalive
 	proto_config_add_int connect_timeout
 	proto_config_add_string remote_pppd
+	proto_config_add_boolean remote_pty
 	proto_config_add_string peer_pppd_options
 	proto_config_add_int use_hostdep
 	proto_config_add_string keepalive
