@@ -137,8 +137,11 @@ class FakeNetifd:
     def _drain(self) -> None:
         with self._lock:
             data = SPOOL.read_text()
-            lines = data[self._offset:].splitlines()
-            self._offset = len(data)
+            # whole lines only: the ubus double appends a line word by word, under its flock
+            # but not under this reader's, so the last line may be half written
+            end = data.rfind("\n") + 1
+            lines = data[self._offset:end].splitlines() if end > self._offset else []
+            self._offset = max(self._offset, end)
             for line in lines:
                 argv = line.split("\t")[:-1]
                 message = json.loads(argv[-1])
