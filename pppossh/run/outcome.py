@@ -126,20 +126,11 @@ _PPPD_PATTERNS: list[tuple[str, str, str, bool]] = [
 
 # The server's command ended before PPP started, on a terminal: its own words went into the
 # stream, its exit status is what the client's log keeps (plan.ssh.EXIT_NOTE).
-_REMOTE_EXIT = {
-    126: ("REMOTE_PPPD_MISSING", "pppd could not be started on {server} (exit {status}); install"
-          " ppp there or set remote_pppd to its path (e.g. 'sudo -n /usr/sbin/pppd')"),
-    127: ("REMOTE_PPPD_MISSING", "pppd could not be started on {server} (exit {status}); install"
-          " ppp there or set remote_pppd to its path (e.g. 'sudo -n /usr/sbin/pppd')"),
-    4: ("REMOTE_NO_PPP", "pppd started on {server} but its kernel has no PPP support (exit"
-        " {status}); load ppp_generic there (modprobe ppp_generic ppp_async) or install"
-        " kmod-ppp on an OpenWrt server"),
-}
+_REMOTE_EXIT = {126: "REMOTE_PPPD_MISSING", 127: "REMOTE_PPPD_MISSING", 4: "REMOTE_NO_PPP"}
 _REMOTE_EXIT_OTHER = (
-    "REMOTE_EXIT",
     "the command {server} ran for {user} ended with status {status} before PPP started (sudo"
     " asking for a password, pppd refusing an option, a forced command that is not pppd);"
-    " 'pppossh check {iface}' shows the server's own message",
+    " 'pppossh check {iface}' shows the server's own message"
 )
 
 
@@ -195,13 +186,13 @@ def record_end(state: State, status: int, *, iface: str, server: str, port: int,
     up_since = data.get("up_since")
     session = (data.get("down_at") or time.time()) - up_since if up_since else None
     ssh_log = tail_file(state.path("ssh.log"))
-    if re.search(r"PTY allocation request failed", ssh_log):
-        state.path(TERMINAL_REFUSED).write_text(f"{server} {port}\n")
     result = classify(
         status, ssh_log, iface=iface, server=server, port=port, user=user,
         session_seconds=session, pinned=data.get("pinned", []),
         pppd_log=tail_file(state.path("pppd.log")),
     )
+    if result.code == "TERMINAL_REFUSED":  # the next plans ask for none (plan.facts)
+        state.path(TERMINAL_REFUSED).write_text(f"{server} {port}\n")
     with state.edit() as current:
         failures = int(current.get("failures", 0))
         if result.code != "TERMINAL_REFUSED":  # the next attempt, without one, is no retry
@@ -253,9 +244,14 @@ def classify(
             return Outcome(code, text.format(**fields), block)
     status = remote_exit(ssh_log) if session_seconds is None else None
     if status is not None:
-        code, text = _REMOTE_EXIT.get(status, _REMOTE_EXIT_OTHER)
-        return Outcome(code, text.format(status=status, **fields), False,
-                       (("status", status),))
+        values = (("status", status),)
+        if status not in _REMOTE_EXIT:
+            return Outcome("REMOTE_EXIT", _REMOTE_EXIT_OTHER.format(status=status, **fields),
+                           False, values)
+        # the sentence its message in the stream would have matched, and the status
+        code = _REMOTE_EXIT[status]
+        text, block = next((t, b) for _, c, t, b in _SSH_PATTERNS if c == code)
+        return Outcome(code, f"{text.format(**fields)} (exit {status})", block, values)
     if exit_status in _PPPD_MESSAGES:
         code, text, block = _PPPD_MESSAGES[exit_status]
         return Outcome(code, text, block)

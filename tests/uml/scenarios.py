@@ -277,7 +277,7 @@ def _line_of(session: str) -> str:
     return os.readlink(f"/proc/{pid}/fd/0")
 
 
-def _up_through(bed: Bed, client: str, word: str) -> str:
+def _up_through(bed: Bed, word: str) -> str:
     up = bed.pppossh("up", "vpn", timeout=90)
     assert up.returncode == 0, up.stdout + up.stderr
     (session,) = wait_for(remote_pppd_sessions, 15, "the server's pppd")
@@ -297,7 +297,7 @@ def remote_terminal(bed: Bed) -> dict:
         key = keys.client_dropbear_pub if client == "dbclient" else keys.client_openssh_pub
         bed.authorize(key)
         bed.write_network({"vpn": _vpn(keys, client)})
-        line = _up_through(bed, client, "local")
+        line = _up_through(bed, "local")
         # data holding the bytes that end (CR ~ .) or suspend (CR ~ ^Z) an SSH session that
         # has an escape character: in PPP a raw '~' only ever flags a frame
         for pattern in ("0d7e2e", "0d7e1a", "0a7e2e", "7e7e7e"):
@@ -312,7 +312,7 @@ def remote_terminal(bed: Bed) -> dict:
         # a server that refuses terminals: the same command runs pppd with notty (dbclient
         # goes on without one; OpenSSH ends the login, and the next one asks for none)
         bed.authorize(f"no-pty {key}")
-        _up_through(bed, client, "notty")
+        _up_through(bed, "notty")
         note = bed.rundir / "vpn" / "terminal-refused"
         assert note.exists() == (client == "openssh"), client
         if client == "openssh":
@@ -325,7 +325,7 @@ def remote_terminal(bed: Bed) -> dict:
         forced = (f"printf 'Welcome to the server\\r\\n~.\\r\\n'; {TTY_CHOICE} pppd nodetach $t"
                   " noauth ms-dns 192.0.2.53")
         bed.authorize(f'command="{forced}" {key}')
-        _up_through(bed, client, "local")
+        _up_through(bed, "local")
         assert bed.status()["dns"] == ["192.0.2.53"]
         step(f"{client}: text printed before pppd on the terminal did no harm")
         _down_and_verify(bed)
