@@ -90,7 +90,10 @@ def _up_and_measure(bed: Bed, client: str) -> dict:
     assert status["up"] is True and status["device"] == "pppossh-vpn", status
     assert status["local"] == LOCAL_TUN and status["remote"] == REMOTE_TUN, status
     assert status["transport"] == client, status
-    assert status["rx_bytes"] > 10_000 and status["tx_bytes"] > 1_000_000, status
+    # the counters must show the iperf3 upload: at least half of what iperf3 reports it sent
+    # (a fixed byte count fails on a slow, shared machine where 3 s carry less than 1 MB)
+    sent = mbit * 1e6 / 8 * 3
+    assert status["rx_bytes"] > 10_000 and status["tx_bytes"] > sent / 2, (sent, status)
     assert status["dns"] == ["192.0.2.53"], status
     assert status["backends"]["uci"] == "file", status
     step(f"ping {there['rtt_avg_ms']} ms, iperf3 {mbit} Mbit/s, status ok")
