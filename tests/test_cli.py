@@ -67,7 +67,9 @@ def _check_plan(result: subprocess.CompletedProcess[str], identity: str, rundir:
     argv = plan["ssh_argv"]
     assert argv[argv.index("-i") + 1] == identity
     assert argv[argv.index("-p") + 1] == "2222"
-    assert argv[-2:] == ["192.0.2.2", TTY_CHOICE + " pppd nodetach $t noauth"]
+    assert argv[-2:] == ["192.0.2.2",
+                         TTY_CHOICE + " pppd nodetach $t noauth"
+                         " lcp-echo-interval 4 lcp-echo-failure 4"]
     assert not (rundir / "vpn").exists()  # planning starts nothing and writes nothing
 
 

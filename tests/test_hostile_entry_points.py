@@ -39,7 +39,7 @@ from helpers import ed25519_key
 
 from pppossh import cli
 from pppossh.config import OPTIONS, from_uci
-from pppossh.config.pppd_options import TTY_CHOICE, runs_program
+from pppossh.config.pppd_options import REMOTE_LCP_ECHO, TTY_CHOICE, runs_program
 from pppossh.errors import ConfigError, PppsshError
 from pppossh.plan import make_plan
 from pppossh.plan.facts import HostFacts
@@ -195,6 +195,7 @@ def test_uci_options(bench: dict, capsys: pytest.CaptureFixture) -> None:
                     command, line = command[len(TTY_CHOICE):], "$t"
                 remote = shlex.split(command)
                 intended = [*shlex.split(config.remote_pppd), "nodetach", line, "noauth",
+                            *REMOTE_LCP_ECHO,
                             *shlex.split(config.peer_pppd_options)]
                 assert remote == intended
                 _pppd_options_ok([w for w in remote[len(shlex.split(config.remote_pppd)):]

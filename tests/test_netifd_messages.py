@@ -283,6 +283,120 @@ def test_failures_after() -> None:
     assert backoff.failures_after(4, 3600.0) == backoff.failures_after(0, None)
 
 
+class _Clock:
+    """Time that passes only when the watch naps or probes."""
+
+    def __init__(self, probe_cost: float = 0.0) -> None:
+        self.now, self.naps, self.probe_cost = 100.0, [], probe_cost
+
+    def __call__(self) -> float:
+        return self.now
+
+    def nap(self, seconds: float) -> bool:
+        self.naps.append(seconds)
+        self.now += seconds
+        return False
+
+
+def _port(clock: _Clock, up_from: float | None) -> tuple[list[float], object]:
+    probes: list[float] = []
+
+    def answers() -> bool:
+        probes.append(clock.now - 100)
+        clock.now += clock.probe_cost
+        return up_from is not None and clock.now - 100 >= up_from
+    return probes, answers
+
+
+def test_watch_ends_the_wait_when_the_port_answers_again() -> None:
+    """Closed, then open 7 s into a 16 s step: the wait ends within a probe interval."""
+    clock = _Clock()
+    probes, answers = _port(clock, up_from=7.0)
+    assert backoff.watch(16, answers, clock.nap, clock) is True
+    assert 7.0 <= clock.now - 100 <= 7.0 + backoff.PROBE_EVERY
+    assert len(probes) == 8
+
+
+def test_watch_sleeps_the_step_out_when_the_port_answers_at_once() -> None:
+    """Not an outage: one probe, then one nap for the rest of the step, and no early end."""
+    clock = _Clock()
+    probes, answers = _port(clock, up_from=0.0)
+    assert backoff.watch(16, answers, clock.nap, clock) is False
+    assert probes == [0.0] and clock.naps == [16] and clock.now - 100 == 16
+
+
+def test_watch_of_a_port_that_stays_down_goes_on_to_the_longest_step() -> None:
+    """An attempt could only be refused: the watch goes on past the 10 s step while the port
+    stays down, to the longest wait (late by at most one probe, here a 2 s timeout)."""
+    clock = _Clock(probe_cost=backoff.PROBE_TIMEOUT)
+    probes, answers = _port(clock, up_from=None)
+    assert backoff.watch(10, answers, clock.nap, clock, longest=30) is False
+    assert 30 <= clock.now - 100 <= 30 + backoff.PROBE_TIMEOUT
+    assert len(probes) == 11  # at 0, 3, ... 30 s: each probe 2 s, then a 1 s nap
+
+
+def test_watch_past_the_step_ends_when_the_port_answers() -> None:
+    clock = _Clock()
+    probes, answers = _port(clock, up_from=25.0)
+    assert backoff.watch(10, answers, clock.nap, clock) is True
+    assert 25 <= clock.now - 100 <= 25 + backoff.PROBE_EVERY
+    assert len(probes) == 26  # one a second: a bare TCP connection, no login
+
+
+def test_watch_after_a_refused_connection_ends_at_the_first_answer() -> None:
+    """The attempt found the port closed: a port that answers at once is back already."""
+    clock = _Clock()
+    probes, answers = _port(clock, up_from=0.0)
+    assert backoff.watch(16, answers, clock.nap, clock, down=True) is True
+    assert probes == [0.0] and clock.now == 100
+
+
+def test_watch_without_a_probe_only_naps_and_stops_when_told() -> None:
+    clock = _Clock()
+    assert backoff.watch(8, None, clock.nap, clock) is False
+    assert clock.naps == [8]
+    stops: list[float] = []
+    assert backoff.watch(8, lambda: False, lambda s: stops.append(s) or True, clock) is False
+    assert stops == [backoff.PROBE_EVERY]
+
+
+def test_port_answers_is_a_bare_connection(tmp_path: Path) -> None:
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    assert backoff.port_answers("127.0.0.1", port) is True
+    server.close()
+    assert backoff.port_answers("127.0.0.1", port) is False
+
+
+@pytest.mark.parametrize("code", sorted(backoff.WATCH_AFTER))
+def test_the_netifd_wait_watches_after_an_outage_like_failure(code: str) -> None:
+    from pppossh.run.netifd import _watch, probe_tool
+
+    previous = {"last_error": {"code": code}}
+    watch = _watch(previous, ["192.0.2.9"], 2222, 4.0)
+    tool = probe_tool()
+    down = code in ("CONNECT_REFUSED", "CONNECT_TIMEOUT", "NO_ROUTE")
+    assert watch == ((tool, "192.0.2.9", 2222, down) if tool else None)
+
+
+@pytest.mark.parametrize("previous,addresses,wait", [
+    ({"last_error": {"code": "AUTH_FAILED"}}, ["192.0.2.9"], 4.0),  # the server answered
+    ({"last_error": {"code": "HOSTKEY_MISMATCH"}}, ["192.0.2.9"], 4.0),
+    ({}, ["192.0.2.9"], 4.0),
+    ({"last_error": {"code": "CONNECT_REFUSED"}}, [], 4.0),  # nothing to probe
+    ({"last_error": {"code": "CONNECT_REFUSED"}}, ["192.0.2.9"], 0.0),  # no wait at all
+])
+def test_the_netifd_wait_does_not_watch_otherwise(previous: dict, addresses: list[str],
+                                                  wait: float) -> None:
+    from pppossh.run.netifd import _watch
+
+    assert _watch(previous, addresses, 22, wait) is None
+
+
 # --- outcome -----------------------------------------------------------------------------------
 
 WHO = {"iface": "vpn", "server": "192.0.2.2", "port": 2222, "user": "vpn"}

@@ -12,7 +12,7 @@ import pytest
 from helpers import ed25519_key, setup_json, with_hostkey
 
 from pppossh.config import Config, checks, from_netifd_json
-from pppossh.config.pppd_options import TTY_CHOICE
+from pppossh.config.pppd_options import REMOTE_LCP_ECHO, TTY_CHOICE
 from pppossh.errors import ConfigError
 from pppossh.plan import make_plan
 from pppossh.plan.facts import HostFacts
@@ -66,7 +66,7 @@ def test_dbclient_argv_exact() -> None:
     assert list(plan.ssh_argv) == [
         DBCLIENT, "-t", "-i", K1, "-i", K2, "-p", "2222", "-l", "vpn", "-K", "15",
         "-W", "1048576", "-c", "aes128-ctr", "vpn.example.net",
-        TTY_CHOICE + " pppd nodetach $t noauth",
+        TTY_CHOICE + " pppd nodetach $t noauth lcp-echo-interval 4 lcp-echo-failure 4",
     ]
 
 
@@ -105,7 +105,9 @@ def test_openssh_argv() -> None:
                    f"UserKnownHostsFile={plan.known_hosts}", "ServerAliveInterval=15",
                    "ConnectTimeout=30", "Ciphers aes128-ctr"):
         assert wanted in options, wanted
-    assert argv[-2:] == ["vpn.example.net", TTY_CHOICE + " pppd nodetach $t noauth"]
+    assert argv[-2:] == ["vpn.example.net",
+                         TTY_CHOICE + " pppd nodetach $t noauth"
+                         " lcp-echo-interval 4 lcp-echo-failure 4"]
     assert "-K" not in argv
 
 
@@ -167,7 +169,8 @@ def test_pty_runs_the_client_with_private_home(client: str) -> None:
 def test_remote_command_default() -> None:
     """<remote_pppd> nodetach local|notty noauth: the server's shell picks the line's word."""
     plan = make_plan(golden_config(), facts())
-    assert plan.remote_command == TTY_CHOICE + " pppd nodetach $t noauth"
+    assert plan.remote_command == TTY_CHOICE + (
+        " pppd nodetach $t noauth lcp-echo-interval 4 lcp-echo-failure 4")
     assert plan.ssh_argv[-1] == plan.remote_command
 
 
@@ -180,7 +183,7 @@ def test_remote_command_with_options() -> None:
     plan = make_plan(config, facts())
     assert plan.remote_command.startswith(TTY_CHOICE + " ")
     assert shlex.split(plan.remote_command[len(TTY_CHOICE):]) == [
-        "sudo", "-n", "/usr/sbin/pppd", "nodetach", "$t", "noauth",
+        "sudo", "-n", "/usr/sbin/pppd", "nodetach", "$t", "noauth", *REMOTE_LCP_ECHO,
         "10.99.0.2:10.99.0.1", "ms-dns", "192.0.2.53", "name x y",
     ]
 

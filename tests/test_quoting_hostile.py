@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pppossh.config import Config, validate
-from pppossh.config.pppd_options import TTY_CHOICE
+from pppossh.config.pppd_options import REMOTE_LCP_ECHO, TTY_CHOICE
 from pppossh.errors import ConfigError
 from pppossh.plan import Plan, make_plan
 from pppossh.plan.facts import HostFacts
@@ -135,7 +135,7 @@ def assert_pty_exact(bench: Bench, plan: Plan) -> None:
 def assert_remote_exact(bench: Bench, config: Config, plan: Plan) -> None:
     """The server's shell splits the remote command into exactly the intended words."""
     intended = [*shlex.split(config.remote_pppd), "nodetach", "notty", "noauth",
-                *shlex.split(config.peer_pppd_options)]
+                *REMOTE_LCP_ECHO, *shlex.split(config.peer_pppd_options)]
     # the server's shell runs it with stdin a stream here ('notty'); the recorder goes in
     # front of remote_pppd's words, after the shell words that choose the line
     assert plan.remote_command.startswith(TTY_CHOICE + " ")

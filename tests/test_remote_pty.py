@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from test_plan import facts, golden_config
 
+from pppossh.config.pppd_options import REMOTE_LCP_ECHO
 from pppossh.plan import make_plan
 from pppossh.plan.facts import TERMINAL_REFUSED, probe
 from pppossh.plan.ssh import EXIT_NOTE, pty_command
@@ -68,12 +69,13 @@ def test_the_remote_pppd_takes_its_line_from_stdin(shell: list[str], on_tty: boo
     _run([*shell, command], on_tty)
     said = (recorder.parent / "args").read_text().split()
     assert said == ["TTY" if on_tty else "PIPE", "nodetach", "local" if on_tty else "notty",
-                    "noauth", "10.99.0.2:10.99.0.1", "ms-dns", "192.0.2.53"]
+                    "noauth", *REMOTE_LCP_ECHO, "10.99.0.2:10.99.0.1", "ms-dns", "192.0.2.53"]
 
 
 def test_remote_pty_0_is_upstreams_command_line() -> None:
     plan = make_plan(golden_config(remote_pty=False), facts())
-    assert shlex.split(plan.remote_command) == ["pppd", "nodetach", "notty", "noauth"]
+    assert shlex.split(plan.remote_command) == [
+        "pppd", "nodetach", "notty", "noauth", *REMOTE_LCP_ECHO]
     assert plan.ssh_argv[1] == "-T"
 
 

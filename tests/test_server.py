@@ -83,7 +83,8 @@ def test_forced_command_fixes_the_peers_addresses(uci) -> None:
     block = render.managed_block("openssh", server, [peer])
     line = block.splitlines()[1]
     assert line == (
-        f'restrict,pty,command="{TTY_CHOICE} /usr/sbin/pppd nodetach noauth ipparam'
+        f'restrict,pty,command="{TTY_CHOICE} /usr/sbin/pppd nodetach noauth'
+        ' lcp-echo-interval 4 lcp-echo-failure 4 ipparam'
         ' pppossh-branch-1 10.64.0.1:10.64.0.2 ms-dns 192.0.2.53 ip-up-script'
         f' /etc/pppossh/peer-up $t" {KEY_A} pppossh-peer-branch-1'
     )
@@ -126,11 +127,13 @@ def test_setup_script_is_valid_sh_and_matches_its_parts(uci, tmp_path: Path) -> 
         subprocess.run([*shell, str(path)], check=True)
     assert "user=vpnpeers" in script
     for word in ("local", "notty"):  # the login shell adds the word of pppd's line
-        sudo = ("vpnpeers ALL=(root) NOPASSWD: /usr/sbin/pppd nodetach noauth ipparam"
+        sudo = ("vpnpeers ALL=(root) NOPASSWD: /usr/sbin/pppd nodetach noauth"
+                " lcp-echo-interval 4 lcp-echo-failure 4 ipparam"
                 " pppossh-a 10.64.0.1\\:10.64.0.2 ms-dns 192.0.2.53 ip-up-script"
                 f" /etc/pppossh/peer-up {word}\n")
         assert sudo in script
-    command = ("sudo -n /usr/sbin/pppd nodetach noauth ipparam pppossh-b"
+    command = ("sudo -n /usr/sbin/pppd nodetach noauth"
+               " lcp-echo-interval 4 lcp-echo-failure 4 ipparam pppossh-b"
                " 10.64.0.1:10.64.0.3 ms-dns 192.0.2.53")
     assert f'restrict,pty,command="{command}" {KEY_B} pppossh-peer-b' in script
     assert f"{shlex.quote(command)}) ;;" in script  # the login shell allows exactly that

@@ -28,7 +28,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pppossh.config.pppd_options import TTY_CHOICE
+from pppossh.config.pppd_options import REMOTE_LCP_ECHO, TTY_CHOICE
 from pppossh.errors import ConfigError
 from pppossh.server import paths, peers, render, setup
 from pppossh.uci import open_uci
@@ -143,7 +143,9 @@ def parse_line(line: str, *, sudo: bool | None = None,
     assert sudo is None or bool(prefix) == sudo, line
     pppd = words[0]
     assert PPPD_PATH.fullmatch(pppd), f"not an absolute pppd: {pppd!r}"
-    assert words[1:4] == ["nodetach", "noauth", "ipparam"], line
+    assert words[1:3] == ["nodetach", "noauth"], line
+    assert tuple(words[3:7]) == REMOTE_LCP_ECHO and words[7] == "ipparam", line
+    words = words[:3] + words[7:]
     assert words[4] == f"pppossh-{m['name']}", line
     local, remote = words[5].split(":")
     for addr in (local, remote):
@@ -323,7 +325,8 @@ def _setup_user_cases(user: str) -> None:
     assert not paths.account_exists(user) or paths.own_account(user)
     assert f"\nuser={user}\nhome=/var/lib/{user}\n" in script
     for line_word in ("local", "notty"):
-        assert f"\n{user} ALL=(root) NOPASSWD: /usr/sbin/pppd nodetach noauth ipparam" \
+        assert f"\n{user} ALL=(root) NOPASSWD: /usr/sbin/pppd nodetach noauth" \
+               f" lcp-echo-interval 4 lcp-echo-failure 4 ipparam" \
                f" pppossh-branch-1 10.64.0.1\\:10.64.0.2 ms-dns 192.0.2.53 {line_word}\n" \
                in script
     lines = script.split("<<'PPPOSSH_END_OF_FILE'\n")[2].split("PPPOSSH_END_OF_FILE")[0]

@@ -439,7 +439,8 @@ def test_apply_to_the_accounts_keys_writes_what_server_setup_wrote(
     monkeypatch.setattr(setup.paths, "is_account_keys", lambda path: True)
     setup.apply(uci)
     written = (tmp_path / "authorized_keys").read_text()
-    assert 'restrict,pty,command="sudo -n /usr/sbin/pppd nodetach noauth ipparam' in written
+    assert ('restrict,pty,command="sudo -n /usr/sbin/pppd nodetach noauth'
+            ' lcp-echo-interval 4 lcp-echo-failure 4 ipparam') in written
     from pppossh.server import render
     expected = render.managed_block("openssh", peers.load_server(uci), peers.load_peers(uci),
                                     sudo=True)

@@ -35,6 +35,8 @@ SCENARIOS = [
     "trust_refusals",
     "server_setup_openssh",
     "server_dropbear_peers",
+    "black_hole",
+    "server_outage",
 ]
 
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +25,22 @@ SHELLS = [s for s in ("/bin/busybox", "/bin/dash") if os.access(s, os.X_OK)]
 
 
 def _argv(shell: str, wait: float, *command: str) -> list[str]:
-    argv = [*wait_argv(wait), *command]
+    return _watching(shell, wait, None, *command)
+
+
+def _watching(shell: str, wait: float, watch: tuple[str, str, int, bool] | None,
+              *command: str) -> list[str]:
+    argv = [*wait_argv(wait, watch), *command]
     assert argv[:2] == ["/bin/sh", "-c"]
     return ([shell, "sh"] if shell.endswith("busybox") else [shell]) + argv[1:]
 
 
 def test_the_wait_is_a_constant_script_with_whole_seconds() -> None:
-    assert wait_argv(0.2) == ["/bin/sh", "-c", WAIT_SCRIPT, "pppossh-wait", "1"]
-    assert wait_argv(7.01)[-1] == "8"
-    assert len(wait_argv(300)) + 57 <= MAX_ARGV
+    assert wait_argv(0.2) == ["/bin/sh", "-c", WAIT_SCRIPT, "pppossh-wait", "1", ""]
+    assert wait_argv(7.01)[-2] == "8"
+    watch = ("/bin/busybox", "192.0.2.9", 2222, True)
+    assert wait_argv(4, watch)[-1] == "/bin/busybox 192.0.2.9 2222 1"
+    assert len(wait_argv(300, ("/bin/busybox", "2001:db8::1", 65535, False))) + 56 <= MAX_ARGV
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -81,3 +91,151 @@ def _children(pid: int) -> dict[int, str]:
 def test_no_python_in_the_wait() -> None:
     assert not any("python" in word for word in wait_argv(5))
     assert shutil.which("sleep")
+
+
+# --- watching the server's port (backoff.watch, the same in the shell) ----------------------
+
+BUSYBOX = shutil.which("busybox")
+needs_busybox = pytest.mark.skipif(not BUSYBOX, reason="busybox (its nc applet) not installed")
+
+
+class Port:
+    """A TCP port on 127.0.0.1 that can be closed and opened, counting the connections it
+    accepted; each is closed at once, as an SSH server closes one that sends nothing."""
+
+    def __init__(self) -> None:
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.accepted = 0
+        self._server: socket.socket | None = None
+
+    def open(self) -> None:
+        self._server = socket.socket()
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", self.port))
+        self._server.listen(8)
+        threading.Thread(target=self._serve, args=(self._server,), daemon=True).start()
+
+    def _serve(self, server: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                self.accepted += 1
+                conn.close()
+
+    def close(self) -> None:
+        if self._server:
+            with contextlib.suppress(OSError):
+                self._server.shutdown(socket.SHUT_RDWR)
+            self._server.close()
+            self._server = None
+
+
+@pytest.fixture
+def port() -> Iterator[Port]:
+    p = Port()
+    yield p
+    p.close()
+
+
+@needs_busybox
+@pytest.mark.parametrize("shell", SHELLS)
+def test_wait_ends_once_the_closed_port_answers_again(shell: str, port: Port) -> None:
+    """A server outage: the port refuses, then answers; pppd starts about a second later,
+    not at the end of the 30 s step, after one connection to the port."""
+    proc = subprocess.Popen(_watching(shell, 30, (BUSYBOX, "127.0.0.1", port.port, False),
+                                      "/bin/echo", "started"), stdout=subprocess.PIPE, text=True)
+    time.sleep(2.5)
+    assert proc.poll() is None
+    port.open()
+    opened = time.monotonic()
+    out, _ = proc.communicate(timeout=10)
+    assert out == "started\n" and proc.returncode == 0
+    assert time.monotonic() - opened < 3
+    assert port.accepted == 1
+
+
+@needs_busybox
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_port_that_answers_at_once_gets_one_probe_and_the_whole_step(
+        shell: str, port: Port) -> None:
+    """Not an outage (the server answered): the step is slept out, and the server sees one
+    bare connection, not one a second."""
+    port.open()
+    started = time.monotonic()
+    out = subprocess.run(_watching(shell, 3, (BUSYBOX, "127.0.0.1", port.port, False), "/bin/true"),
+                         timeout=15, check=False)
+    assert out.returncode == 0
+    assert time.monotonic() - started >= 2.9
+    assert port.accepted == 1
+
+
+@needs_busybox
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_port_that_stays_down_holds_the_attempt_back(shell: str, port: Port) -> None:
+    """Past its 2 s step the wait goes on while nc says the port is down: pppd would only be
+    refused.  It ends once the port answers."""
+    proc = subprocess.Popen(_watching(shell, 2, (BUSYBOX, "127.0.0.1", port.port, True),
+                                      "/bin/echo", "started"), stdout=subprocess.PIPE, text=True)
+    time.sleep(4)
+    assert proc.poll() is None
+    port.open()
+    out, _ = proc.communicate(timeout=10)
+    assert out == "started\n" and port.accepted == 1
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_probe_that_cannot_run_leaves_the_plain_wait(shell: str, tmp_path: Path) -> None:
+    """A busybox without the nc applet (status 127, not nc's 1): the step is slept out and
+    pppd starts, as without a probe."""
+    fake = tmp_path / "busybox"
+    fake.write_text("#!/bin/sh\necho \"$1: applet not found\" >&2\nexit 127\n")
+    fake.chmod(0o755)
+    started = time.monotonic()
+    out = subprocess.run(_watching(shell, 2, (str(fake), "127.0.0.1", 9, True), "/bin/true"),
+                         timeout=15, check=False)
+    assert out.returncode == 0
+    assert 1.9 <= time.monotonic() - started < 4
+
+
+@needs_busybox
+@pytest.mark.parametrize("shell", SHELLS)
+def test_sigterm_ends_a_watching_wait_and_its_probes(shell: str, tmp_path: Path,
+                                                      port: Port) -> None:
+    marker = tmp_path / "ran"
+    proc = subprocess.Popen(_watching(shell, 300, (BUSYBOX, "127.0.0.1", port.port, False),
+                                      "/bin/touch", str(marker)))
+    time.sleep(1.5)
+    children = _children(proc.pid)
+    assert children, "the wait runs its sleep and probes as children"
+    proc.terminate()
+    assert proc.wait(5) == -15
+    time.sleep(0.3)
+    assert not marker.exists()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in children)
+
+
+@needs_busybox
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_port_found_down_already_ends_the_wait_at_its_first_answer(shell: str,
+                                                                     port: Port) -> None:
+    """After a refused connection the port was down: answering at once means it is back."""
+    port.open()
+    started = time.monotonic()
+    out = subprocess.run(_watching(shell, 30, (BUSYBOX, "127.0.0.1", port.port, True),
+                                   "/bin/true"), timeout=15, check=False)
+    assert out.returncode == 0
+    assert time.monotonic() - started < 3
+    assert port.accepted == 1
+
+
+def test_a_busybox_path_with_spaces_stays_one_word() -> None:
+    """The script splits the watch word from its end: a path may hold spaces, no value is
+    ever split by the shell or globbed."""
+    out = subprocess.run(["/bin/sh", "-c", WAIT_SCRIPT.split("trap")[0] +
+                          'printf "%s|" "$b" "$a" "$o" "$x"', "pppossh-wait", "1",
+                          "/opt/my box/busybox * 192.0.2.9 22 1"],
+                         capture_output=True, text=True, check=True, timeout=5)
+    assert out.stdout == "/opt/my box/busybox *|192.0.2.9|22|1|"

@@ -115,9 +115,10 @@ OPTIONS: tuple[Option, ...] = (
            "new"),
     Option("peer_pppd_options", "Remote pppd options", "string", "", checks.PEER_PPPD_OPTIONS,
            "Extra options for the server's pppd, appended to 'nodetach notty noauth' ('local'"
-           " on a terminal): link"
-           " tuning, addresses, ms-dns, auth. Options that run programs or name files are"
-           " refused; a pppossh server ignores these and sets its own.",
+           " on a terminal) and an LCP echo every 4 s that ends the server's session once"
+           " the router is gone (about 20 s): link tuning, addresses, ms-dns, auth. Options that"
+           " run programs or name files are refused; a pppossh server ignores these and sets"
+           " its own.",
            "pppossh"),
     Option("use_hostdep", "Pin route to server", "int", 1, checks.uint(0, 1),
            "Pin a host route to the SSH server through the current uplink, so that the"

@@ -228,6 +228,13 @@ _PEER_SET: dict[str, str] = {
 # sh, as the login shells of OpenWrt and Linux servers are; $t is the word.
 TTY_CHOICE = "t=notty; [ -t 0 ] && t=local; exec"
 
+# The server's pppd asks for an LCP echo every 4 s and ends after 4 unanswered: a router that
+# vanished without closing its TCP connection (power lost, a black-holed path, a new uplink
+# address) leaves no session behind that holds the tunnel's addresses and routes, which
+# would black-hole the next session's traffic.  Not adaptive: pppd before 2.4.8 lacks that
+# option and would refuse to start; 16 s without an answer leaves room for a queue under load.
+REMOTE_LCP_ECHO = ("lcp-echo-interval", "4", "lcp-echo-failure", "4")
+
 ADDRESS_PAIR = re.compile(r"[0-9.]*:[0-9.]*")
 
 

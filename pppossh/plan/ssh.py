@@ -5,18 +5,19 @@ from __future__ import annotations
 import shlex
 
 from ..config import Config
-from ..config.pppd_options import TTY_CHOICE
+from ..config.pppd_options import REMOTE_LCP_ECHO, TTY_CHOICE
 from .quoting import sh_join
 
 
 def remote_command(config: Config) -> str:
-    """What the server's shell runs: ``<remote_pppd> nodetach notty noauth <peer options>``,
-    with ``remote_pty`` ``local`` in place of ``notty`` when the server granted a terminal.
+    """What the server's shell runs: ``<remote_pppd> nodetach notty noauth <LCP echo>
+    <peer options>``, with ``remote_pty`` ``local`` in place of ``notty`` when the server
+    granted a terminal; the peer options come last, so that their LCP echo wins.
 
     The SSH client joins its arguments with spaces and the server's shell splits them again,
     so the words are quoted for that shell here and passed to the client as one argument.
     """
-    peer = shlex.split(config.peer_pppd_options)
+    peer = [*REMOTE_LCP_ECHO, *shlex.split(config.peer_pppd_options)]
     pppd = shlex.split(config.remote_pppd)
     if not config.remote_pty:
         return sh_join([*pppd, "nodetach", "notty", "noauth", *peer])

@@ -33,14 +33,17 @@ from .state import State, write_atomic
 # netifd copies the command into a fixed array and refuses the 63rd word (proto-shell.c)
 MAX_ARGV = 62
 
+Watch = tuple[str, str, int, bool]  # what the back-off wait probes: busybox, address, port,
+# and whether the port was found down already
 
-def task_argv(plan: Plan, wait: float) -> list[str]:
+
+def task_argv(plan: Plan, wait: float, watch: Watch | None = None) -> list[str]:
     """The proto task: pppd itself, or pppd behind the back-off wait (:data:`WAIT_SCRIPT`).
 
     The limit is checked with the wrapper counted, so that a configuration that works the
     first time keeps working after a failure.
     """
-    wrapper = wait_argv(wait)
+    wrapper = wait_argv(wait, watch)
     if len(wrapper) + len(plan.pppd_argv) > MAX_ARGV:
         raise ConfigError(
             "TOO_MANY_OPTIONS",
@@ -130,7 +133,7 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
     previous = state.load()
     failures = int(previous.get("failures", 0))
     wait = backoff.delay(failures)
-    argv = task_argv(plan, wait)
+    argv = task_argv(plan, wait, _watch(previous, hosts or addresses, config.port, wait))
     prepare_state_dir(state, plan)
     write_atomic(state.path(NETIFD_UPDATE), netifd_update_text(config, plan.client))
     state.update(
@@ -154,6 +157,16 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
         config_json, needs=list(needs), server=config.server, addresses=addresses,
         hosts=hosts, empty=[plan.ssh_log, plan.pppd_log], argv=argv)
     return _Prepared(argv, announce, saved, max(needs.values(), default=0.0))
+
+
+def _watch(previous: dict, addresses: list[str], port: int, wait: float) -> Watch | None:
+    """What the back-off wait probes: the server's port, after a failure that may have been
+    an outage (backoff.WATCH_AFTER), when a busybox with nc is there to probe it."""
+    code = (previous.get("last_error") or {}).get("code")
+    if not wait or code not in backoff.WATCH_AFTER or not addresses:
+        return None
+    tool = probe_tool()
+    return (tool, addresses[0], port, code in backoff.PORT_DOWN) if tool else None
 
 
 def _needs(plan: Plan, facts: HostFacts) -> dict[str, float]:
@@ -191,19 +204,51 @@ def _not_started(iface: str, bus: ubus.Ubus, state: State, exc: Exception) -> in
 # The proto task while backing off: sleep, then become the command given after the seconds
 # (pppd), or end with the retry status when there is none (a setup that could not start
 # pppd).  A shell, not Python: it may wait minutes, and a router's memory is short.  netifd's
-# SIGTERM on ifdown ends the sleep too.  The script is constant: no value reaches it but as
-# an argument.
+# SIGTERM on ifdown ends the sleep and any probe too.  Given "BUSYBOX ADDRESS PORT DOWN" (one
+# word: netifd runs at most MAX_ARGV), it watches the port as backoff.watch does, with the nc
+# applet OpenWrt's busybox has: a probe a second while the port does not answer, and the
+# wait ends once it answers after it did not (DOWN 1: it did not already); while nc says it
+# is down (status 1) the wait goes on past the step, up to the longest step.  Any other
+# status (no nc applet) ends the watch: the step is slept out.  The script is constant: no
+# value reaches it but as an argument.
 WAIT_SCRIPT = (
-    'trap \'kill "$!" 2>/dev/null; wait "$!"; trap - TERM; kill -TERM "$$"\' TERM; '
-    'sleep "$1" & wait "$!"; trap - TERM; shift; '
+    'n=$1 w=$2 d= e= p= r=; shift 2; x=${w##* }; w=${w% *}; o=${w##* }; w=${w% *}; '
+    'a=${w##* }; b=${w% *}; '
+    'trap \'kill $d $e $p 2>/dev/null; wait; trap - TERM; kill -TERM $$\' TERM; '
+    'sleep "$n" & d=$!; '
+    f'[ -z "$b" ] || {{ sleep {int(backoff.CAP)} & e=$!; }}; '
+    'while [ -n "$b" ]; do '
+    f'"$b" nc -w {backoff.PROBE_TIMEOUT} "$a" "$o" </dev/null >/dev/null 2>&1 & p=$!; '
+    'wait $p; r=$?; '
+    'if [ $r = 0 ]; then [ "$x" != 1 ] || kill $d 2>/dev/null; b=; '
+    'elif [ $r = 1 ]; then x=1; else b=; fi; '
+    '[ -n "$b" ] && { kill -0 $d 2>/dev/null || kill -0 $e 2>/dev/null; } || b=; '
+    f'[ -z "$b" ] || {{ sleep {backoff.PROBE_EVERY:g} & p=$!; wait $p; }}; done; '
+    'kill $e 2>/dev/null; wait; trap - TERM; '
     f'[ "$#" -gt 0 ] || exit {outcome.RETRY_EXIT}; exec "$@"'
 )
 
 
-def wait_argv(wait: float) -> list[str]:
+def wait_argv(wait: float, watch: Watch | None = None) -> list[str]:
     """The back-off wait in front of a command (or alone): whole seconds, at least one, as
-    busybox's sleep may not take fractions."""
-    return ["/bin/sh", "-c", WAIT_SCRIPT, "pppossh-wait", str(max(1, math.ceil(wait)))]
+    ``sleep`` takes them everywhere; ``watch`` says what to probe (:data:`WAIT_SCRIPT`)."""
+    word = ""
+    if watch:
+        busybox, address, port, down = watch
+        word = f"{busybox} {address} {port} {int(down)}"
+    return ["/bin/sh", "-c", WAIT_SCRIPT, "pppossh-wait", str(max(1, math.ceil(wait))), word]
+
+
+def probe_tool() -> str:
+    """The busybox whose nc applet probes the server's port: the one ``nc`` is (OpenWrt), else
+    any busybox on the PATH; "" when there is none (the wait then only sleeps)."""
+    from shutil import which
+
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
+    nc = which("nc", path=path)
+    if nc and os.path.basename(os.path.realpath(nc)) == "busybox":
+        return os.path.realpath(nc)
+    return which("busybox", path=path) or ""
 
 
 def _report(iface: str, bus: ubus.Ubus, exc: PppsshError) -> None:

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -232,10 +233,7 @@ class Supervisor:
                     if ending.outcome.block or not ever_up:
                         self._fail(ending.outcome.code, ending.outcome.message, True)
                         return 1
-                wait = backoff.delay(int(self.state.load().get("failures", 1)))
-                self.state.update(phase="backoff", wait=wait, next_attempt=time.time() + wait)
-                log.info("%s: reconnecting in %g s", self.iface, wait)
-                self._sleep(wait)
+                self._back_off()
         finally:
             self._cleanup()
         return 0
@@ -274,10 +272,21 @@ class Supervisor:
         leftovers.end_clients(self.state)
         return status
 
-    def _sleep(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while not self.stop.is_set() and time.monotonic() < end:
-            time.sleep(min(0.2, max(0.0, end - time.monotonic())))
+    def _back_off(self) -> None:
+        """Wait before the next attempt; after a failure that may have been an outage, watch
+        the server's port and end the wait once it answers again (backoff.watch)."""
+        data = self.state.load()
+        wait = backoff.delay(int(data.get("failures", 1)))
+        self.state.update(phase="backoff", wait=wait, next_attempt=time.time() + wait)
+        log.info("%s: reconnecting in %g s", self.iface, wait)
+        code = (data.get("last_error") or {}).get("code")
+        addresses, port = data.get("addresses") or [], int(data.get("port") or 22)
+        answers = None
+        if code in backoff.WATCH_AFTER and addresses:
+            answers = partial(backoff.port_answers, addresses[0], port)
+        if backoff.watch(wait, answers, self.stop.wait, time.monotonic,
+                         down=code in backoff.PORT_DOWN):
+            log.info("%s: %s answers on port %d again", self.iface, addresses[0], port)
 
     def _classify(self, config: Config, status: int) -> outcome.Ending:
         ending = outcome.record_end(self.state, status, iface=self.iface, server=config.server,

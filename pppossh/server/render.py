@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import atomic
-from ..config.pppd_options import TTY_CHOICE
+from ..config.pppd_options import REMOTE_LCP_ECHO, TTY_CHOICE
 from ..errors import ConfigError
 from ..templates import render
 from .peers import Peer, ServerConfig
@@ -40,7 +40,7 @@ TTY_WORDS = ("local", "notty")
 def pppd_words(server: ServerConfig, peer: Peer, peer_up: str = PEER_UP) -> list[str]:
     """The server's pppd for one peer: its addresses fixed, its ipparam for the routes; the
     word for its line (:data:`TTY_WORDS`) follows where the command runs."""
-    words = [*server.pppd_argv, "nodetach", "noauth",
+    words = [*server.pppd_argv, "nodetach", "noauth", *REMOTE_LCP_ECHO,
              "ipparam", peer.ipparam, f"{peer.ipaddr}:{peer.peeraddr}"]
     for dns in server.dns:
         words += ["ms-dns", dns]

@@ -1,8 +1,9 @@
 """Entry point inside the guest: run named scenarios, leave a JSON result per scenario.
 
-``python tests/uml/guest.py NAME [NAME ...]`` runs each scenario of ``scenarios.py`` or
-``client_scenarios.py`` in a fresh :class:`bed.Bed` and writes ``/xfer/result-NAME.json``: ok,
-the error with its traceback, the figures the scenario measured, and how long it took.
+``python tests/uml/guest.py NAME [NAME ...]`` runs each scenario of ``scenarios.py``,
+``client_scenarios.py`` or ``fault_scenarios.py`` in a fresh :class:`bed.Bed` and writes
+``/xfer/result-NAME.json``: ok, the error with its traceback, the figures the scenario
+measured, and how long it took.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import client_scenarios
+import fault_scenarios
 import scenarios
 from bed import Bed
 
@@ -29,7 +31,8 @@ def main(names: list[str]) -> int:
         started = time.monotonic()
         result: dict[str, object] = {"name": name}
         try:
-            run = getattr(scenarios, name, None) or getattr(client_scenarios, name)
+            run = next(getattr(m, name) for m in (scenarios, client_scenarios, fault_scenarios)
+                       if hasattr(m, name))
             result["metrics"] = run(bed) or {}
             result["ok"] = True
         except Exception as exc:  # report every failure, including the bed's own
@@ -39,6 +42,7 @@ def main(names: list[str]) -> int:
             print(f"FAILED {name}: {exc}", flush=True)
         finally:
             try:
+                scenarios.netns_leave()  # a scenario may have moved into the router's
                 bed.close()
             except Exception as exc:
                 result.setdefault("cleanup_error", str(exc))

@@ -483,12 +483,21 @@ def netifd_path(bed: Bed) -> dict:
 
 def netns_enter(ns: str) -> None:
     """Move this process into a named network namespace (what 'ip netns exec' does)."""
+    _setns(f"/run/netns/{ns}")
+
+
+def netns_leave() -> None:
+    """Back to the guest's own network namespace (init's), where the bed builds the next."""
+    _setns("/proc/1/ns/net")
+
+
+def _setns(path: str) -> None:
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
-    with open(f"/run/netns/{ns}") as fh:
+    with open(path) as fh:
         if libc.setns(fh.fileno(), 0x40000000) != 0:  # CLONE_NEWNET
-            raise OSError(ctypes.get_errno(), f"setns {ns}")
+            raise OSError(ctypes.get_errno(), f"setns {path}")
 
 
 _ = FAR  # the namespace name is part of the topology the docstrings describe

@@ -300,7 +300,7 @@ return network.registerProtocol('pppossh', {
 		o.remove = removeUnlessDefault;
 
 		o = s.taboption('advanced', form.Value, 'peer_pppd_options', _("Remote pppd options"),
-			_("Extra options for the server's pppd, appended to 'nodetach notty noauth' ('local' on a terminal): link tuning, addresses, ms-dns, auth. Options that run programs or name files are refused; a pppossh server ignores these and sets its own."));
+			_("Extra options for the server's pppd, appended to 'nodetach notty noauth' ('local' on a terminal) and an LCP echo every 4 s that ends the server's session once the router is gone (about 20 s): link tuning, addresses, ms-dns, auth. Options that run programs or name files are refused; a pppossh server ignores these and sets its own."));
 
 		o = s.taboption('advanced', form.Flag, 'use_hostdep', _("Pin route to server"),
 			_("Pin a host route to the SSH server through the current uplink, so that the tunnel never carries its own SSH connection (1, the default), or not (0)."));

@@ -1,0 +1,276 @@
+"""Reliability scenarios of issue 13, run inside the test-bed guest by ``guest.py``.
+
+Two tunnels run side by side, so that one guest covers both clients and both run modes:
+``vpn`` over dbclient to dropbear under the netifd double (the router's case: the hook, the
+back-off wait as netifd's proto task, the real shell), and ``vpn2`` over OpenSSH to sshd in
+standalone mode (the supervisor).  Both take the defaults for every timer.
+
+- ``black_hole``: with traffic flowing, every packet between router and server is dropped,
+  both ways, in silence (iptables DROP in each end's INPUT: no RST, no ICMP).  Each tunnel
+  notices within 15 s; the server's pppd ends its side too (its LCP echo) before the path
+  returns, so no stale session holds the tunnel's routes; once the path returns, both tunnels
+  come back by themselves and carry traffic.
+- ``server_outage``: the SSH servers stop, with every session they had, for 20 s.  Few
+  attempts are made in the outage, none of them a login; once a server's port answers
+  again, its tunnel is up within seconds, and the server logged one bare connection (the
+  port probe) and one login, nothing a ban tool counts as a failed login.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+
+from bed import (
+    REMOTE_TUN,
+    ROUTER,
+    ROUTER_IP,
+    SERVER,
+    SSH_IP,
+    VENV_BIN,
+    Bed,
+    Keys,
+    processes,
+    sh,
+    step,
+    wait_for,
+)
+from scenarios import _standard_bed, _vpn, netns_enter, remote_pppd_sessions
+
+LOCAL_TUN2, REMOTE_TUN2 = "10.99.1.1", "10.99.1.2"
+DETECT_GOAL = 15.0  # seconds from the black hole to the tunnel reported down
+HOLE = 35.0  # seconds the path stays black-holed: longer than the server's LCP echo
+OUTAGE = 20.0
+
+
+def _hole(on: bool) -> None:
+    """Drop everything between router and server in each end's INPUT: a silent black hole."""
+    op = "-I" if on else "-D"
+    sh(f"iptables-legacy {op} INPUT -s {SSH_IP} -j DROP", ns=ROUTER)
+    sh(f"iptables-legacy {op} INPUT -s {ROUTER_IP} -j DROP", ns=SERVER)
+
+
+def _pings(target: str) -> bool:
+    return sh(["ping", "-c1", "-W1", target], ns=ROUTER, check=False, timeout=5).returncode == 0
+
+
+class Pair:
+    """``vpn`` (dbclient, netifd double) and ``vpn2`` (OpenSSH, standalone), both up."""
+
+    def __init__(self, bed: Bed) -> None:
+        import fake_netifd
+
+        self.bed = bed
+        self.keys: Keys = _standard_bed(bed)
+        sh("modprobe ip_tables; modprobe iptable_filter; true", check=False)
+        bed.write_network({"vpn2": _vpn(self.keys, "openssh", ipaddr=LOCAL_TUN2,
+                                        peeraddr=REMOTE_TUN2)})
+        up = bed.pppossh("up", "vpn2")
+        assert up.returncode == 0, up.stdout + up.stderr
+        fake_netifd.install(VENV_BIN)
+        netns_enter(ROUTER)  # netifd, its hook and its tasks live in the router's namespace
+        self.netifd = fake_netifd.FakeNetifd("vpn", _vpn(self.keys, "dbclient"))
+        self.netifd.ifup()
+        wait_for(lambda: self.netifd.status()["up"] and _pings(REMOTE_TUN), 60,
+                 "vpn (netifd, dbclient) to carry traffic")
+        wait_for(lambda: _pings(REMOTE_TUN2), 30, "vpn2 (standalone, OpenSSH) to carry traffic")
+        step("both tunnels up: vpn (dbclient, netifd) and vpn2 (OpenSSH, standalone)")
+
+    def up(self) -> dict[str, Callable[[], bool]]:
+        """Whether each tunnel reports itself up."""
+        return {"vpn": lambda: bool(self.netifd.status()["up"]),
+                "vpn2": lambda: bool(self.bed.status("vpn2")["up"])}
+
+    def carries(self) -> dict[str, Callable[[], bool]]:
+        return {"vpn": lambda: _pings(REMOTE_TUN), "vpn2": lambda: _pings(REMOTE_TUN2)}
+
+    def close(self) -> None:
+        self.netifd.ifdown()
+        down = self.bed.pppossh("down", "vpn2")
+        assert down.returncode == 0, down.stdout + down.stderr
+        wait_for(lambda: not self.bed.leftovers() and not self.bed.leftovers("vpn2"), 20,
+                 "nothing left of either tunnel")
+
+
+def _until_each(checks: dict[str, Callable[[], bool]], timeout: float,
+                what: str) -> dict[str, float]:
+    """Seconds until each check first holds, polled side by side."""
+    started, found = time.monotonic(), {}
+    while len(found) < len(checks):
+        for name, check in checks.items():
+            if name not in found and check():
+                found[name] = round(time.monotonic() - started, 1)
+        if time.monotonic() - started > timeout:
+            missing = sorted(set(checks) - set(found))
+            raise AssertionError(f"gave up after {timeout} s waiting for {what}: {missing}")
+        time.sleep(0.2)
+    return found
+
+
+def black_hole(bed: Bed) -> dict:
+    pair = Pair(bed)
+    sh(f"ip netns exec {ROUTER} ping -i 0.2 -c 1000 -W 1 {REMOTE_TUN} >/dev/null 2>&1 &"
+       f" ip netns exec {ROUTER} ping -i 0.2 -c 1000 -W 1 {REMOTE_TUN2} >/dev/null 2>&1 &",
+       check=False)
+    time.sleep(2)
+    assert len(remote_pppd_sessions()) == 2, remote_pppd_sessions()
+    step("black hole between router and server")
+    holed = time.monotonic()
+    _hole(True)
+    try:
+        down = {name: lambda c=check: not c() for name, check in pair.up().items()}
+        detect = _until_each(down, 60, "each tunnel to notice the black hole")
+        step(f"noticed after {detect} s (goal {DETECT_GOAL} s)")
+        # the server's pppd ends its side on its own (REMOTE_LCP_ECHO), path still dead
+        wait_for(lambda: not remote_pppd_sessions(), HOLE - (time.monotonic() - holed) - 1,
+                 "the server's pppd sessions to end while the path is dead")
+        server_gone = round(time.monotonic() - holed, 1)
+        step(f"the server's pppd sessions ended {server_gone} s into the black hole")
+        time.sleep(max(0.0, HOLE - (time.monotonic() - holed)))
+    finally:
+        _hole(False)
+    step("path back")
+    back = _until_each(pair.carries(), 90, "each tunnel to carry traffic again")
+    step(f"traffic through each tunnel again after {back} s")
+    sh("pkill -f 'ping -i 0.2' || true", check=False)
+    wait_for(lambda: len(remote_pppd_sessions()) == 2, 20, "one server pppd per tunnel")
+    assert sh(["ip", "-o", "link"], ns=ROUTER).stdout.count("pppossh-") == 2
+    pair.close()
+    for name, seconds in detect.items():
+        assert seconds <= DETECT_GOAL, f"{name} noticed the black hole after {seconds} s"
+    return {"detect_s": detect, "server_side_ended_s": server_gone, "back_after_path_s": back}
+
+
+def _stop_servers(bed: Bed) -> None:
+    """dropbear and sshd stop, with every session they forked: a server restart."""
+    for pidfile in ("dropbear.pid", "sshd.pid"):
+        path = bed.root / pidfile
+        pid = int(path.read_text().split()[0]) if path.exists() else 0
+        if pid in bed.started:
+            bed.started.remove(pid)
+    for line in processes(r"^(/usr/sbin/)?(dropbear|sshd)\b"):
+        os.kill(int(line.split(":")[0]), signal.SIGTERM)
+    wait_for(lambda: not processes(r"^(/usr/sbin/)?(dropbear|sshd)\b"), 10, "servers to stop")
+    (bed.root / "dropbear.pid").unlink(missing_ok=True)
+    (bed.root / "sshd.pid").unlink(missing_ok=True)
+
+
+def _attempts(pair: Pair) -> tuple[Callable[[], int], Callable[[], None]]:
+    """(count, poll): attempts seen so far, netifd's setups for vpn and the supervisor's
+    distinct attempt start times for vpn2."""
+    seen: set[float] = set()
+    start_setups = pair.netifd.status()["setups"]
+
+    def poll() -> None:
+        started = pair.bed.status("vpn2").get("attempt_started")
+        if started:
+            seen.add(started)
+
+    poll()
+    first = set(seen)
+
+    def count() -> int:
+        return pair.netifd.status()["setups"] - start_setups + len(seen - first)
+    return count, poll
+
+
+def server_outage(bed: Bed) -> dict:
+    pair = Pair(bed)
+    logs = {"dropbear": bed.root / "dropbear.log", "sshd": bed.root / "sshd.log"}
+    step(f"stopping dropbear and sshd with their sessions for {OUTAGE:g} s")
+    stopped = time.monotonic()
+    _stop_servers(bed)
+    count, poll = _attempts(pair)
+    down = {name: lambda c=check: not c() for name, check in pair.up().items()}
+    _until_each(down, 30, "each tunnel to see its session end")
+    while time.monotonic() - stopped < OUTAGE:
+        poll()
+        time.sleep(0.3)
+    attempts = count()
+    sizes = {name: path.stat().st_size if path.exists() else 0 for name, path in logs.items()}
+    step(f"{attempts} attempts in the outage (both tunnels); starting the servers again")
+    bed.start_dropbear(pair.keys)  # each returns once its server wrote its pid: listening
+    listening = {"vpn": time.monotonic()}
+    bed.start_sshd(pair.keys)
+    listening["vpn2"] = time.monotonic()
+    polled = time.monotonic()
+    found = _until_each(pair.carries(), 60, "each tunnel to carry traffic again")
+    recovery = {name: round(found[name] + polled - listening[name], 1) for name in found}
+    step(f"traffic again {recovery} s after each server listened")
+    logged = {name: path.read_text(errors="replace")[sizes[name]:]
+              for name, path in logs.items()}
+    connections = {"dropbear": logged["dropbear"].count("Child connection from"),
+                   "sshd": logged["sshd"].count(f"Connection from {ROUTER_IP}")}
+    failed = [line for text in logged.values() for line in text.splitlines()
+              if any(w in line for w in ("Failed", "Bad ", "Invalid user", "authentication"
+                                                                             " failure"))]
+    step(f"server logs since the restart: {connections} connections, failed logins: {failed}")
+    pair.close()
+    assert attempts <= 2 * 5, f"{attempts} attempts in a {OUTAGE:g} s outage (two tunnels)"
+    assert not failed, failed
+    for name, total in connections.items():
+        assert total <= 2, f"{name} saw {total} connections: probe and login at most"
+    for name, seconds in recovery.items():
+        assert seconds <= 15, f"{name} came back {seconds} s after its server"
+    return {"attempts_in_outage": attempts, "recovery_s": recovery,
+            "server_connections": connections}
+
+
+LOAD_FLOWS, LOAD_SECONDS = 64, 60
+
+
+def _ping_stats(text: str) -> dict[str, float]:
+    import re
+
+    loss = re.search(r"([\d.]+)% packet loss", text)
+    rtt = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)", text)
+    return {"loss_pct": float(loss.group(1)) if loss else 100.0,
+            "rtt_avg_ms": float(rtt.group(2)) if rtt else -1.0,
+            "rtt_max_ms": float(rtt.group(3)) if rtt else -1.0}
+
+
+def load(bed: Bed) -> dict:
+    """64 TCP flows through each tunnel for 60 s (vpn uploads, vpn2 downloads), a ping beside
+    them: both stay up, with the same sessions on both ends, and the ping is reported."""
+    import subprocess
+
+    pair = Pair(bed)
+    pidfile = bed.root / "iperf2.pid"
+    sh(f"iperf3 -s -p 5202 -D -I {pidfile} >/dev/null 2>&1", ns=SERVER)
+    bed.started.append(int(wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(),
+                                    10, "the second iperf3")))
+    setups = pair.netifd.status()["setups"]
+    vpn2_pppd = bed.status("vpn2")["pppd_pid"]
+    sessions = sorted(remote_pppd_sessions())
+    step(f"{LOAD_FLOWS} flows through each tunnel for {LOAD_SECONDS} s, pinging beside them")
+    runs = {}
+    for name, target, extra in (("vpn", REMOTE_TUN, []), ("vpn2", REMOTE_TUN2,
+                                                          ["-p", "5202", "-R"])):
+        runs[name] = subprocess.Popen(
+            ["ip", "netns", "exec", ROUTER, "iperf3", "-c", target, "-P", str(LOAD_FLOWS),
+             "-t", str(LOAD_SECONDS), "-J", *extra], stdout=subprocess.PIPE, text=True)
+    pings = {name: subprocess.Popen(
+        ["ip", "netns", "exec", ROUTER, "ping", "-i", "0.5", "-W", "5",
+         "-c", str(LOAD_SECONDS * 2 - 4), target], stdout=subprocess.PIPE, text=True)
+        for name, target in (("vpn", REMOTE_TUN), ("vpn2", REMOTE_TUN2))}
+    import json
+
+    mbit = {}
+    for name, proc in runs.items():
+        out, _ = proc.communicate(timeout=LOAD_SECONDS + 120)
+        data = json.loads(out)
+        assert "error" not in data, data.get("error")
+        mbit[name] = round(data["end"]["sum_received"]["bits_per_second"] / 1e6, 2)
+    ping = {name: _ping_stats(proc.communicate(timeout=60)[0]) for name, proc in pings.items()}
+    step(f"under load: {mbit} Mbit/s, ping {ping}")
+    # no LCP echo false positive on either end: the same sessions, never a new setup
+    assert pair.netifd.status()["up"] and pair.netifd.status()["setups"] == setups
+    status = bed.status("vpn2")
+    assert status["up"] and status["pppd_pid"] == vpn2_pppd and not status["failures"], status
+    assert sorted(remote_pppd_sessions()) == sessions
+    for name, stats in ping.items():
+        assert stats["loss_pct"] < 50, f"{name}: {stats}"
+    pair.close()
+    return {"flows": LOAD_FLOWS, "seconds": LOAD_SECONDS, "mbit": mbit, "ping": ping}
