@@ -152,8 +152,17 @@ lint: venv
 generate: venv
 	$(PY) -m pppossh.gen
 
+# The test-bed scenarios keep one core busy in the user-mode-linux guest for most of the run:
+# the other tests run beside them on the second core, and the bed's report follows theirs.
+TESTBED_LOG ?= build/testbed.log
 test: venv
-	$(PY) -m pytest -q
+	@mkdir -p $(dir $(TESTBED_LOG))
+	@$(PY) -m pytest -q -m testbed -p no:cacheprovider >$(TESTBED_LOG) 2>&1 & bed=$$!; \
+	$(PY) -m pytest -q -m "not testbed"; rest=$$?; \
+	wait $$bed; bedrc=$$?; \
+	echo "--- test bed ($(TESTBED_LOG)):"; cat $(TESTBED_LOG); \
+	echo "other tests: exit $$rest; test bed: exit $$bedrc"; \
+	[ $$rest -eq 0 ] && [ $$bedrc -eq 0 ]
 
 check: deps venv lint test
 

@@ -37,6 +37,7 @@ SCENARIOS = [
     "server_dropbear_peers",
     "black_hole",
     "server_outage",
+    "load",
 ]
 
 
