@@ -102,10 +102,12 @@ def test_golden_wrong_types_vpnt_missing_sshuser() -> None:
 
 def test_golden_wrong_types_vpnt_converted_values() -> None:
     """golden 09 vpnt values netifd converted ('0x10' -> 16, ' 1400' -> 1400, ipv6 'true',
-    one-element identity list) arrive typed; 'auto' (undeclared) is ignored."""
+    one-element identity list) arrive typed; 'auto' (undeclared) is ignored.  ipv6 came as a
+    boolean (the capture's handler declared one; pppossh's declares a string now) and still
+    counts."""
     text = setup_json("09-wrong-types", "vpnt").replace('"metric":-1', '"metric":1')
     config = from_netifd_json("vpnt", _insert(text, f'"sshuser":"t","hostkey":["{KEY}"]'))
-    assert (config.port, config.mtu, config.ipv6) == (16, 1400, True)
+    assert (config.port, config.mtu, config.ipv6) == (16, 1400, "1")
     assert config.identity == ("/only/one",)
     assert config.defaultroute is True and config.peerdns is True  # 'yes'/'off' were dropped
     assert config.use_hostdep == 1 and config.keepalive == ""
@@ -121,7 +123,7 @@ def test_golden_bool_int_spellings_vb1() -> None:
     assert "network.vb1.server" in err.value.message
     config = from_netifd_json("vb1", _insert(text, '"server":"192.0.2.2","sshuser":"u"'))
     assert (config.port, config.metric, config.peerdns) == (8, 5, False)
-    assert (config.defaultroute, config.ipv6, config.mtu) == (True, False, None)
+    assert (config.defaultroute, config.ipv6, config.mtu) == (True, "0", None)
 
 
 def test_golden_bool_int_spellings_vb2_wrapped_port() -> None:
@@ -262,9 +264,23 @@ def test_uci_bad_bool_says_what_to_write(text: str) -> None:
 @pytest.mark.parametrize("text,value", [("1", True), ("0", False), ("true", True),
                                         ("false", False)])
 def test_uci_good_bool(text: str, value: bool) -> None:
-    """The four spellings netifd accepts."""
+    """The four spellings netifd accepts; ipv6 (a string, as ppp's) takes them too."""
     assert _uci(peerdns=text).peerdns is value
-    assert _uci(ipv6=text).ipv6 is value
+    assert _uci(ipv6=text).ipv6 == str(int(value))
+    assert _uci(ipv6=text).ipv6_on is value
+
+
+@pytest.mark.parametrize("text", ["auto", "1", "0"])
+def test_uci_ipv6_takes_openwrts_values(text: str) -> None:
+    """OpenWrt's ppp ipv6: 0, 1, or auto (IPv6CP and a DHCPv6 interface NAME_6)."""
+    config = _uci(ipv6=text)
+    assert config.ipv6 == text and config.ipv6_on is (text != "0")
+
+
+@pytest.mark.parametrize("text", ["yes", "2", "AUTO", "auto ", "on", "-1"])
+def test_uci_ipv6_refuses_the_rest(text: str) -> None:
+    err = _uci_error(ipv6=text)
+    assert err.code == "INVALID_IPV6" and "0, 1, auto" in err.message
 
 
 def test_uci_list_for_string_option_is_error() -> None:

@@ -68,17 +68,18 @@ def test_protocol_form_has_every_option_of_the_table() -> None:
         # peerdns: LuCI draws it only for its own protocols, on its advanced tab
         assert entry["tab"] == ("advanced" if o.origin == "netifd" else o.tab), o.name
         assert entry["title"] == o.title, o.name
+        expected = WIDGET[o.kind]
         if _is_flag(o):
             expected = "form.Flag"
-        else:
-            expected = "form.ListValue" if o.name == "ssh_client" else WIDGET[o.kind]
+        elif o.choices:
+            expected = "form.ListValue"
         assert entry["widget"] == expected, o.name
         if o.check.datatype not in ("string", "bool") and not _is_flag(o):
             assert entry.get("datatype") == o.check.datatype, o.name
         if _is_flag(o):
             assert entry["default"] == ("1" if o.default else "0"), o.name
             assert entry["remove"] == "removeUnlessDefault", o.name
-        elif o.name == "ssh_client":
+        elif o.choices:
             assert entry["default"] == o.default
             assert entry["write"] == "writeUnlessDefault"
         elif o.default not in (None, "", []):

@@ -219,6 +219,24 @@ def test_pppd_tells_the_hooks_their_mode() -> None:
     assert len(netifd) == len(standalone) - ("usepeerdns" not in standalone)
 
 
+@pytest.mark.parametrize("ipv6,peerdns,word", [
+    ("auto", True, "PPPOSSH_AUTOIPV6=1"), ("auto", False, "PPPOSSH_AUTOIPV6=nodns"),
+    ("1", True, None), ("0", True, None)])
+def test_ipv6_auto_asks_the_hook_for_dhcpv6_under_netifd(ipv6: str, peerdns: bool,
+                                                         word: str | None) -> None:
+    """ipv6 auto and 1 both negotiate IPv6CP; auto under netifd also tells the ipv6-up hook
+    to add the DHCPv6 interface (with the interface's peerdns), as OpenWrt's ppp does."""
+    config = golden_config(ipv6=ipv6, peerdns=peerdns)
+    netifd = list(make_plan(config, facts(), mode="netifd").pppd_argv)
+    standalone = list(make_plan(config, facts(), mode="standalone").pppd_argv)
+    assert ("+ipv6" in netifd) is (ipv6 != "0") and ("noipv6" in netifd) is (ipv6 == "0")
+    auto = [w for w in netifd if w.startswith("PPPOSSH_AUTOIPV6")]
+    assert auto == ([word] if word else [])
+    if word:
+        assert netifd[netifd.index(word) - 1] == "set"
+    assert not any(w.startswith("PPPOSSH_AUTOIPV6") for w in standalone)
+
+
 def test_pppd_empty_keepalive_is_openwrts_default() -> None:
     """An empty keepalive gives OpenWrt's ppp default: '5 1', adaptive."""
     plan = make_plan(golden_config(keepalive=""), facts())

@@ -217,6 +217,29 @@ def test_netifd_hooks_tell_netifd_without_python(shell: str, tmp_path: Path) -> 
         assert "vpn: link down after 12 s" in logged
 
 
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("auto,body", [
+    ("1", '{ "name": "vpn_6", "ifname": "@vpn", "proto": "dhcpv6" }'),
+    ("nodns", '{ "name": "vpn_6", "ifname": "@vpn", "proto": "dhcpv6", "peerdns": false }'),
+])
+def test_ipv6_auto_adds_a_dhcpv6_interface_as_ppp6_up_does(shell: str, auto: str, body: str,
+                                                           tmp_path: Path) -> None:
+    """ipv6 'auto' (PPPOSSH_AUTOIPV6, set by pppd): after the link update, the hook asks
+    netifd for <iface>_6 on the link with 'ubus call network add_dynamic', the call and the
+    fields of OpenWrt's ppp6-up; without it, no such call."""
+    _, env = _netifd_session(tmp_path)
+    run = (lambda: _run_through_fd(HOOKS / "ipv6-up", env, shell=BUSYBOX)) \
+        if shell == BUSYBOX else (lambda: _run_through_fd(HOOKS / "ipv6-up", env))
+    assert run().returncode == 0
+    assert not [c for c in parse_ubus_log((tmp_path / "ubus.log").read_text())
+                if "add_dynamic" in c]
+    env["PPPOSSH_AUTOIPV6"] = auto
+    assert run().returncode == 0
+    calls = parse_ubus_log((tmp_path / "ubus.log").read_text())
+    assert calls[-1] == ["call", "network", "add_dynamic", body]
+    assert json.loads(calls[-1][-1])["name"] == "vpn_6"
+
+
 def test_netifd_hook_reports_a_refused_update_and_goes_on(tmp_path: Path) -> None:
     """netifd refusing the update (an interface being torn down) is logged; the state and
     the scripts still follow the link."""

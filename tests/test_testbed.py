@@ -38,6 +38,7 @@ SCENARIOS = [
     "black_hole",
     "server_outage",
     "load",
+    "ipv6",
 ]
 
 

@@ -233,6 +233,14 @@ def choice(*allowed: str) -> Callable[[str], str]:
     return check
 
 
+def ipv6_mode(value: str) -> str:
+    """OpenWrt's ppp ``ipv6``: 0, 1 or auto; true and false as netifd spells booleans."""
+    mode = {"true": "1", "false": "0"}.get(value, value)
+    if mode not in ("0", "1", "auto"):
+        raise ValueError(f"{value!r} is not one of: 0, 1, auto")
+    return mode
+
+
 def int_range(lo: int, hi: int) -> Callable[[int], int]:
     def check(value: int) -> int:
         if not lo <= value <= hi:
@@ -270,6 +278,7 @@ PEER_PPPD_OPTIONS = Check("peer_pppd_options", "string", peer_pppd_words)
 PPPD_OPTIONS = Check("pppd_options", "string", pppd_words)
 REMOTE_COMMAND = Check("remote_command", "string", remote_command)
 SSH_CLIENT = Check("ssh_client", "string", choice("auto", "dbclient", "openssh"))
+IPV6 = Check("ipv6", "string", ipv6_mode)
 TEXT = Check("text", "string", secret)
 BOOL = Check("bool", "bool", lambda v: v)
 

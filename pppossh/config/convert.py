@@ -51,8 +51,7 @@ def convert_uci_value(option: Option, value: str | tuple[str, ...] | list[str]) 
             return True
         if value in ("0", "false"):
             return False
-        hint = " (pppossh takes no 'auto')" if value == "auto" else ""
-        raise ValueError(f"{value!r} is not a boolean netifd accepts; write 1 or 0{hint}")
+        raise ValueError(f"{value!r} is not a boolean netifd accepts; write 1 or 0")
     if option.kind == "int":
         try:
             return c_strtol_full(value)

@@ -39,7 +39,7 @@ class Config:
     use_hostdep: int = 1
     keepalive: str = ""
     mtu: int | None = None
-    ipv6: bool = False
+    ipv6: str = "0"  # "0", "1" or "auto" (checks.ipv6_mode)
     pppd_options: str = ""
     persist: bool = False
     maxfail: int | None = None
@@ -56,6 +56,11 @@ class Config:
     def device(self) -> str:
         """The PPP device name, the same as OpenWrt's pppossh uses."""
         return f"pppossh-{self.iface}"
+
+    @property
+    def ipv6_on(self) -> bool:
+        """IPv6CP on the link: ipv6 1 or auto."""
+        return self.ipv6 != "0"
 
     def option_values(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "iface"}
@@ -101,6 +106,8 @@ def _check(iface: str, option: Option, value: Any) -> Any:
         value = list(value)
     if option.kind == "list" and isinstance(value, str):
         value = [value]  # a handler that declared the option as a string (golden capture did)
+    if option.name == "ipv6" and isinstance(value, bool):
+        value = str(int(value))  # a handler that declared it boolean (golden captures did)
     if not isinstance(value, expected) or (option.kind == "int" and isinstance(value, bool)):
         raise ConfigError(
             _code("INVALID", option),

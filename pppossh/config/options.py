@@ -39,6 +39,7 @@ class Option:
     required: bool = False
     secret: bool = False
     placeholder: str = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label): LuCI offers these alone
 
     @property
     def blobmsg_type(self) -> int:
@@ -94,7 +95,8 @@ OPTIONS: tuple[Option, ...] = (
     # --- how to connect ---------------------------------------------------------------------
     Option("ssh_client", "SSH client", "string", "auto", checks.SSH_CLIENT,
            "SSH client to run: dbclient (Dropbear), openssh, or auto (dbclient when installed).",
-           "new"),
+           "new", choices=(("auto", "automatic"), ("dbclient", "Dropbear (dbclient)"),
+                           ("openssh", "OpenSSH"))),
     Option("ssh_options", "SSH options", "string", "", checks.SSH_OPTIONS,
            "Extra SSH client arguments, split like a shell command line, e.g."
            " '-c aes128-ctr'. Options that would run commands or skip host key checks are refused.",
@@ -132,8 +134,12 @@ OPTIONS: tuple[Option, ...] = (
            placeholder="5 1"),
     Option("mtu", "MTU", "int", None, checks.uint(128, 9200),
            "MTU and MRU of the PPP link; empty: pppd's default (1500).", "ppp"),
-    Option("ipv6", "IPv6 on the link", "bool", False, checks.BOOL,
-           "Negotiate IPv6 (link-local addresses) on the link as well.", "ppp"),
+    Option("ipv6", "IPv6 on the link", "string", "0", checks.IPV6,
+           "1: negotiate IPv6 (link-local addresses) on the link as well. auto: the same, and"
+           " under netifd a DHCPv6 client on the link (interface NAME_6), as OpenWrt's ppp"
+           " does."
+           " 0: IPv4 only.", "ppp",
+           choices=(("0", "disabled"), ("1", "enabled"), ("auto", "automatic (DHCPv6)"))),
     Option("pppd_options", "Extra pppd options", "string", "", checks.PPPD_OPTIONS,
            "Extra options for the local pppd, split like a shell command line: link tuning"
            " that pppd 2.4.9 and 2.5 share, e.g. 'debug novj'. Options that run programs or"

@@ -107,7 +107,7 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
     return HostFacts(
         clients=clients,
         pppd=pppd,
-        pppd_version=pppd_version(pppd) if config.ipv6 else (2, 4),
+        pppd_version=pppd_version(pppd) if config.ipv6_on else (2, 4),
         key_formats=formats,
         unreadable=frozenset(unreadable),
         home=home,

@@ -53,7 +53,7 @@ def pppd_argv(
     argv = [pppd, "nodetach", "ipparam", config.iface, "ifname", config.device]
     argv += lcp_echo(config.keepalive)
     # explicit either way: Debian's pppd negotiates IPv6CP unless told not to, OpenWrt's not
-    argv.append("+ipv6" if config.ipv6 else "noipv6")
+    argv.append("+ipv6" if config.ipv6_on else "noipv6")
     # No PPP compression: both pppds offer deflate, which spends the router's CPU on traffic
     # that is mostly compressed or encrypted already (the kernel then logs "compressor
     # dropped pkt"); SSH can compress (-C in ssh_options) where it pays.
@@ -75,13 +75,16 @@ def pppd_argv(
             argv += ["file", secrets]
     up, down = os.path.join(hooks_dir, "ip-up"), os.path.join(hooks_dir, "ip-down")
     argv += ["ip-up-script", up, "ip-down-script", down]
-    if config.ipv6 and version >= (2, 5):
+    if config.ipv6_on and version >= (2, 5):
         argv += ["ipv6-up-script", os.path.join(hooks_dir, "ipv6-up"),
                  "ipv6-down-script", os.path.join(hooks_dir, "ipv6-down")]
     # pppd runs its scripts with an empty environment; these tell our hooks where to look.
     # Under netifd the hooks are shell alone; standalone they run the helper with this Python.
     argv += ["set", "PPPOSSH_MODE=netifd" if mode == "netifd" else f"PPPOSSH_PYTHON={python}",
              "set", f"PPPOSSH_RUNDIR={rundir}"]
+    if config.ipv6 == "auto" and mode == "netifd":
+        # the ipv6-up hook adds a DHCPv6 interface <iface>_6 on the link, as OpenWrt's ppp6-up
+        argv += ["set", "PPPOSSH_AUTOIPV6=1" if config.peerdns else "PPPOSSH_AUTOIPV6=nodns"]
     if logfile:
         # pppd's own account of the session (syslog gets it too), read when it ends
         argv += ["logfile", logfile]

@@ -109,6 +109,7 @@ class FakeNetifd:
         self.setups = 0
         self.teardowns: list[str | None] = []
         self.host_routes: list[str] = []
+        self.dynamic: list[dict[str, Any]] = []  # interfaces added with network add_dynamic
         self.wanted = False
         self._offset = 0
         self._lock = threading.RLock()
@@ -145,6 +146,11 @@ class FakeNetifd:
             for line in lines:
                 argv = line.split("\t")[:-1]
                 message = json.loads(argv[-1])
+                if argv[:3] == ["call", "network", "add_dynamic"]:
+                    # what OpenWrt's ppp6-up asks for with ipv6 auto (no golden recording)
+                    if message.get("ifname") == f"@{self.iface}":
+                        self.dynamic.append(message)
+                    continue
                 if message.get("interface") != self.iface:
                     continue
                 self.log.append({"argv": argv[:-1], **message})
@@ -171,7 +177,8 @@ class FakeNetifd:
         info = json.loads(route or "[{}]")[0]
         if "dev" not in info:
             return
-        cmd = ["ip", "route", "replace", f"{host}/32", "dev", info["dev"]]
+        cmd = ["ip", "route", "replace", f"{host}/{128 if ':' in host else 32}", "dev",
+               info["dev"]]
         if info.get("gateway"):
             cmd[4:4] = ["via", info["gateway"]]
         subprocess.run(cmd, check=False)
@@ -222,7 +229,8 @@ class FakeNetifd:
         self._run_hook(self.proto, "teardown", self.iface,
                        config_json(self.section, self.declared), error=error)
         for host in self.host_routes:
-            subprocess.run(["ip", "route", "del", f"{host}/32"], check=False)
+            subprocess.run(["ip", "route", "del", f"{host}/{128 if ':' in host else 32}"],
+                           check=False)
         self.host_routes = []
         self.up = False
 

@@ -13,6 +13,8 @@ standalone mode (the supervisor).  Both take the defaults for every timer.
 - ``load``: 64 TCP flows through each tunnel for 60 s (vpn uploads, vpn2 downloads) with a
   ping beside them: both stay up with the same sessions on both ends (no LCP echo false
   positive); throughput and the ping's loss and delay are reported.
+- ``ipv6``: a server reachable over IPv6 alone, ``ipv6 auto``: the /128 host dependency,
+  IPv6CP link-local addresses, ping6 through the tunnel, the DHCPv6 interface asked of netifd.
 - ``server_outage``: the SSH servers stop, with every session they had, for 20 s.  Few
   attempts are made in the outage, none of them a login; once a server's port answers
   again, its tunnel is up within seconds, and the server logged one bare connection (the
@@ -28,6 +30,7 @@ from collections.abc import Callable
 
 from bed import (
     REMOTE_TUN,
+    REPO,
     ROUTER,
     ROUTER_IP,
     SERVER,
@@ -277,3 +280,83 @@ def load(bed: Bed) -> dict:
         assert stats["loss_pct"] < 90, f"{name}: {stats}"
     pair.close()
     return {"flows": LOAD_FLOWS, "seconds": LOAD_SECONDS, "mbit": mbit, "ping": ping}
+
+
+ROUTER_IP6, SERVER_LINK_IP6, SSH_IP6 = "2001:db8:1::1", "2001:db8:1::2", "2001:db8:2::1"
+
+
+def _ipv6_network(bed: Bed, keys: Keys) -> None:
+    """IPv6 on the router-server link, and the SSH server's IPv6 address: the router reaches
+    it through its IPv6 default route only."""
+    for ns in (ROUTER, SERVER):
+        sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0",
+           ns=ns)
+    sh(f"ip -6 addr add {ROUTER_IP6}/64 dev up0 nodad"
+       f" && ip -6 route add default via {SERVER_LINK_IP6}", ns=ROUTER)
+    sh(f"ip -6 addr add {SERVER_LINK_IP6}/64 dev down0 nodad"
+       f" && ip -6 addr add {SSH_IP6}/128 dev lo nodad", ns=SERVER)
+    pidfile = bed.root / "dropbear6.pid"
+    sh(f"dropbear -r {keys.dropbear_host} -p [{SSH_IP6}]:22 -s -P {pidfile} -E"
+       f" >>{bed.root / 'dropbear6.log'} 2>&1", ns=SERVER)
+    bed.started.append(int(wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(),
+                                    10, "dropbear on IPv6")))
+
+
+# pppd 2.4.9 (Debian, the bed) takes no ipv6-up-script option and always runs /etc/ppp/ipv6-up;
+# 2.5 (OpenWrt) runs pppossh's hook by that option.  In the guest's throwaway root the bed puts
+# the hook there for the router's pppd (PPPOSSH_MODE set), and Debian's script for the rest.
+IPV6_UP_SHIM = """#!/bin/sh
+[ "$PPPOSSH_MODE" = netifd ] && exec {hook} "$@"
+exec /etc/ppp/ipv6-up.debian "$@"
+"""
+
+
+def ipv6(bed: Bed) -> dict:
+    """Scenario 6 of issue 13, under the netifd double with dbclient: a server reachable
+    only over IPv6 (its host dependency pinned as a /128), ipv6 'auto' on the link: IPv6CP
+    link-local addresses on both ends, IPv6 traffic through the tunnel, and the DHCPv6
+    interface vpn_6 asked of netifd as OpenWrt's ppp6-up asks for it."""
+    import fake_netifd
+
+    sh("modprobe ipv6")  # the guest's kernel has IPv6 as a module: before the namespaces
+    keys = _standard_bed(bed)
+    _ipv6_network(bed, keys)
+    from pathlib import Path
+
+    shim = Path("/etc/ppp/ipv6-up")
+    os.rename(shim, "/etc/ppp/ipv6-up.debian")
+    bed.cleanup.append(lambda: os.replace("/etc/ppp/ipv6-up.debian", shim))
+    shim.write_text(IPV6_UP_SHIM.format(hook=REPO / "pppossh/ppp/ipv6-up"))
+    shim.chmod(0o755)
+    fake_netifd.install(VENV_BIN)
+    netns_enter(ROUTER)
+    section = _vpn(keys, "dbclient", server=SSH_IP6, ipv6="auto",
+                   peer_pppd_options="ms-dns 192.0.2.53 +ipv6")
+    netifd = fake_netifd.FakeNetifd("vpn", section)
+    netifd.ifup()
+    wait_for(lambda: netifd.status()["up"] and _pings(REMOTE_TUN), 60,
+             "the tunnel to the IPv6-only server")
+    assert netifd.log[0]["action"] == 6 and netifd.log[0]["host"] == SSH_IP6, netifd.log[0]
+    pinned = sh(["ip", "-6", "route", "show", f"{SSH_IP6}/128"]).stdout
+    assert "dev up0" in pinned, pinned
+    events = Path("/var/run/pppossh/vpn/link-events")
+    wait_for(lambda: events.exists() and "ipv6-up" in events.read_text(), 20, "IPv6CP")
+    line = next(x for x in events.read_text().splitlines() if x.startswith("ipv6-up"))
+    fields = dict(word.split("=", 1) for word in line.split()[1:])
+    local6, remote6 = fields["local6"], fields["remote6"]
+    assert local6.startswith("fe80::") and remote6.startswith("fe80::"), line
+    assert any(a["ipaddr"] == local6 for a in netifd.update.get("ip6addr", [])) or \
+        any("ip6addr" in m for m in netifd.log if m["action"] == 0), netifd.log
+    wait_for(lambda: netifd.dynamic, 10, "the DHCPv6 interface request")
+    assert netifd.dynamic[0] == {"name": "vpn_6", "ifname": "@vpn", "proto": "dhcpv6"}
+    ping6 = sh(["ping", "-6", "-c", "5", "-i", "0.2", "-W", "2", f"{remote6}%pppossh-vpn"],
+               check=False, timeout=20)
+    stats = _ping_stats(ping6.stdout)
+    assert stats["loss_pct"] == 0, ping6.stdout + ping6.stderr
+    step(f"IPv6-only server {SSH_IP6}, /128 pinned; IPv6CP {local6} <-> {remote6},"
+         f" ping6 {stats}; {netifd.dynamic[0]}")
+    netifd.ifdown()
+    wait_for(lambda: not bed.leftovers(), 15, "pppd and dbclient to end after ifdown")
+    assert not sh(["ip", "-6", "route", "show", f"{SSH_IP6}/128"]).stdout.strip()
+    return {"server": SSH_IP6, "local6": local6, "remote6": remote6,
+            "ping6_rtt_ms": stats["rtt_avg_ms"]}

@@ -28,7 +28,7 @@ proto_pppossh_init_config() {
 	proto_config_add_int use_hostdep
 	proto_config_add_string keepalive
 	proto_config_add_int mtu
-	proto_config_add_boolean ipv6
+	proto_config_add_string ipv6
 	proto_config_add_string pppd_options
 	proto_config_add_boolean persist
 	proto_config_add_int maxfail

@@ -271,9 +271,9 @@ return network.registerProtocol('pppossh', {
 
 		o = s.taboption('advanced', form.ListValue, 'ssh_client', _("SSH client"),
 			_("SSH client to run: dbclient (Dropbear), openssh, or auto (dbclient when installed)."));
-		o.value('auto', _('automatic'));
-		o.value('dbclient', _('Dropbear (dbclient)'));
-		o.value('openssh', _('OpenSSH'));
+		o.value("auto", _("automatic"));
+		o.value("dbclient", _("Dropbear (dbclient)"));
+		o.value("openssh", _("OpenSSH"));
 		o.default = "auto";
 		o.write = writeUnlessDefault;
 
@@ -335,10 +335,13 @@ return network.registerProtocol('pppossh', {
 			_("MTU and MRU of the PPP link; empty: pppd's default (1500)."));
 		o.datatype = "range(128,9200)";
 
-		o = s.taboption('advanced', form.Flag, 'ipv6', _("IPv6 on the link"),
-			_("Negotiate IPv6 (link-local addresses) on the link as well."));
-		o.default = '0';
-		o.remove = removeUnlessDefault;
+		o = s.taboption('advanced', form.ListValue, 'ipv6', _("IPv6 on the link"),
+			_("1: negotiate IPv6 (link-local addresses) on the link as well. auto: the same, and under netifd a DHCPv6 client on the link (interface NAME_6), as OpenWrt's ppp does. 0: IPv4 only."));
+		o.value("0", _("disabled"));
+		o.value("1", _("enabled"));
+		o.value("auto", _("automatic (DHCPv6)"));
+		o.default = "0";
+		o.write = writeUnlessDefault;
 
 		o = s.taboption('advanced', form.Value, 'pppd_options', _("Extra pppd options"),
 			_("Extra options for the local pppd, split like a shell command line: link tuning that pppd 2.4.9 and 2.5 share, e.g. 'debug novj'. Options that run programs or name files are refused."));
