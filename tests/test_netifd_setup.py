@@ -13,6 +13,7 @@ netifd that never answers, and through an in-process sender that fails chosen ac
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -87,6 +88,42 @@ def test_unexpected_error_before_the_task(tmp_path: Path, config: str,
     assert code == "HELPER_FAILED" and "KeyError: 'boom'" in message and "ifup vpn" in message
     state = State(str(tmp_path), "vpn").load()
     assert state["phase"] == "failed" and state["last_error"]["code"] == "HELPER_FAILED"
+
+
+def test_a_full_run_directory_has_its_own_code(tmp_path: Path, config: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """/var/run full (ENOSPC on the first file the setup writes): RUNDIR_UNWRITABLE, naming
+    the file, the reason and what to do, and block_restart; no task."""
+    import errno
+
+    def full(state: State, plan: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(state.dir / "home"))
+
+    monkeypatch.setattr(netifd, "prepare_state_dir", full)
+    bus = FlakyBus(fail=set())
+    assert netifd.setup("vpn", config, str(tmp_path / "run"), bus) == 0
+    assert bus.actions()[-2:] == [ubus.ERROR, ubus.BLOCK_RESTART]
+    assert ubus.RUN not in bus.actions()
+    code, message = next(m for m in bus.sent if m["action"] == ubus.ERROR)["error"]
+    assert code == "RUNDIR_UNWRITABLE"
+    assert f"cannot write {tmp_path / 'run' / 'vpn' / 'home'} (No space left on device)" \
+        in message
+    assert f"df -h {tmp_path}" in message and message.endswith("then: ifup vpn")
+
+
+def test_garbage_in_the_state_file_is_said_and_set_aside(tmp_path: Path, config: str,
+                                                        capfd: pytest.CaptureFixture) -> None:
+    """A state file that is not pppossh's JSON (a torn write, garbage): the setup says so once
+    in the log, starts afresh and starts the task."""
+    state = State(str(tmp_path), "vpn")
+    state.dir.mkdir(parents=True)
+    state.file.write_bytes(b"\x00\xffnot json{")
+    bus = FlakyBus(fail=set())
+    assert netifd.setup("vpn", config, str(tmp_path), bus) == 0
+    assert ubus.RUN in bus.actions()
+    assert "held no state pppossh wrote (garbage)" in capfd.readouterr().err
+    assert state.load()["phase"] == "connecting"
+    assert state.discard_garbage() is False
 
 
 def test_run_command_refused(tmp_path: Path, config: str) -> None:

@@ -13,6 +13,7 @@ report why, then stop the task (action 2), as ``golden/netifd/03``/``05`` show.
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
 import time
@@ -77,6 +78,9 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
     """
     state = State(rundir, iface)
     try:
+        if state.discard_garbage():
+            log.warning("%s: %s held no state pppossh wrote (garbage); it starts afresh",
+                        iface, state.file)
         relay.discard(state)  # whatever happens now, the next setup asks the helper again
         try:
             prepared = _prepare(iface, config_json, rundir, state, bus)
@@ -183,17 +187,30 @@ def _needs(plan: Plan, facts: HostFacts) -> dict[str, float]:
     return found
 
 
+# A run directory the helper cannot write to (a full or read-only /var/run): its own code,
+# since the fix is on the router and not in pppossh.
+_UNWRITABLE = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM}
+
+
 def _not_started(iface: str, bus: ubus.Ubus, state: State, exc: Exception) -> int:
-    """An unexpected failure before netifd had the task: HELPER_FAILED with what happened,
-    and block_restart (a retry every 28 ms would not help); 1 when netifd cannot be told."""
+    """An unexpected failure before netifd had the task: HELPER_FAILED with what happened (or
+    RUNDIR_UNWRITABLE), and block_restart (a retry every 28 ms would not help); 1 when netifd
+    cannot be told."""
+    code = "HELPER_FAILED"
     message = (f"the pppossh helper failed: {type(exc).__name__}: {exc}; see logread;"
                f" then: ifup {iface}")
-    log.error("%s: HELPER_FAILED: %s", iface, message)
+    if isinstance(exc, OSError) and exc.errno in _UNWRITABLE:
+        code = "RUNDIR_UNWRITABLE"
+        where = exc.filename or str(state.dir)
+        message = (f"cannot write {where} ({os.strerror(exc.errno)}): free space in"
+                   f" {state.dir.parent.parent} (df -h {state.dir.parent.parent}) or make it"
+                   f" writable, then: ifup {iface}")
+    log.error("%s: %s: %s", iface, code, message)
     with contextlib.suppress(Exception):
         state.update(mode="netifd", phase="failed", last_error={
-            "code": "HELPER_FAILED", "message": message, "time": time.time()})
+            "code": code, "message": message, "time": time.time()})
     try:
-        bus.notify(ubus.notify_error(iface, "HELPER_FAILED", message))
+        bus.notify(ubus.notify_error(iface, code, message))
         bus.notify(ubus.block_restart(iface))
     except Exception as again:
         log.error("%s: cannot tell netifd either: %s", iface, again)

@@ -70,6 +70,22 @@ class State:
                     data.update(link_event(line))
         return data
 
+    def discard_garbage(self) -> bool:
+        """Remove a state file that is not a JSON object (a torn write on a crashed router,
+        garbage): True when there was one.  ``load`` reads such a file as empty anyway; this
+        makes the fresh start visible once, in the log."""
+        try:
+            data = json.loads(self.file.read_text())
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            data = None
+        if isinstance(data, dict):
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            self.file.unlink()
+        return True
+
     @contextlib.contextmanager
     def edit(self) -> Iterator[dict[str, Any]]:
         """Lock, load, let the caller change the dict, write it back.

@@ -81,6 +81,7 @@ var ERRORS = {
 	PPPD_MISSING: function(v) { return _('pppd is not installed on the router (%s).').format(val(v, 'path')); },
 	NO_KERNEL_PPP: function(v) { return _('%s does not open: the kernel of the router has no PPP support.').format(val(v, 'device')); },
 	NO_KERNEL_SUPPORT: function() { return _('The kernel of the router has no PPP support.'); },
+	RUNDIR_UNWRITABLE: function() { return _('The router could not write its run directory (/var/run full or read-only).'); },
 	PPP_DEVICE_DENIED: function(v) { return _('%s cannot be opened (%s).').format(val(v, 'device'), val(v, 'reason')); },
 	ROUTE_THROUGH_TUNNEL: function(v) { return _('%s is routed through %s, the tunnel itself.').format(val(v, 'address'), val(v, 'device')); },
 	HOSTDEP_NEEDED: function() { return _('"Use default gateway" is on and "Pin route to server" is off.'); },
@@ -141,6 +142,7 @@ var FIXES = {
 	ROUTE_THROUGH_TUNNEL: function() { return _('Turn "Pin route to server" on, or add a route to the server through the uplink.'); },
 	HOSTDEP_NEEDED: function() { return _('Turn "Pin route to server" on: once the tunnel takes the default route, the SSH connection would follow it.'); },
 	SSH_FAILED: function(c) { return _('Run "pppossh check %s" on the router to read the message of the SSH client.').format(c.iface); },
+	RUNDIR_UNWRITABLE: function() { return _('Free space in /var/run (System > Processes shows what runs; a reboot empties it), then start the interface again.'); },
 	NO_SSH_CLIENT: function() { return _('Install dropbear or openssh-client.'); }
 };
 
