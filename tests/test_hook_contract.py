@@ -305,6 +305,29 @@ def test_helper_missing(router: Router, keys) -> None:
     _assert_json_c_spelling(router.calls())
 
 
+@pytest.mark.parametrize("task_started", [False, True])
+def test_a_helper_killed_after_netifd_took_the_task_blocks_nothing(
+        router: Router, keys, task_started: bool) -> None:
+    """A helper that dies (SIGKILL: the OOM killer) before netifd has the proto task: the
+    hook reports HELPER_FAILED and blocks restarts.  After the real helper handed netifd the
+    task it leaves 'task-started', and a death from then on blocks nothing: the task runs,
+    and netifd must restart it when it ends.  The hook removes a stale file first."""
+    from pppossh.run.netifd import TASK_STARTED
+
+    identities, hostkey = keys
+    fake = router.bin / "pppossh"
+    state_dir = router.rundir / "vpn"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / TASK_STARTED).write_text("")  # stale, from an earlier setup
+    touch = f': >"{state_dir / TASK_STARTED}"; ' if task_started else ""
+    fake.write_text(f"#!/bin/sh\n{touch}kill -9 $$\n")
+    fake.chmod(0o755)
+    result = router.run("pppossh", "setup", "vpn", adapted_vpn_json(identities, hostkey),
+                        with_helper=False)
+    assert result.returncode == 0
+    assert router.messages() == ([] if task_started else HELPER_FAILED)
+
+
 # --- a setup that repeats the last one ---------------------------------------------------------
 
 HELPER_FAILED = [{"action": 3, "error": ["HELPER_FAILED"], "interface": "vpn"},

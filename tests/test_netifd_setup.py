@@ -71,6 +71,7 @@ def test_failure_after_the_task_started_blocks_nothing(tmp_path: Path, config: s
     assert ubus.BLOCK_RESTART not in bus.actions()
     assert all("HELPER_FAILED" not in json.dumps(m) for m in bus.sent)
     assert State(str(tmp_path), "vpn").load()["phase"] == "connecting"
+    assert State(str(tmp_path), "vpn").path(netifd.TASK_STARTED).exists()  # for the hook
 
 
 def test_unexpected_error_before_the_task(tmp_path: Path, config: str,
@@ -88,6 +89,7 @@ def test_unexpected_error_before_the_task(tmp_path: Path, config: str,
     assert code == "HELPER_FAILED" and "KeyError: 'boom'" in message and "ifup vpn" in message
     state = State(str(tmp_path), "vpn").load()
     assert state["phase"] == "failed" and state["last_error"]["code"] == "HELPER_FAILED"
+    assert not State(str(tmp_path), "vpn").path(netifd.TASK_STARTED).exists()
 
 
 def test_a_full_run_directory_has_its_own_code(tmp_path: Path, config: str,

@@ -39,6 +39,7 @@ SCENARIOS = [
     "server_outage",
     "load",
     "ipv6",
+    "kill_pieces",
 ]
 
 

@@ -33,6 +33,9 @@ from .state import State, write_atomic
 
 # netifd copies the command into a fixed array and refuses the 63rd word (proto-shell.c)
 MAX_ARGV = 62
+# In the state directory once netifd has the proto task: the hook reports no HELPER_FAILED
+# (and blocks no restart) for a helper that dies after that, e.g. at the hands of the OOM killer.
+TASK_STARTED = "task-started"
 
 Watch = tuple[str, str, int, bool]  # what the back-off wait probes: busybox, address, port,
 # and whether the port was found down already
@@ -100,6 +103,8 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
         else:
             argv = prepared.argv
         bus.notify(ubus.run_command(iface, argv))
+        with contextlib.suppress(OSError):  # for the hook, should this helper die from here
+            state.path(TASK_STARTED).touch()
     except Exception as exc:  # a bug, a full disk, netifd not answering: not started
         return _not_started(iface, bus, state, exc)
     if prepared is None:

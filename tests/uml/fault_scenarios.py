@@ -15,6 +15,10 @@ standalone mode (the supervisor).  Both take the defaults for every timer.
   positive); throughput and the ping's loss and delay are reported.
 - ``ipv6``: a server reachable over IPv6 alone, ``ipv6 auto``: the /128 host dependency,
   IPv6CP link-local addresses, ping6 through the tunnel, the DHCPv6 interface asked of netifd.
+- ``kill_pieces``: under the netifd double, SIGKILL to dbclient, the local pppd, the remote
+  pppd, the helper at points of its setup and dropbear's session during the login; garbage
+  in the state file; a full /var/run.  Each ends in recovery or a clear error, with one
+  pppd, one device and one server session, and nothing that blocks the next ifup.
 - ``server_outage``: the SSH servers stop, with every session they had, for 20 s.  Few
   attempts are made in the outage, none of them a login; once a server's port answers
   again, its tunnel is up within seconds, and the server logged one bare connection (the
@@ -23,6 +27,7 @@ standalone mode (the supervisor).  Both take the defaults for every timer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -360,3 +365,138 @@ def ipv6(bed: Bed) -> dict:
     assert not sh(["ip", "-6", "route", "show", f"{SSH_IP6}/128"]).stdout.strip()
     return {"server": SSH_IP6, "local6": local6, "remote6": remote6,
             "ping6_rtt_ms": stats["rtt_avg_ms"]}
+
+
+def _helper_pids() -> list[int]:
+    return [int(line.split(":")[0]) for line in processes(r"pppossh netifd setup vpn")]
+
+
+def _one_of_each() -> None:
+    """A running tunnel has one local pppd, one pppossh-vpn device and one server session."""
+    assert len(processes(r"pppd nodetach ipparam vpn ")) == 1, processes(r"pppd nodetach")
+    assert sh(["ip", "-o", "link"]).stdout.count("pppossh-vpn") == 1
+    wait_for(lambda: len(remote_pppd_sessions()) == 1, 30,
+             f"one server pppd session (have {remote_pppd_sessions()})")
+
+
+def _clean_ifdown(bed: Bed, netifd) -> None:
+    netifd.ifdown()
+    wait_for(lambda: not bed.leftovers(), 15, "nothing left after ifdown")
+    wait_for(lambda: not remote_pppd_sessions(), 30, "the server's side to end too")
+
+
+def kill_pieces(bed: Bed) -> dict:
+    """Scenario 3 of issue 13, under the netifd double with dbclient: each piece killed with
+    SIGKILL (dbclient, the local pppd, the remote pppd, the helper at points of its setup,
+    dropbear's session during the login), a state file with garbage in it and a full run
+    directory.  Each ends in recovery or in a clear error, with one pppd, one device and one
+    server session afterwards, nothing left after ifdown, and nothing that blocks the next
+    ifup."""
+    import subprocess
+    import threading
+    from pathlib import Path
+
+    import fake_netifd
+
+    keys = _standard_bed(bed)
+    fake_netifd.install(VENV_BIN)
+    netns_enter(ROUTER)
+    netifd = fake_netifd.FakeNetifd("vpn", _vpn(keys, "dbclient"))
+    up = lambda: netifd.status()["up"] and _pings(REMOTE_TUN)  # noqa: E731
+    netifd.ifup()
+    wait_for(up, 60, "the tunnel")
+    figures: dict[str, object] = {}
+
+    for victim, pattern in (("dbclient", r"^\S*dbclient "),
+                            ("local pppd", r"pppd nodetach ipparam vpn "),
+                            ("remote pppd", r"^pppd nodetach (notty|local) noauth")):
+        pids = [int(p.split(":")[0]) for p in processes(pattern)]
+        assert pids, victim
+        setups = netifd.status()["setups"]
+        killed = time.monotonic()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        wait_for(lambda s=setups: netifd.status()["setups"] > s, 30, f"a new setup ({victim})")
+        wait_for(up, 60, f"the tunnel back after killing {victim}")
+        back = round(time.monotonic() - killed, 1)
+        figures[f"back_after_{victim.replace(' ', '_')}_s"] = back
+        _one_of_each()
+        step(f"{victim} killed: back after {back} s")
+
+    # the helper, killed at points of its setup: HELPER_FAILED and blocked, or the task runs
+    helper_cases = []
+    relay = Path("/var/run/pppossh/vpn/relay")
+    for delay in (0.1, 0.4, 0.8, 1.5):
+        _clean_ifdown(bed, netifd)
+        relay.unlink(missing_ok=True)  # else the hook repeats the last plan without a helper
+        thread = threading.Thread(target=netifd.ifup)
+        thread.start()
+        pids = wait_for(_helper_pids, 20, "the helper's setup")
+        time.sleep(delay)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        thread.join(60)
+        status = netifd.status()
+        if status["blocked"]:
+            assert status["errors"] and status["errors"][0][0] == "HELPER_FAILED", status
+            helper_cases.append(f"{delay} s: HELPER_FAILED, blocked")
+            _clean_ifdown(bed, netifd)
+            netifd.ifup()  # nothing stale blocks the next ifup
+        else:
+            helper_cases.append(f"{delay} s: the task ran")
+        wait_for(up, 60, f"the tunnel after the helper was killed at {delay} s")
+        _one_of_each()
+    figures["helper_killed"] = helper_cases
+    step(f"helper killed: {helper_cases}")
+
+    # dropbear's session process, killed while the router logs in
+    _clean_ifdown(bed, netifd)
+    relay.unlink(missing_ok=True)
+    before = {p.split(":")[0] for p in processes(r"^dropbear ")}
+    thread = threading.Thread(target=netifd.ifup)
+    thread.start()
+    session = wait_for(lambda: [p.split(":")[0] for p in processes(r"^dropbear ")
+                                if p.split(":")[0] not in before], 30, "the login's session")
+    killed = time.monotonic()
+    for pid in session:
+        os.kill(int(pid), signal.SIGKILL)
+    thread.join(60)
+    wait_for(lambda: netifd.status()["setups"] >= 2, 30, "a setup after the killed login")
+    wait_for(up, 60, "the tunnel after the login was killed")
+    errors = [m["error"][0] for m in netifd.log if m["action"] == 3]
+    figures["login_killed"] = {"back_s": round(time.monotonic() - killed, 1),
+                               "reported": errors[-1] if errors else None}
+    _one_of_each()
+    step(f"login killed: {figures['login_killed']}")
+
+    # garbage in the state file: said in the log, set aside, the tunnel comes up
+    _clean_ifdown(bed, netifd)
+    rundir = Path("/var/run/pppossh")
+    (rundir / "vpn" / "relay").unlink(missing_ok=True)  # else the hook repeats the plan
+    (rundir / "vpn" / "state.json").write_bytes(b"\x00\xff{garbage")
+    netifd.ifup()
+    wait_for(up, 60, "the tunnel over a garbage state file")
+
+    # a full run directory: RUNDIR_UNWRITABLE, blocked; free space, ifup, up
+    _clean_ifdown(bed, netifd)
+    sh(f"mount -t tmpfs -o size=64k tmpfs {rundir}")
+    bed.cleanup.append(lambda: sh(f"umount -l {rundir}", check=False))
+    subprocess.run(["dd", "if=/dev/zero", f"of={rundir}/filler", "bs=4k"],
+                   capture_output=True, check=False)
+    netifd.ifup()
+    wait_for(lambda: netifd.status()["blocked"], 30, "the setup on a full /var/run")
+    error = netifd.status()["errors"][0]
+    assert error[0] == "RUNDIR_UNWRITABLE" and "No space left on device" in error[1], error
+    # nothing started (netifd keeps the host route of a blocked interface until ifdown)
+    assert not [x for x in bed.leftovers() if not x.startswith("route ")], bed.leftovers()
+    step(f"full run directory: {error}")
+    figures["full_rundir"] = error[0]
+    _clean_ifdown(bed, netifd)
+    os.unlink(rundir / "filler")
+    netifd.ifup()
+    wait_for(up, 60, "the tunnel once /var/run has room")
+    _one_of_each()
+    _clean_ifdown(bed, netifd)
+    sh(f"umount -l {rundir}", check=False)
+    return figures

@@ -82,15 +82,18 @@ pppossh_relay() {
 }
 
 proto_pppossh_setup() {
-	local config="$1" helper
+	local config="$1" helper started="${PPPOSSH_RUNDIR:-/var/run/pppossh}/$1/task-started"
 
 	pppossh_relay "$config" && return
+	rm -f "$started"
 	# netifd aborts a setup by killing this shell: take the helper (which may be resolving
 	# the server name) along, or it would talk to netifd after the setup is gone
 	pppossh netifd setup "$config" "$data" &
 	helper=$!
 	trap 'kill "$helper" 2>/dev/null; exit 0' TERM
-	wait "$helper" || {
+	# a helper that died after netifd took the task (the file it leaves then) blocks nothing:
+	# the task runs, and netifd must restart it when it ends
+	wait "$helper" || [ -e "$started" ] || {
 		proto_notify_error "$config" HELPER_FAILED
 		proto_block_restart "$config"
 	}
