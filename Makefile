@@ -174,6 +174,7 @@ bench: deps venv stage
 	$(PY) bench/startup.py
 	$(PY) bench/helper.py
 	$(SUDO) $(PY) bench/run.py
+	$(SUDO) $(PY) bench/faults.py
 
 # The packages' install steps (top of this file) with the host's tools in place of the build
 # tree's: each package into $(STAGE)/<package>, byte-compiled by $(STAGE_PYTHON).

@@ -40,6 +40,7 @@ SCENARIOS = [
     "load",
     "ipv6",
     "kill_pieces",
+    "scale",
 ]
 
 

@@ -92,6 +92,8 @@ def config_json(section: dict[str, Any], declared: dict[str, int]) -> str:
 
 
 class FakeNetifd:
+    hook_timeout = 60.0  # seconds a hook call may take before the bed calls it hung
+
     def __init__(self, iface: str, section: dict[str, Any], uplink_ns: str | None = None,
                  proto: str = "pppossh") -> None:
         """``proto``: the handler, ``<proto>.sh`` in the proto dir (the bench adds one)."""
@@ -122,7 +124,7 @@ class FakeNetifd:
             env["ERROR"] = str(error)
         self.calls.append(list(args) + ([f"ERROR={error}"] if error is not None else []))
         out = subprocess.run([*SHELL, f"./{self.proto}.sh", *args], cwd=PROTO_DIR, env=env,
-                             timeout=60, check=False, stdin=subprocess.DEVNULL,
+                             timeout=self.hook_timeout, check=False, stdin=subprocess.DEVNULL,
                              capture_output=True, text=True)
         self.outputs.append(f"{args[:2]} rc={out.returncode}\n{out.stdout}{out.stderr}")
         self._drain()
