@@ -58,7 +58,7 @@ WATCH_AFTER = frozenset({"CONNECT_REFUSED", "CONNECT_TIMEOUT", "NO_ROUTE", "CONN
 # Of those, the failures where the client found the port closed or out of reach itself.
 PORT_DOWN = frozenset({"CONNECT_REFUSED", "CONNECT_TIMEOUT", "NO_ROUTE"})
 PROBE_EVERY = 1.0  # seconds between probes while the port does not answer
-PROBE_TIMEOUT = 2  # seconds a probe waits for the TCP handshake (busybox nc -w)
+PROBE_TIMEOUT = 2  # seconds a probe may take (the shell's watchdog ends busybox nc then)
 
 
 def port_answers(address: str, port: int, timeout: float = PROBE_TIMEOUT) -> bool:

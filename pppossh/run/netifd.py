@@ -227,23 +227,28 @@ def _not_started(iface: str, bus: ubus.Ubus, state: State, exc: Exception) -> in
 # (pppd), or end with the retry status when there is none (a setup that could not start
 # pppd).  A shell, not Python: it may wait minutes, and a router's memory is short.  netifd's
 # SIGTERM on ifdown ends the sleep and any probe too.  Given "BUSYBOX ADDRESS PORT DOWN" (one
-# word: netifd runs at most MAX_ARGV), it watches the port as backoff.watch does, with the nc
-# applet OpenWrt's busybox has: a probe a second while the port does not answer, and the
-# wait ends once it answers after it did not (DOWN 1: it did not already); while nc says it
-# is down (status 1) the wait goes on past the step, up to the longest step.  Any other
-# status (no nc applet) ends the watch: the step is slept out.  The script is constant: no
-# value reaches it but as an argument.
+# word: netifd runs at most MAX_ARGV), it watches the port as backoff.watch does: a probe a
+# second while the port does not answer, and the wait ends once it answers after it did not
+# (DOWN 1: it did not already); while the port stays down the wait goes on past the step, up
+# to the longest step.  The probe is busybox's nc in the one form OpenWrt's build knows, 'nc
+# HOST PORT' (no -w, no -z): stdin at EOF, it connects, half-closes, and ends when the server
+# closes, as sshd and dropbear do at once; status 1 when the connection fails.  A watchdog
+# ends it after PROBE_TIMEOUT seconds (a black hole: down); any other status (no nc applet)
+# ends the watch, and the step is slept out.  The script is constant: no value reaches it but
+# as an argument.
 WAIT_SCRIPT = (
-    'n=$1 w=$2 d= e= p= r=; shift 2; x=${w##* }; w=${w% *}; o=${w##* }; w=${w% *}; '
+    'n=$1 w=$2 d= e= p= t= r=; shift 2; x=${w##* }; w=${w% *}; o=${w##* }; w=${w% *}; '
     'a=${w##* }; b=${w% *}; '
-    'trap \'kill $d $e $p 2>/dev/null; wait; trap - TERM; kill -TERM $$\' TERM; '
+    'trap \'kill $d $e $p $t 2>/dev/null; wait; trap - TERM; kill -TERM $$\' TERM; '
     'sleep "$n" & d=$!; '
     f'[ -z "$b" ] || {{ sleep {int(backoff.CAP)} & e=$!; }}; '
     'while [ -n "$b" ]; do '
-    f'"$b" nc -w {backoff.PROBE_TIMEOUT} "$a" "$o" </dev/null >/dev/null 2>&1 & p=$!; '
-    'wait $p; r=$?; '
+    '"$b" nc "$a" "$o" </dev/null >/dev/null 2>&1 & p=$!; '
+    '( trap \'kill $s 2>/dev/null; exit 0\' TERM; '
+    f'sleep {backoff.PROBE_TIMEOUT} & s=$!; wait $s; kill $p 2>/dev/null ) & t=$!; '
+    'wait $p; r=$?; kill $t 2>/dev/null; wait $t; t=; '
     'if [ $r = 0 ]; then [ "$x" != 1 ] || kill $d 2>/dev/null; b=; '
-    'elif [ $r = 1 ]; then x=1; else b=; fi; '
+    'elif [ $r = 1 ] || [ $r -gt 128 ]; then x=1; else b=; fi; '
     '[ -n "$b" ] && { kill -0 $d 2>/dev/null || kill -0 $e 2>/dev/null; } || b=; '
     f'[ -z "$b" ] || {{ sleep {backoff.PROBE_EVERY:g} & p=$!; wait $p; }}; done; '
     'kill $e 2>/dev/null; wait; trap - TERM; '

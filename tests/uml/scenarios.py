@@ -39,7 +39,7 @@ from bed import (
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from pppossh.config.pppd_options import TTY_CHOICE  # noqa: E402  (the repo, just put on the path)
+from pppossh.config.pppd_options import REMOTE_LCP_ECHO, TTY_CHOICE  # noqa: E402  (the repo, just put on the path)
 
 
 def _vpn(keys: Keys, client: str = "dbclient", **extra: str | list[str]) -> dict:
@@ -711,7 +711,8 @@ def _peer_ssh(key: Path, port: int, user: str, *options: str, command: str = "",
 
 def _served_on_terminal(peer: str) -> None:
     """The peer's forced pppd runs on the terminal the router asked for ('local')."""
-    served = processes(rf"pppd nodetach noauth ipparam pppossh-{peer} ")
+    echo = " ".join(REMOTE_LCP_ECHO)
+    served = processes(rf"pppd nodetach noauth {echo} ipparam pppossh-{peer} ")
     assert served and all(line.endswith(" local") for line in served), served
     step(f"the server's pppd for {peer}: {served[-1].split(': ', 1)[1]}")
 
@@ -894,7 +895,8 @@ def server_dropbear_peers(bed: Bed) -> dict:
     text = Path("/root/.ssh/authorized_keys").read_text()
     assert text.startswith(admin_line), "the admin's own line was changed"
     assert text.count("no-port-forwarding,no-agent-forwarding,no-X11-forwarding,"
-                      f'command="{TTY_CHOICE} /usr/sbin/pppd nodetach noauth ipparam pppossh-'
+                      f'command="{TTY_CHOICE} /usr/sbin/pppd nodetach noauth'
+                      f' {" ".join(REMOTE_LCP_ECHO)} ipparam pppossh-'
                       ) == 2
     before = _sha("/root/.ssh/authorized_keys")
     assert "unchanged" in _srv(bed, "peer", "apply").stdout
