@@ -182,13 +182,7 @@ def test_a_port_that_answers_at_once_gets_one_probe_and_the_whole_step(
 def test_a_port_that_stays_down_holds_the_attempt_back(shell: str, port: Port) -> None:
     """Past its 2 s step the wait goes on while nc says the port is down: pppd would only be
     refused.  It ends once the port answers."""
-    proc = subprocess.Popen(_watching(shell, 2, (BUSYBOX, "127.0.0.1", port.port, True),
-                                      "/bin/echo", "started"), stdout=subprocess.PIPE, text=True)
-    time.sleep(4)
-    assert proc.poll() is None
-    port.open()
-    out, _ = proc.communicate(timeout=10)
-    assert out == "started\n" and port.accepted == 1
+    _starts_once_the_port_opens(shell, 2, BUSYBOX, port, after=4)
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -257,9 +251,16 @@ def test_the_probe_is_the_one_form_openwrts_nc_knows(shell: str, tmp_path: Path,
     fake.write_text(f'#!/bin/sh\n[ "$1" = nc ] && [ "$#" = 3 ] || exit 1\n'
                     f'exec {BUSYBOX} "$@"\n')
     fake.chmod(0o755)
-    proc = subprocess.Popen(_watching(shell, 30, (str(fake), "127.0.0.1", port.port, True),
+    _starts_once_the_port_opens(shell, 30, str(fake), port, after=2)
+
+
+def _starts_once_the_port_opens(shell: str, step: float, busybox: str, port: Port,
+                                after: float) -> None:
+    """The wait, its port found down, still waits ``after`` s; once the port opens, pppd (an
+    echo here) starts, after one connection to it."""
+    proc = subprocess.Popen(_watching(shell, step, (busybox, "127.0.0.1", port.port, True),
                                       "/bin/echo", "started"), stdout=subprocess.PIPE, text=True)
-    time.sleep(2)
+    time.sleep(after)
     assert proc.poll() is None
     port.open()
     out, _ = proc.communicate(timeout=10)
