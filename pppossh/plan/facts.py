@@ -69,9 +69,14 @@ def pppd_version(pppd: str) -> tuple[int, ...]:
     return tuple(int(g) for g in match.groups() if g is not None) if match else (2, 4)
 
 
+def search_path() -> str:
+    """$PATH and the system directories: netifd and pppd give their children a short PATH."""
+    return os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
+
+
 def probe(config: Config, rundir: str | None = None, keydir: str | None = None) -> HostFacts:
     """Look at the machine: installed clients, pppd version, key files, known_hosts."""
-    path = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
+    path = search_path()
     clients = {}
     for name, program in (("dbclient", "dbclient"), ("openssh", "ssh")):
         found = which(program, path)

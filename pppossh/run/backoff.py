@@ -61,6 +61,14 @@ PROBE_EVERY = 1.0  # seconds between probes while the port does not answer
 PROBE_TIMEOUT = 2  # seconds a probe may take (the shell's watchdog ends busybox nc then)
 
 
+def watch_target(code: str | None, addresses: list[str]) -> tuple[str, bool] | None:
+    """What the wait after a failure with ``code`` watches: (the server address to probe,
+    whether the port was found down already), or None when it only sleeps."""
+    if code not in WATCH_AFTER or not addresses:
+        return None
+    return addresses[0], code in PORT_DOWN
+
+
 def port_answers(address: str, port: int, timeout: float = PROBE_TIMEOUT) -> bool:
     """A bare TCP connection to the server's SSH port, closed at once."""
     import socket

@@ -24,7 +24,7 @@ from .. import log
 from ..config import Config, from_netifd_json
 from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
-from ..plan.facts import HostFacts, known_hosts_files, probe
+from ..plan.facts import HostFacts, known_hosts_files, probe, search_path, which
 from . import backoff, outcome, relay, ubus
 from .ppphook import NETIFD_UPDATE, netifd_update_text
 from .prepare import prepare_state_dir, remove_secrets, session_info
@@ -81,9 +81,6 @@ def setup(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
     """
     state = State(rundir, iface)
     try:
-        if state.discard_garbage():
-            log.warning("%s: %s held no state pppossh wrote (garbage); it starts afresh",
-                        iface, state.file)
         relay.discard(state)  # whatever happens now, the next setup asks the helper again
         try:
             prepared = _prepare(iface, config_json, rundir, state, bus)
@@ -140,6 +137,9 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
     for address in hosts:
         bus.notify(ubus.host_dependency(iface, address))
     previous = state.load()
+    if state.garbage:
+        log.warning("%s: %s held no state pppossh wrote (garbage); it starts afresh",
+                    iface, state.file)
     failures = int(previous.get("failures", 0))
     wait = backoff.delay(failures)
     argv = task_argv(plan, wait, _watch(previous, hosts or addresses, config.port, wait))
@@ -171,11 +171,11 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
 def _watch(previous: dict, addresses: list[str], port: int, wait: float) -> Watch | None:
     """What the back-off wait probes: the server's port, after a failure that may have been
     an outage (backoff.WATCH_AFTER), when a busybox with nc is there to probe it."""
-    code = (previous.get("last_error") or {}).get("code")
-    if not wait or code not in backoff.WATCH_AFTER or not addresses:
+    target = backoff.watch_target((previous.get("last_error") or {}).get("code"), addresses)
+    if not wait or target is None:
         return None
     tool = probe_tool()
-    return (tool, addresses[0], port, code in backoff.PORT_DOWN) if tool else None
+    return (tool, target[0], port, target[1]) if tool else None
 
 
 def _needs(plan: Plan, facts: HostFacts) -> dict[str, float]:
@@ -206,10 +206,9 @@ def _not_started(iface: str, bus: ubus.Ubus, state: State, exc: Exception) -> in
                f" then: ifup {iface}")
     if isinstance(exc, OSError) and exc.errno in _UNWRITABLE:
         code = "RUNDIR_UNWRITABLE"
-        where = exc.filename or str(state.dir)
-        message = (f"cannot write {where} ({os.strerror(exc.errno)}): free space in"
-                   f" {state.dir.parent.parent} (df -h {state.dir.parent.parent}) or make it"
-                   f" writable, then: ifup {iface}")
+        where, top = exc.filename or str(state.dir), state.dir.parent.parent
+        message = (f"cannot write {where} ({os.strerror(exc.errno)}): free space in {top}"
+                   f" (df -h {top}) or make it writable, then: ifup {iface}")
     log.error("%s: %s: %s", iface, code, message)
     with contextlib.suppress(Exception):
         state.update(mode="netifd", phase="failed", last_error={
@@ -269,13 +268,11 @@ def wait_argv(wait: float, watch: Watch | None = None) -> list[str]:
 def probe_tool() -> str:
     """The busybox whose nc applet probes the server's port: the one ``nc`` is (OpenWrt), else
     any busybox on the PATH; "" when there is none (the wait then only sleeps)."""
-    from shutil import which
-
-    path = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
-    nc = which("nc", path=path)
+    path = search_path()
+    nc = which("nc", path)
     if nc and os.path.basename(os.path.realpath(nc)) == "busybox":
         return os.path.realpath(nc)
-    return which("busybox", path=path) or ""
+    return which("busybox", path) or ""
 
 
 def _report(iface: str, bus: ubus.Ubus, exc: PppsshError) -> None:

@@ -279,14 +279,13 @@ class Supervisor:
         wait = backoff.delay(int(data.get("failures", 1)))
         self.state.update(phase="backoff", wait=wait, next_attempt=time.time() + wait)
         log.info("%s: reconnecting in %g s", self.iface, wait)
-        code = (data.get("last_error") or {}).get("code")
-        addresses, port = data.get("addresses") or [], int(data.get("port") or 22)
-        answers = None
-        if code in backoff.WATCH_AFTER and addresses:
-            answers = partial(backoff.port_answers, addresses[0], port)
-        if backoff.watch(wait, answers, self.stop.wait, time.monotonic,
-                         down=code in backoff.PORT_DOWN):
-            log.info("%s: %s answers on port %d again", self.iface, addresses[0], port)
+        port = int(data.get("port") or 22)
+        target = backoff.watch_target((data.get("last_error") or {}).get("code"),
+                                      data.get("addresses") or [])
+        address, down = target or ("", False)
+        answers = partial(backoff.port_answers, address, port) if target else None
+        if backoff.watch(wait, answers, self.stop.wait, time.monotonic, down=down):
+            log.info("%s: %s answers on port %d again", self.iface, address, port)
 
     def _classify(self, config: Config, status: int) -> outcome.Ending:
         ending = outcome.record_end(self.state, status, iface=self.iface, server=config.server,

@@ -50,6 +50,7 @@ class State:
         self.iface = iface
         self.dir = Path(rundir) / iface
         self.file = self.dir / "state.json"
+        self.garbage = False  # a load found a state file that is not pppossh's JSON
 
     def path(self, name: str) -> Path:
         return self.dir / name
@@ -59,9 +60,14 @@ class State:
         file's, the events that an unfinished edit had taken)."""
         try:
             data = json.loads(self.file.read_text())
-        except (OSError, ValueError):
+        except FileNotFoundError:
             data = {}
+        except (OSError, ValueError):
+            data = None
         if not isinstance(data, dict):
+            # a torn write on a crashed router, garbage: read as empty, and the next write
+            # replaces it; the caller may say so once (``garbage``)
+            self.garbage = True
             data = {}
         # a fold in progress, then what the hooks appended since
         for name in (_FOLDING,) if skip_events else (_FOLDING, EVENTS_FILE):
@@ -69,22 +75,6 @@ class State:
                 for line in self.path(name).read_text().splitlines():
                     data.update(link_event(line))
         return data
-
-    def discard_garbage(self) -> bool:
-        """Remove a state file that is not a JSON object (a torn write on a crashed router,
-        garbage): True when there was one.  ``load`` reads such a file as empty anyway; this
-        makes the fresh start visible once, in the log."""
-        try:
-            data = json.loads(self.file.read_text())
-        except FileNotFoundError:
-            return False
-        except (OSError, ValueError):
-            data = None
-        if isinstance(data, dict):
-            return False
-        with contextlib.suppress(FileNotFoundError):
-            self.file.unlink()
-        return True
 
     @contextlib.contextmanager
     def edit(self) -> Iterator[dict[str, Any]]:

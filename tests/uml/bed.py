@@ -64,6 +64,15 @@ def sh(
     return proc
 
 
+def ping_stats(text: str) -> dict[str, float]:
+    """Loss (a fraction under load: '36.2069% packet loss') and RTT from ping's summary."""
+    loss = re.search(r"([\d.]+)% packet loss", text)
+    rtt = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)", text)
+    return {"loss_pct": float(loss.group(1)) if loss else 100.0,
+            "rtt_avg_ms": float(rtt.group(2)) if rtt else -1.0,
+            "rtt_max_ms": float(rtt.group(3)) if rtt else -1.0}
+
+
 def step(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
@@ -247,10 +256,7 @@ class Bed:
     def ping(self, target: str, ns: str = ROUTER, count: int = 5) -> dict[str, float]:
         out = sh(["ping", "-c", str(count), "-i", "0.2", "-W", "2", target], ns=ns,
                  timeout=count + 10).stdout
-        m = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)", out)
-        loss = re.search(r"(\d+)% packet loss", out)
-        return {"rtt_avg_ms": float(m.group(2)) if m else -1.0,
-                "loss_pct": float(loss.group(1)) if loss else 100.0}
+        return ping_stats(out)
 
     def iperf(self, target: str, seconds: int = 3, reverse: bool = False) -> float:
         """TCP throughput router -> target (target -> router with ``reverse``) in Mbit/s,

@@ -47,6 +47,11 @@ exec flock {spool} sh -c 'for a in "$@"; do printf "%s\\t" "$a"; done >>"$0"; ec
 """
 
 
+def _host_route(host: str) -> str:
+    """The /32 or /128 netifd pins for a host dependency."""
+    return f"{host}/{128 if ':' in host else 32}"
+
+
 def install(venv_bin: Path) -> None:
     """Put the hook, the shell library double, the helper and the ubus double in place."""
     PROTO_DIR.mkdir(parents=True, exist_ok=True)
@@ -179,8 +184,7 @@ class FakeNetifd:
         info = json.loads(route or "[{}]")[0]
         if "dev" not in info:
             return
-        cmd = ["ip", "route", "replace", f"{host}/{128 if ':' in host else 32}", "dev",
-               info["dev"]]
+        cmd = ["ip", "route", "replace", _host_route(host), "dev", info["dev"]]
         if info.get("gateway"):
             cmd[4:4] = ["via", info["gateway"]]
         subprocess.run(cmd, check=False)
@@ -231,8 +235,7 @@ class FakeNetifd:
         self._run_hook(self.proto, "teardown", self.iface,
                        config_json(self.section, self.declared), error=error)
         for host in self.host_routes:
-            subprocess.run(["ip", "route", "del", f"{host}/{128 if ':' in host else 32}"],
-                           check=False)
+            subprocess.run(["ip", "route", "del", _host_route(host)], check=False)
         self.host_routes = []
         self.up = False
 

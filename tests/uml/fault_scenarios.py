@@ -47,6 +47,7 @@ from bed import (
     Bed,
     BedError,
     Keys,
+    ping_stats,
     processes,
     sh,
     step,
@@ -69,6 +70,10 @@ def _hole(on: bool) -> None:
 
 def _pings(target: str) -> bool:
     return sh(["ping", "-c1", "-W1", target], ns=ROUTER, check=False, timeout=5).returncode == 0
+
+
+def _pids(pattern: str) -> list[int]:
+    return [int(line.split(":")[0]) for line in processes(pattern)]
 
 
 class Pair:
@@ -236,16 +241,6 @@ def server_outage(bed: Bed) -> dict:
 LOAD_FLOWS, LOAD_SECONDS = 64, 60
 
 
-def _ping_stats(text: str) -> dict[str, float]:
-    import re
-
-    loss = re.search(r"([\d.]+)% packet loss", text)
-    rtt = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)", text)
-    return {"loss_pct": float(loss.group(1)) if loss else 100.0,
-            "rtt_avg_ms": float(rtt.group(2)) if rtt else -1.0,
-            "rtt_max_ms": float(rtt.group(3)) if rtt else -1.0}
-
-
 def load(bed: Bed) -> dict:
     """64 TCP flows through each tunnel for 60 s (vpn uploads, vpn2 downloads), a ping beside
     them: both stay up, with the same sessions on both ends, and the ping is reported."""
@@ -278,7 +273,7 @@ def load(bed: Bed) -> dict:
         data = json.loads(out)
         assert "error" not in data, data.get("error")
         mbit[name] = round(data["end"]["sum_received"]["bits_per_second"] / 1e6, 2)
-    ping = {name: _ping_stats(proc.communicate(timeout=60)[0]) for name, proc in pings.items()}
+    ping = {name: ping_stats(proc.communicate(timeout=60)[0]) for name, proc in pings.items()}
     step(f"under load: {mbit} Mbit/s, ping {ping}")
     # no LCP echo false positive on either end: the same sessions, never a new setup
     assert pair.netifd.status()["up"] and pair.netifd.status()["setups"] == setups
@@ -358,7 +353,7 @@ def ipv6(bed: Bed) -> dict:
     assert netifd.dynamic[0] == {"name": "vpn_6", "ifname": "@vpn", "proto": "dhcpv6"}
     ping6 = sh(["ping", "-6", "-c", "5", "-i", "0.2", "-W", "2", f"{remote6}%pppossh-vpn"],
                check=False, timeout=20)
-    stats = _ping_stats(ping6.stdout)
+    stats = ping_stats(ping6.stdout)
     assert stats["loss_pct"] == 0, ping6.stdout + ping6.stderr
     step(f"IPv6-only server {SSH_IP6}, /128 pinned; IPv6CP {local6} <-> {remote6},"
          f" ping6 {stats}; {netifd.dynamic[0]}")
@@ -367,10 +362,6 @@ def ipv6(bed: Bed) -> dict:
     assert not sh(["ip", "-6", "route", "show", f"{SSH_IP6}/128"]).stdout.strip()
     return {"server": SSH_IP6, "local6": local6, "remote6": remote6,
             "ping6_rtt_ms": stats["rtt_avg_ms"]}
-
-
-def _helper_pids() -> list[int]:
-    return [int(line.split(":")[0]) for line in processes(r"pppossh netifd setup vpn")]
 
 
 def _one_of_each() -> None:
@@ -432,7 +423,7 @@ def kill_pieces(bed: Bed) -> dict:
         relay.unlink(missing_ok=True)  # else the hook repeats the last plan without a helper
         thread = threading.Thread(target=netifd.ifup)
         thread.start()
-        pids = wait_for(_helper_pids, 20, "the helper's setup")
+        pids = wait_for(lambda: _pids(r"pppossh netifd setup vpn"), 20, "the helper's setup")
         time.sleep(delay)
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
@@ -518,10 +509,6 @@ def _rss_kb(pids: list[int]) -> int:
         except OSError:
             continue
     return total
-
-
-def _pids(pattern: str) -> list[int]:
-    return [int(line.split(":")[0]) for line in processes(pattern)]
 
 
 def scale(bed: Bed) -> dict:
