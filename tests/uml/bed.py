@@ -253,6 +253,12 @@ class Bed:
     def status(self, iface: str = "vpn") -> dict:
         return json.loads(self.pppossh("status", iface, "--json").stdout)
 
+    def state(self, iface: str) -> dict:
+        """The interface's state file as pppossh wrote it (more than ``status`` shows: when
+        the attempt started, the uplinks)."""
+        path = self.rundir / iface / "state.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
     def ping(self, target: str, ns: str = ROUTER, count: int = 5) -> dict[str, float]:
         out = sh(["ping", "-c", str(count), "-i", "0.2", "-W", "2", target], ns=ns,
                  timeout=count + 10).stdout
