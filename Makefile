@@ -34,6 +34,8 @@ define Package/pppossh/install
 	$(INSTALL_BIN) ./files/usr/bin/pppossh $(1)/usr/bin/
 	$(INSTALL_DIR) $(1)/usr/libexec/rpcd
 	$(INSTALL_BIN) ./files/usr/libexec/rpcd/pppossh $(1)/usr/libexec/rpcd/
+	$(INSTALL_DIR) $(1)/etc/hotplug.d/iface
+	$(INSTALL_DATA) ./files/etc/hotplug.d/iface/95-pppossh $(1)/etc/hotplug.d/iface/
 	$(INSTALL_DIR) $(1)$(PYTHON3_PKG_DIR)/pppossh
 	$(CP) $(addprefix ./pppossh/,$(PPPOSSH_CLIENT_PY)) $(1)$(PYTHON3_PKG_DIR)/pppossh/
 	$(call pppossh/Compile,$(1))

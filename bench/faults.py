@@ -1,6 +1,6 @@
 """The reliability figures of issue 13 in one table: how fast a dead path is noticed, how a
 server outage is ridden out, what 64 flows do, what killing each piece costs, and 32 tunnels
-to one server.
+to one server, and what a better uplink does.
 
 ``make bench`` (as root) runs the fault scenarios of ``tests/uml/fault_scenarios.py`` in the
 user-mode-linux test bed, ``scale`` with the issue's 32 tunnels (``make check`` runs it with
@@ -21,7 +21,8 @@ sys.path.insert(0, str(REPO / "tests" / "uml"))
 
 import testbed  # noqa: E402
 
-SCENARIOS = ["black_hole", "server_outage", "load", "kill_pieces", "ipv6", "scale"]
+SCENARIOS = ["black_hole", "server_outage", "load", "kill_pieces", "ipv6", "scale",
+             "uplink_change"]
 GOALS = {
     "black_hole": "noticed <= 15 s, back by itself",
     "server_outage": "<= 5 attempts in 20 s, up <= 3 s after the port answers",
@@ -29,6 +30,7 @@ GOALS = {
     "kill_pieces": "recovery or a clear error; nothing left, nothing blocks ifup",
     "ipv6": "IPv6-only server, /128 pinned, IPv6CP, ping6",
     "scale": "all 32 up; setup time and memory per tunnel reported",
+    "uplink_change": "onto a better uplink once it is up, back when it goes down",
 }
 
 

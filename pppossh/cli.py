@@ -53,6 +53,12 @@ def cmd_netifd(args: argparse.Namespace) -> int:
     return handler(args.iface, args.config, _rundir(args), ubus.Ubus())
 
 
+def cmd_uplink(args: argparse.Namespace) -> int:
+    from .run import netifd, ubus
+
+    return netifd.follow_uplinks(args.interface, _rundir(args), ubus.Ubus())
+
+
 def cmd_ppp_hook(args: argparse.Namespace) -> int:
     """pppd throws a hook's stderr away: every failure is told to syslog, with its reason."""
     from .run import ppphook
@@ -354,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("iface")
     p.add_argument("config")
     p.set_defaults(func=cmd_netifd, syslog_only=True)
+    p = sub.add_parser("uplink", help="(used by the hotplug script)")
+    p.add_argument("interface")
+    p.set_defaults(func=cmd_uplink, syslog_only=True)
     p = sub.add_parser("ppp-hook", help="(used by pppd)")
     p.add_argument("event", choices=("ip-up", "ip-down", "ipv6-up", "ipv6-down"))
     p.add_argument("args", nargs="*")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import importlib.util
+import json
 import os
 import socket
 import struct
@@ -18,6 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 GOLDEN = Path(os.environ.get("PPPOSSH_GOLDEN", Path(__file__).resolve().parent / "golden"))
 NETIFD = GOLDEN / "netifd"
@@ -155,3 +157,26 @@ def dropbear_on_localhost(tmp: Path) -> Iterator[tuple[int, str]]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+class RecordingBus:
+    """An in-process stand-in for ``run.ubus.Ubus``: keeps each notify_proto message and each
+    other call; ``call`` answers from ``answers`` by (path, method), else nothing, as the CLI
+    double does (tests/netifd/ubus).  Messages must be JSON, as on the real bus."""
+
+    backend = "test"
+
+    def __init__(self, answers: dict[tuple[str, str], Any] | None = None) -> None:
+        self.sent: list[dict] = []
+        self.calls: list[tuple[str, str, dict | None]] = []
+        self.answers = answers or {}
+
+    def notify(self, message: dict) -> None:
+        json.dumps(message)
+        self.sent.append(message)
+
+    def call(self, path: str, method: str, message: dict | None = None,
+             simple: bool = False) -> Any:
+        self.calls.append((path, method, message))
+        return self.answers.get((path, method))
+

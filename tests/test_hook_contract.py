@@ -72,8 +72,12 @@ class Router:
             check=False,
         )
 
-    def calls(self) -> list[list[str]]:
+    def every_call(self) -> list[list[str]]:
         return parse_ubus_log(self.log.read_text()) if self.log.exists() else []
+
+    def calls(self) -> list[list[str]]:
+        """The notify_proto calls (others, such as the interface dump, left out)."""
+        return [argv for argv in self.every_call() if "notify_proto" in argv]
 
     def messages(self) -> list[dict]:
         return [json.loads(argv[-1]) for argv in self.calls()]

@@ -35,7 +35,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import ed25519_key
+from helpers import RecordingBus, ed25519_key
 
 from pppossh import cli
 from pppossh.config import OPTIONS, from_uci
@@ -210,17 +210,6 @@ def test_uci_options(bench: dict, capsys: pytest.CaptureFixture) -> None:
     assert counts["cases"] >= 1000
 
 
-class _Bus:
-    backend = "test"
-
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    def notify(self, message: dict) -> None:
-        json.dumps(message)
-        self.sent.append(message)
-
-
 def test_netifd_json(bench: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                      capsys: pytest.CaptureFixture) -> None:
     """The real setup with hostile typed values (and wrong types) for every option."""
@@ -240,7 +229,7 @@ def test_netifd_json(bench: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             counts["cases"] += 1
             typed = [value] if option.kind == "list" and isinstance(value, str) else value
             text = json.dumps({**base, option.name: typed})
-            bus = _Bus()
+            bus = RecordingBus()
             assert netifd.setup("vpn", text, str(tmp_path), bus) == 0
             tasks = [m["command"] for m in bus.sent if m["action"] == 1]
             if not tasks:

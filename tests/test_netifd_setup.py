@@ -22,24 +22,22 @@ from pathlib import Path
 
 import pytest
 from doubles.bus import Bus, install
-from helpers import REPO, parse_ubus_log
+from helpers import REPO, RecordingBus, parse_ubus_log
 from test_hook_contract import Router, adapted_vpn_json, keys, router  # noqa: F401
 
 from pppossh.run import netifd, ubus
 from pppossh.run.state import State
 
 
-class FlakyBus:
+class FlakyBus(RecordingBus):
     """A notify_proto sender that records every message and fails the chosen actions."""
 
-    backend = "test"
-
     def __init__(self, fail: set[int]) -> None:
+        super().__init__()
         self.fail = fail
-        self.sent: list[dict] = []
 
     def notify(self, message: dict) -> None:
-        self.sent.append(message)
+        super().notify(message)
         if message["action"] in self.fail:
             raise ubus.UbusError(f"ubus call failed for action {message['action']}")
 

@@ -393,7 +393,8 @@ def test_netifd_setup_and_teardown_through_the_hook(client: Router, stage: Path,
             assert out.returncode == 0, out.stderr
             assert "Traceback" not in out.stdout + out.stderr
             assert client.py.guarded_starts() > before
-        messages = [json.loads(argv[-1]) for argv in parse_ubus_log(log.read_text())]
+        messages = [json.loads(argv[-1]) for argv in parse_ubus_log(log.read_text())
+                    if "notify_proto" in argv]
         actions = [m["action"] for m in messages]
         assert actions[:2] == [6, 1], messages
         assert messages[0]["host"] in ((address,) if address else ("127.0.0.1", "::1"))

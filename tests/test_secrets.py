@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import RecordingBus
 from test_cli import network_file, pppossh
 from test_hook_contract import Router, adapted_vpn_json, keys, router  # noqa: F401
 from test_plan import facts, golden_config
@@ -147,16 +148,6 @@ def test_plan_command_prints_no_password(tmp_path: Path) -> None:
     assert " file " in as_text.stdout and " user router1 " in as_text.stdout
 
 
-class _Recorder:
-    backend = "test"
-
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    def notify(self, message: dict) -> None:
-        self.sent.append(message)
-
-
 def test_nothing_secret_in_logs_state_or_messages(tmp_path: Path, keys,  # noqa: F811
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Setup (ok, refused, failed with a bug), teardown after a failure and `status --json`:
@@ -175,7 +166,7 @@ def test_nothing_secret_in_logs_state_or_messages(tmp_path: Path, keys,  # noqa:
     config.update(username="router1", password=PASSWORD)
     good = json.dumps(config)
     bad = json.dumps({**config, "port": 0})
-    bus = _Recorder()
+    bus = RecordingBus()
     rundir = tmp_path / "run"
     with log.capture() as records:  # every level, debug too
         netifd.setup("vpn", good, str(rundir), bus)

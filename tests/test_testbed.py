@@ -41,6 +41,7 @@ SCENARIOS = [
     "ipv6",
     "kill_pieces",
     "scale",
+    "uplink_change",
 ]
 
 

@@ -123,8 +123,9 @@ OPTIONS: tuple[Option, ...] = (
            " its own.",
            "pppossh"),
     Option("use_hostdep", "Pin route to server", "int", 1, checks.uint(0, 1),
-           "Pin a host route to the SSH server through the current uplink, so that the"
-           " tunnel never carries its own SSH connection (1, the default), or not (0).",
+           "Pin a host route to the SSH server through the best uplink, so that the"
+           " tunnel never carries its own SSH connection, and reconnect through a better"
+           " uplink once one comes up (1, the default), or not (0).",
            "pppossh"),
     # --- the PPP link -----------------------------------------------------------------------
     Option("keepalive", "LCP echo", "string", "", checks.KEEPALIVE,

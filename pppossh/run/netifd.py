@@ -25,7 +25,7 @@ from ..config import Config, from_netifd_json
 from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
 from ..plan.facts import HostFacts, known_hosts_files, probe, search_path, which
-from . import backoff, outcome, relay, ubus
+from . import backoff, outcome, relay, ubus, uplink
 from .ppphook import NETIFD_UPDATE, netifd_update_text
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
@@ -134,8 +134,9 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
         log.warning("%s: %s", iface, note)
     addresses = resolve(config.server, config.connect_timeout)
     hosts = dependencies(addresses) if config.use_hostdep else []
+    uplinks, choices = _uplinks(iface, hosts, bus)
     for address in hosts:
-        bus.notify(ubus.host_dependency(iface, address))
+        bus.notify(ubus.host_dependency(iface, address, uplinks.get(address, "")))
     previous = state.load()
     if state.garbage:
         log.warning("%s: %s held no state pppossh wrote (garbage); it starts afresh",
@@ -147,7 +148,8 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
     write_atomic(state.path(NETIFD_UPDATE), netifd_update_text(config, plan.client))
     state.update(
         mode="netifd", phase="connecting", attempt_started=time.time(), up_since=None,
-        wait=wait, addresses=addresses, **session_info(config, plan),
+        wait=wait, addresses=addresses, hosts=hosts, uplinks=uplinks,
+        **session_info(config, plan),
     )
 
     def announce() -> None:
@@ -162,10 +164,32 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
         )
 
     needs = _needs(plan, facts)
-    saved = None if wait or plan.secrets else relay.relay_text(
+    # the hook's relay pins without naming an uplink: netifd's own choice, the same as the
+    # helper's only while one uplink at most leads to the server
+    saved = None if wait or plan.secrets or choices > 1 else relay.relay_text(
         config_json, needs=list(needs), server=config.server, addresses=addresses,
         hosts=hosts, empty=[plan.ssh_log, plan.pppd_log], argv=argv)
     return _Prepared(argv, announce, saved, max(needs.values(), default=0.0))
+
+
+def _uplinks(iface: str, hosts: list[str], bus: ubus.Ubus) -> tuple[dict[str, str], int]:
+    """The interface each host dependency names (:mod:`.uplink`), and the most interfaces
+    that led to one host.  Nothing is named when netifd's dump cannot be had."""
+    if not hosts:
+        return {}, 0
+    try:
+        dump = bus.call("network.interface", "dump") or {}
+    except ubus.UbusError as exc:
+        log.warning("%s: no interface dump from netifd (%s); netifd picks the uplink", iface, exc)
+        return {}, 0
+    named, most = {}, 0
+    for host in hosts:
+        routes = uplink.candidates(dump, host, skip=[iface])
+        chosen = uplink.best(routes, host)
+        if chosen is not None and chosen.interface:
+            named[host] = chosen.interface
+        most = max(most, len({r.interface for r in routes}))
+    return named, most
 
 
 def _watch(previous: dict, addresses: list[str], port: int, wait: float) -> Watch | None:
@@ -335,3 +359,21 @@ def _record_end(
     bus.notify(ubus.notify_error(iface, result.code, message))
     if result.block:
         bus.notify(ubus.block_restart(iface))
+
+
+def follow_uplinks(trigger: str, rundir: str, bus: ubus.Ubus) -> int:
+    """After interface ``trigger`` came up (the hotplug script): reconnect each tunnel whose
+    server that interface, or another, now reaches better, the way ``ifup`` does it
+    (``golden/ubus-calls.log``: ``network.interface down``, then ``up``)."""
+
+    def reconnect(iface: str) -> None:
+        for verb in ("down", "up"):
+            bus.call("network.interface", verb, {"interface": iface})
+
+    try:
+        uplink.check(rundir, lambda: bus.call("network.interface", "dump"), reconnect, trigger)
+    except (ubus.UbusError, OSError) as exc:
+        log.error("uplink check after %s came up: %s", trigger, exc)
+        return 1
+    return 0
+

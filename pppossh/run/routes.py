@@ -30,6 +30,12 @@ def delete_device_route(network: str, device: str, metric: int) -> None:
     _ip(family(network), "route", "del", network, "dev", device, "metric", str(metric))
 
 
+def show(version: int) -> str:
+    """``ip -4|-6 route show``: the main table, as plain text."""
+    out = _ip(f"-{version}", "route", "show")
+    return out.stdout if out.returncode == 0 else ""
+
+
 def route_get(address: str) -> dict[str, str]:
     """``ip route get`` as {gateway, dev, src}; empty when there is no route.
 

@@ -30,7 +30,7 @@ from ..errors import PppsshError
 from ..plan import Plan, make_plan
 from ..plan.facts import probe
 from ..uci import Uci
-from . import backoff, leftovers, outcome, routes
+from . import backoff, leftovers, outcome, routes, uplink
 from .ppphook import resolv_path
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
@@ -197,6 +197,7 @@ class Supervisor:
         self.stop = threading.Event()
         self.pppd: subprocess.Popen[bytes] | None = None
         self.pins: list[dict[str, str]] = []
+        self.moving = False  # the session is ending to follow a better uplink
 
     def _on_term(self, signum: int, frame: object) -> None:
         self.stop.set()
@@ -214,7 +215,10 @@ class Supervisor:
                 try:
                     config = load_config(self.uci, self.iface)
                     plan = make_plan(config, probe(config, rundir=self.rundir), "standalone")
+                    self.moving = False
                     status = self._attempt(config, plan)
+                    if self.moving and not self.stop.is_set():
+                        continue  # no failure: straight on through the new uplink
                 except Stopped:
                     break
                 except PppsshError as exc:
@@ -267,10 +271,34 @@ class Supervisor:
         if self.stop.is_set():
             self.pppd.terminate()
         self.state.update(pppd_pid=self.pppd.pid)
-        status = self.pppd.wait()
+        status = self._wait_watching_uplink(self.pppd)
         self._reap_group(self.pppd.pid)
         leftovers.end_clients(self.state)
         return status
+
+    def _wait_watching_uplink(self, pppd: subprocess.Popen[bytes]) -> int:
+        """pppd's exit status; ends the session early when a better uplink to the server
+        appeared (:mod:`.uplink`), for the next attempt to pin through it."""
+        while True:
+            try:
+                return pppd.wait(uplink.CHECK_EVERY)
+            except subprocess.TimeoutExpired:
+                pass
+            if not self.moving and self._uplink_moved():
+                self.moving = True
+                pppd.terminate()
+
+    def _uplink_moved(self) -> bool:
+        for pin in self.pins:
+            address = pin["address"].split("/")[0]
+            now = uplink.from_kernel(address, self.pins, routes.show)
+            if uplink.moved(pin, now):
+                assert now is not None
+                log.info("%s: %s is now reached through %s%s (the tunnel runs over %s):"
+                         " reconnecting", self.iface, address, now.device,
+                         f" via {now.gateway}" if now.gateway else "", pin["dev"])
+                return True
+        return False
 
     def _back_off(self) -> None:
         """Wait before the next attempt; after a failure that may have been an outage, watch

@@ -14,6 +14,7 @@ end the helper at once (see :func:`_signals_kept` for what the binding needs for
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -89,12 +90,21 @@ class Ubus:
 
     def notify(self, message: Message) -> None:
         # proto_add_host_dependency calls ubus with -S, every other verb without it.
-        simple = message["action"] == HOST_DEPENDENCY
+        self.call("network.interface", "notify_proto", message,
+                  simple=message["action"] == HOST_DEPENDENCY)
+
+    def call(self, path: str, method: str, message: Message | None = None,
+             simple: bool = False) -> Any:
+        """``ubus call PATH METHOD [MESSAGE]``: the answer's JSON (None when it gave none).
+
+        ``simple``: the command line tool's ``-S`` (one-line output), as the shell library
+        uses it for some verbs.
+        """
         if self._binding is not None:
-            self._notify_binding(message)
-            return
-        argv = ["ubus", *(["-S"] if simple else []), "call", "network.interface",
-                "notify_proto", jsonc.dumps(message)]
+            return self._call_binding(path, method, message or {})
+        argv = ["ubus", *(["-S"] if simple else []), "call", path, method]
+        if message is not None:
+            argv.append(jsonc.dumps(message))
         try:
             result = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout,
                                     check=False)
@@ -102,12 +112,18 @@ class Ubus:
             raise UbusError(f"cannot run ubus: {exc}") from exc
         if result.returncode != 0:
             raise UbusError(
-                f"ubus call network.interface notify_proto failed ({result.returncode}):"
+                f"ubus call {path} {method} failed ({result.returncode}):"
                 f" {result.stderr.strip()}"
             )
+        if not result.stdout.strip():
+            return None
+        try:
+            return json.loads(result.stdout)
+        except ValueError as exc:
+            raise UbusError(f"ubus call {path} {method}: no JSON in its answer") from exc
 
-    def _notify_binding(self, message: Message) -> None:
-        """One connection per message: the binding allows one per process, kept in C."""
+    def _call_binding(self, path: str, method: str, message: Message) -> Any:
+        """One connection per call: the binding allows one per process, kept in C."""
         ubus = self._binding
         connected = False
         try:
@@ -115,14 +131,15 @@ class Ubus:
                 ubus.connect()
             connected = True
             # milliseconds; the binding's default, 0, waits for ever
-            ubus.call("network.interface", "notify_proto", message,
-                      timeout=max(1, round(self.timeout * 1000)))
+            answers = ubus.call(path, method, message,
+                                timeout=max(1, round(self.timeout * 1000)))
         except Exception as exc:  # the binding raises plain RuntimeError/OSError/TypeError
-            raise UbusError(f"ubus notify_proto failed: {exc}") from exc
+            raise UbusError(f"ubus {path} {method} failed: {exc}") from exc
         finally:
             if connected:
                 with _signals_kept(), contextlib.suppress(Exception):
                     ubus.disconnect()
+        return answers[0] if answers else None
 
 
 _KEPT_SIGNALS = ("SIGTERM", "SIGINT")

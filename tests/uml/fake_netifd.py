@@ -15,7 +15,20 @@ recorded in ``tests/golden/netifd``:
   ``02-ifup-vpn2/status-vpn2-up.json``, DNS goes to resolv.conf.auto);
 - when the proto task exits by itself: teardown with ``ERROR=<exit status>``, then setup again
   at once unless restart was blocked (``05-task-exit-code7``, ``06-notify-error-block-restart``);
-- ifdown: teardown without ERROR (``03-ifdown-vpn``).
+- ifdown: teardown without ERROR (``03-ifdown-vpn``); ``ubus call network.interface down``
+  then ``up``, as ``ifup`` sends them (``ubus-calls.log``), tear down and set up again;
+- ``ubus call network.interface dump`` answers in the layout of
+  ``01-ifup-vpn/network.interface-dump.json``: the uplinks the scenario declares, and the tunnel.
+
+Uplinks (``uplinks``), which no golden recording covers, follow netifd's source
+(``proto-shell.c``, ``interface-ip.c``, ``interface-event.c``): a host dependency that names an
+interface is pinned through that interface's route (metric included) and bound to it; one that
+names none binds to the interface of the current route.  When the bound uplink goes down, the
+tunnel is torn down without ERROR and set up again (``proto_shell_if_down_cb``: link lost, then
+netifd's restart).  Each uplink event runs the hotplug scripts as ``hotplug-call iface`` does,
+sourced in a subshell with ACTION, INTERFACE and DEVICE.  One simplification: the double removes
+a tunnel's pins at teardown, where netifd leaves them on the uplink until it goes down (the
+next pin through a better uplink wins over such a stale one by its lower metric alike).
 
 It installs the hook files where OpenWrt keeps them (the guest's root is a throwaway overlay).
 """
@@ -29,6 +42,7 @@ import signal
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +50,16 @@ REPO = Path(__file__).resolve().parents[2]
 PROTO_DIR = Path("/lib/netifd/proto")
 SPOOL = Path("/run/fake-netifd/ubus.jsonl")
 ENV = {"HOME": "/root", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+DUMP = SPOOL.parent / "dump.json"
+HOTPLUG_DIR = Path("/etc/hotplug.d/iface")
 SHELL = ["/bin/busybox", "sh"]  # OpenWrt's /bin/sh; Debian's is dash
 UBUS_DOUBLE = """#!/bin/sh
-# ubus double of the test bed: hands notify_proto calls to fake_netifd.py through a spool
-# file, one call per line, its arguments each followed by a tab (JSON text holds no raw tab
-# or newline).  Shell and flock only: the real ubus is a small C program, and a Python start
-# per call would weigh on every setup the bench times.
+# ubus double of the test bed: hands notify_proto and the other calls to fake_netifd.py
+# through a spool file, one call per line, its arguments each followed by a tab (JSON text
+# holds no raw tab or newline); answers the interface dump from the double's file.  Shell and
+# flock only: the real ubus is a small C program, and a Python start per call would weigh on
+# every setup the bench times.
+[ "$*" = "call network.interface dump" ] && exec cat {dump}
 exec flock {spool} sh -c 'for a in "$@"; do printf "%s\\t" "$a"; done >>"$0"; echo >>"$0"' \\
 \t{spool} "$@"
 """
@@ -63,7 +81,10 @@ def install(venv_bin: Path) -> None:
     SPOOL.parent.mkdir(parents=True, exist_ok=True)
     SPOOL.write_text("")
     ubus = Path("/usr/bin/ubus")
-    ubus.write_text(UBUS_DOUBLE.format(spool=SPOOL))
+    ubus.write_text(UBUS_DOUBLE.format(spool=SPOOL, dump=DUMP))
+    DUMP.write_text('{"interface":[]}')
+    HOTPLUG_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "files/etc/hotplug.d/iface/95-pppossh", HOTPLUG_DIR / "95-pppossh")
     ubus.chmod(0o755)
 
 
@@ -96,12 +117,34 @@ def config_json(section: dict[str, Any], declared: dict[str, int]) -> str:
     return json.dumps(out, separators=(",", ":"))
 
 
+@dataclass
+class Uplink:
+    """A netifd interface with a default route (``wan``, ``wanb``)."""
+
+    name: str
+    device: str
+    address: str  # its own address, a /24
+    gateway: str
+    metric: int
+    up: bool = True
+
+    def dump_entry(self) -> dict[str, Any]:
+        """As ``01-ifup-vpn/network.interface-dump.json`` shows an interface (the fields the
+        helper reads) and ``vpn2``'s entry a default route."""
+        return {"interface": self.name, "up": self.up, "proto": "static",
+                "l3_device": self.device, "device": self.device, "metric": self.metric,
+                "ipv4-address": [{"address": self.address, "mask": 24}] if self.up else [],
+                "route": [{"target": "0.0.0.0", "mask": 0, "nexthop": self.gateway,
+                           "source": "0.0.0.0/0"}] if self.up else []}
+
+
 class FakeNetifd:
     hook_timeout = 60.0  # seconds a hook call may take before the bed calls it hung
 
     def __init__(self, iface: str, section: dict[str, Any], uplink_ns: str | None = None,
-                 proto: str = "pppossh") -> None:
-        """``proto``: the handler, ``<proto>.sh`` in the proto dir (the bench adds one)."""
+                 proto: str = "pppossh", uplinks: list[Uplink] | None = None) -> None:
+        """``proto``: the handler, ``<proto>.sh`` in the proto dir (the bench adds one);
+        ``uplinks``: the interfaces that lead to the server (see the module's text)."""
         self.iface = iface
         self.proto = proto
         self.section = section
@@ -118,10 +161,16 @@ class FakeNetifd:
         self.host_routes: list[str] = []
         self.dynamic: list[dict[str, Any]] = []  # interfaces added with network add_dynamic
         self.wanted = False
+        self.uplinks = {u.name: u for u in uplinks or []}
+        self.bound = ""  # the uplink the host dependency is bound to
+        self.relinks = 0  # teardowns for a lost uplink
+        self.setup_times: list[float] = []  # when each setup started (wall clock)
+        self._pending: list[str] = []  # verbs for the watcher: down, up, relink
         self._offset = 0
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self.declared = self._dump()
+        self._write_dump()
 
     def _run_hook(self, *args: str, error: int | None = None) -> None:
         env = dict(ENV)
@@ -160,13 +209,17 @@ class FakeNetifd:
                     continue
                 if message.get("interface") != self.iface:
                     continue
+                if argv[:3] in (["call", "network.interface", "down"],
+                                ["call", "network.interface", "up"]):
+                    self._pending.append(argv[2])  # done by the watcher, as netifd's loop
+                    continue
                 self.log.append({"argv": argv[:-1], **message})
                 self._handle(message)
 
     def _handle(self, m: dict[str, Any]) -> None:
         action = m["action"]
         if action == 6:
-            self._pin(m["host"])
+            self._pin(m["host"], m.get("ifname", ""))
         elif action == 1:
             self._start_task(m["command"], m.get("env", []))
         elif action == 2:
@@ -178,15 +231,25 @@ class FakeNetifd:
         elif action == 0:
             self._apply_update(m)
 
-    def _pin(self, host: str) -> None:
-        route = subprocess.run(["ip", "-j", "route", "get", host], capture_output=True,
-                               text=True, check=False).stdout
-        info = json.loads(route or "[{}]")[0]
-        if "dev" not in info:
-            return
-        cmd = ["ip", "route", "replace", _host_route(host), "dev", info["dev"]]
-        if info.get("gateway"):
-            cmd[4:4] = ["via", info["gateway"]]
+    def _pin(self, host: str, ifname: str = "") -> None:
+        if ifname:
+            uplink = self.uplinks.get(ifname)
+            if uplink is None or not uplink.up:
+                return  # netifd: NOT_FOUND, nothing pinned
+            cmd = ["ip", "route", "replace", _host_route(host), "via", uplink.gateway, "dev",
+                   uplink.device, "metric", str(uplink.metric)]
+            self.bound = ifname
+        else:
+            route = subprocess.run(["ip", "-j", "route", "get", host], capture_output=True,
+                                   text=True, check=False).stdout
+            info = json.loads(route or "[{}]")[0]
+            if "dev" not in info:
+                return
+            cmd = ["ip", "route", "replace", _host_route(host), "dev", info["dev"]]
+            if info.get("gateway"):
+                cmd[4:4] = ["via", info["gateway"]]
+            self.bound = next((u.name for u in self.uplinks.values()
+                               if u.device == info["dev"]), "")
         subprocess.run(cmd, check=False)
         self.host_routes.append(host)
 
@@ -210,6 +273,7 @@ class FakeNetifd:
     def _apply_update(self, m: dict[str, Any]) -> None:
         self.update = m
         self.up = bool(m.get("link-up"))
+        self._write_dump()
         if not self.up:
             return
         dev = m["ifname"]
@@ -226,6 +290,7 @@ class FakeNetifd:
     # --- interface verbs -------------------------------------------------------------------
     def _setup(self) -> None:
         self.setups += 1
+        self.setup_times.append(time.time())
         self.errors = []
         self._run_hook(self.proto, "setup", self.iface, config_json(self.section, self.declared))
 
@@ -237,7 +302,9 @@ class FakeNetifd:
         for host in self.host_routes:
             subprocess.run(["ip", "route", "del", _host_route(host)], check=False)
         self.host_routes = []
+        self.bound = ""
         self.up = False
+        self._write_dump()
 
     def ifup(self) -> None:
         self.wanted = True
@@ -263,6 +330,15 @@ class FakeNetifd:
     def _watch_loop(self) -> None:
         while self.wanted:
             self._drain()
+            while self._pending and self.wanted:
+                verb = self._pending.pop(0)
+                if verb in ("down", "relink"):
+                    self.relinks += verb == "relink"
+                    self._teardown(None)
+                    self._kill_task()
+                if verb in ("up", "relink"):
+                    self.blocked = False
+                    self._setup()
             task = self.task
             if task is not None and task.poll() is not None and self.wanted:
                 self.task = None
@@ -271,6 +347,30 @@ class FakeNetifd:
                 if not self.blocked and self.wanted:
                     self._setup()  # netifd restarts at once (golden 05)
             time.sleep(0.05)
+
+    # --- uplinks ----------------------------------------------------------------------------
+    def uplink_event(self, name: str, up: bool) -> None:
+        """Uplink ``name`` came up or went down (the scenario changed the routes already)."""
+        self.uplinks[name].up = up
+        self._write_dump()
+        if not up and self.bound == name:
+            self._pending.append("relink")
+        env = {**ENV, "ACTION": "ifup" if up else "ifdown", "INTERFACE": name,
+               "DEVICE": self.uplinks[name].device}
+        for script in sorted(HOTPLUG_DIR.glob("*")):
+            out = subprocess.run([*SHELL, "-c", '( . "$0" )', str(script)], env=env,
+                                 capture_output=True, text=True, timeout=60, check=False)
+            self.outputs.append(f"hotplug {env['ACTION']} {name} rc={out.returncode}\n"
+                                f"{out.stdout}{out.stderr}")
+
+    def _write_dump(self) -> None:
+        entries = [u.dump_entry() for u in self.uplinks.values()]
+        entries.append({"interface": self.iface, "up": self.up, "proto": self.proto,
+                        "l3_device": f"{self.proto}-{self.iface}", "metric": 0,
+                        "ipv4-address": [], "route": []})
+        tmp = DUMP.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"interface": entries}))
+        tmp.replace(DUMP)
 
     def status(self) -> dict[str, Any]:
         self._drain()

@@ -25,6 +25,8 @@ standalone mode (the supervisor).  Both take the defaults for every timer.
   attempts are made in the outage, none of them a login; once a server's port answers
   again, its tunnel is up within seconds, and the server logged one bare connection (the
   port probe) and one login, nothing a ban tool counts as a failed login.
+- ``uplink_change``: a second uplink with a better metric comes up: each tunnel moves its SSH
+  connection onto it once and stays; when it goes down, both come back over the first.
 """
 
 from __future__ import annotations
@@ -37,12 +39,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bed import (
+    DROPBEAR_PORT,
     REMOTE_TUN,
     REPO,
     ROUTER,
     ROUTER_IP,
     SERVER,
+    SERVER_LINK_IP,
     SSH_IP,
+    SSHD_PORT,
     VENV_BIN,
     Bed,
     BedError,
@@ -54,6 +59,8 @@ from bed import (
     wait_for,
 )
 from scenarios import _standard_bed, _vpn, netns_enter, remote_pppd_sessions
+
+from pppossh.run.uplink import CHECK_EVERY
 
 LOCAL_TUN2, REMOTE_TUN2 = "10.99.1.1", "10.99.1.2"
 DETECT_GOAL = 15.0  # seconds from the black hole to the tunnel reported down
@@ -79,23 +86,32 @@ def _pids(pattern: str) -> list[int]:
 class Pair:
     """``vpn`` (dbclient, netifd double) and ``vpn2`` (OpenSSH, standalone), both up."""
 
-    def __init__(self, bed: Bed) -> None:
+    def __init__(self, bed: Bed, prepare: Callable[[], object] | None = None,
+                 uplinks: list | None = None) -> None:
+        """``prepare``: runs once the network and servers are there, before the tunnels;
+        ``uplinks``: the netifd double's uplink interfaces (fake_netifd.Uplink)."""
         import fake_netifd
 
         self.bed = bed
         self.keys: Keys = _standard_bed(bed)
         sh("modprobe ip_tables; modprobe iptable_filter; true", check=False)
+        if prepare:
+            prepare()
         bed.write_network({"vpn2": _vpn(self.keys, "openssh", ipaddr=LOCAL_TUN2,
                                         peeraddr=REMOTE_TUN2)})
+        started = time.monotonic()
         up = bed.pppossh("up", "vpn2")
         assert up.returncode == 0, up.stdout + up.stderr
+        wait_for(lambda: _pings(REMOTE_TUN2), 30, "vpn2 (standalone, OpenSSH) to carry traffic")
+        self.setup_s = {"vpn2": round(time.monotonic() - started, 1)}  # each one alone
         fake_netifd.install(VENV_BIN)
         netns_enter(ROUTER)  # netifd, its hook and its tasks live in the router's namespace
-        self.netifd = fake_netifd.FakeNetifd("vpn", _vpn(self.keys, "dbclient"))
+        self.netifd = fake_netifd.FakeNetifd("vpn", _vpn(self.keys, "dbclient"), uplinks=uplinks)
+        started = time.monotonic()
         self.netifd.ifup()
         wait_for(lambda: self.netifd.status()["up"] and _pings(REMOTE_TUN), 60,
                  "vpn (netifd, dbclient) to carry traffic")
-        wait_for(lambda: _pings(REMOTE_TUN2), 30, "vpn2 (standalone, OpenSSH) to carry traffic")
+        self.setup_s["vpn"] = round(time.monotonic() - started, 1)
         step("both tunnels up: vpn (dbclient, netifd) and vpn2 (OpenSSH, standalone)")
 
     def up(self) -> dict[str, Callable[[], bool]]:
@@ -184,7 +200,7 @@ def _attempts(pair: Pair) -> tuple[Callable[[], int], Callable[[], None]]:
     start_setups = pair.netifd.status()["setups"]
 
     def poll() -> None:
-        started = pair.bed.status("vpn2").get("attempt_started")
+        started = pair.bed.state("vpn2").get("attempt_started")
         if started:
             seen.add(started)
 
@@ -589,3 +605,100 @@ def scale(bed: Bed) -> dict:
     wait_for(lambda: not processes(r"pppd nodetach ipparam s\d"), 60, "every pppd to end")
     wait_for(lambda: not _pids(SERVED), 60, "the server's sessions to end")
     return {"tunnels": SCALE, "all_up_s": all_up, "setups": setups, **memory}
+
+
+WANB_ROUTER, WANB_SERVER = "10.200.0.1", "10.200.0.2"
+
+
+def _second_uplink() -> None:
+    """A second link between router and server (``up1``/``down2``, 10.200.0.0/24), down for
+    now; the first uplink's default route gets metric 20, so that the second, with 10, is the
+    better one once it is up.  As on ``down0``, nothing from it is forwarded to far."""
+    sh("ip link add name up1 type veth peer name down2"
+       f" && ip link set up1 netns {ROUTER} && ip link set down2 netns {SERVER}")
+    sh(f"ip addr add {WANB_SERVER}/24 dev down2 && ip link set down2 up"
+       " && iptables-legacy -I FORWARD -i down2 -j DROP", ns=SERVER)
+    sh(f"ip addr add {WANB_ROUTER}/24 dev up1"
+       f" && ip route replace default via {SERVER_LINK_IP} dev up0 metric 20"
+       f" && ip route del default via {SERVER_LINK_IP} dev up0 metric 0", ns=ROUTER)
+
+
+def _ssh_source(port: int) -> str:
+    """The router's address of its established SSH connection to ``port`` ('' when none)."""
+    out = sh(["ss", "-Htn", "state", "established", "dst", f"{SSH_IP}:{port}"], ns=ROUTER,
+             check=False).stdout.split()
+    return out[2].rsplit(":", 1)[0] if len(out) >= 4 else ""
+
+
+def _through(source: str, port: int, tunnel: str) -> Callable[[], bool]:
+    return lambda: _ssh_source(port) == source and _pings(tunnel)
+
+
+def _timed(pair: Pair, event: Callable[[], object], checks: dict[str, Callable[[], bool]],
+           what: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds from the start of ``event`` (the netifd double's hotplug run included) until
+    each tunnel's new attempt started, and until each check holds."""
+    started, wall = time.monotonic(), time.time()
+    event()
+    polled = time.monotonic()
+    found = _until_each(checks, 60, what)
+    attempt = {"vpn": pair.netifd.setup_times[-1],
+               "vpn2": pair.bed.state("vpn2").get("attempt_started") or 0}
+    return ({name: round(t - wall, 1) for name, t in attempt.items()},
+            {name: round(t + polled - started, 1) for name, t in found.items()})
+
+
+def uplink_change(bed: Bed) -> dict:
+    """Scenario 7 of issue 13: the route to the server moves to another uplink.
+
+    A second uplink (``wanb``, metric 10) comes up beside ``wan`` (metric 20): each tunnel
+    moves its SSH connection onto it (vpn through the hotplug script and a new setup that
+    names wanb in its host dependency; vpn2 through the supervisor's look at the routing
+    table), once, and stays there.  Then wanb goes down: netifd's dependency takes vpn down
+    and up again through wan, the supervisor moves vpn2 back.
+    """
+    import fake_netifd
+
+    uplinks = [fake_netifd.Uplink("wan", "up0", ROUTER_IP, SERVER_LINK_IP, 20),
+               fake_netifd.Uplink("wanb", "up1", WANB_ROUTER, WANB_SERVER, 10, up=False)]
+    pair = Pair(bed, prepare=_second_uplink, uplinks=uplinks)
+    netifd = pair.netifd
+    ports = {"vpn": DROPBEAR_PORT, "vpn2": SSHD_PORT}
+    tunnels = {"vpn": REMOTE_TUN, "vpn2": REMOTE_TUN2}
+    for name, port in ports.items():
+        assert _ssh_source(port) == ROUTER_IP, (name, _ssh_source(port))
+    setups = netifd.status()["setups"]
+    attempts = {bed.state("vpn2").get("attempt_started")}
+
+    step("wanb comes up with the better metric")
+    sh(f"ip link set up1 up && ip route add default via {WANB_SERVER} dev up1 metric 10",
+       ns=ROUTER)
+    noticed, onto = _timed(pair, lambda: netifd.uplink_event("wanb", True),
+                  {n: _through(WANB_ROUTER, ports[n], tunnels[n]) for n in ports},
+                  "each SSH connection to run over wanb and carry traffic")
+    step(f"new attempts after {noticed} s; both tunnels over wanb after {onto} s")
+    time.sleep(3 * CHECK_EVERY + 2)  # a few of the supervisor's looks: no further move
+    attempts.add(bed.state("vpn2").get("attempt_started"))
+    moves = {"vpn": netifd.status()["setups"] - setups, "vpn2": len(attempts) - 1}
+    pinned = sh(["ip", "route", "get", SSH_IP], ns=ROUTER).stdout
+    step(f"setups since: {moves}; the server's route: {pinned.strip()}")
+    assert moves == {"vpn": 1, "vpn2": 1}, moves
+    assert all(_ssh_source(port) == WANB_ROUTER for port in ports.values())
+    wait_for(lambda: len(remote_pppd_sessions()) == 2, 40, "the old server sessions to end")
+    hotplug = [o for o in netifd.outputs if o.startswith("hotplug")]
+
+    step("wanb goes down")
+    setups = netifd.status()["setups"]
+    sh(f"ip route del default via {WANB_SERVER} dev up1 && ip link set up1 down", ns=ROUTER)
+    noticed_down, back = _timed(pair, lambda: netifd.uplink_event("wanb", False),
+                  {n: _through(ROUTER_IP, ports[n], tunnels[n]) for n in ports},
+                  "each SSH connection to run over wan again and carry traffic")
+    step(f"new attempts after {noticed_down} s; both tunnels back over wan after {back} s"
+         f" (netifd relinks: {netifd.relinks})")
+    assert netifd.relinks == 1 and netifd.status()["setups"] - setups == 1
+    wait_for(lambda: len(remote_pppd_sessions()) == 2, 40, "the wanb server sessions to end")
+    pair.close()
+    return {"first_setup_s": pair.setup_s,
+            "onto_better_uplink_s": onto, "new_attempt_after_s": noticed,
+            "back_after_uplink_down_s": back, "new_attempt_after_down_s": noticed_down,
+            "setups_per_move": moves, "hotplug": hotplug[-1:]}

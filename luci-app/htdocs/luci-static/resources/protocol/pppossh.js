@@ -303,7 +303,7 @@ return network.registerProtocol('pppossh', {
 			_("Extra options for the server's pppd, appended to 'nodetach notty noauth' ('local' on a terminal) and an LCP echo every 4 s that ends the server's session once the router is gone (about 20 s): link tuning, addresses, ms-dns, auth. Options that run programs or name files are refused; a pppossh server ignores these and sets its own."));
 
 		o = s.taboption('advanced', form.Flag, 'use_hostdep', _("Pin route to server"),
-			_("Pin a host route to the SSH server through the current uplink, so that the tunnel never carries its own SSH connection (1, the default), or not (0)."));
+			_("Pin a host route to the SSH server through the best uplink, so that the tunnel never carries its own SSH connection, and reconnect through a better uplink once one comes up (1, the default), or not (0)."));
 		o.default = '1';
 		o.remove = removeUnlessDefault;
 
