@@ -29,7 +29,8 @@ endef
 
 define Package/pppossh/install
 	$(INSTALL_DIR) $(1)/lib/netifd/proto
-	$(INSTALL_BIN) ./files/lib/netifd/proto/pppossh.sh $(1)/lib/netifd/proto/
+	$(INSTALL_BIN) ./files/lib/netifd/proto/pppossh.sh ./files/lib/netifd/proto/sshtun.sh \
+		$(1)/lib/netifd/proto/
 	$(INSTALL_DIR) $(1)/usr/bin
 	$(INSTALL_BIN) ./files/usr/bin/pppossh $(1)/usr/bin/
 	$(INSTALL_DIR) $(1)/usr/libexec/rpcd

@@ -203,7 +203,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         from .plan.quoting import sh_join
 
-        print(sh_join(plan.pppd_argv))
+        print(sh_join(plan.task_argv))
     return 0
 
 

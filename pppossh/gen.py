@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .config.options import OPTIONS
+from .config.options import OPTIONS, PROTOCOLS, for_proto
 from .run.ppphook import EVENTS as PPP_EVENTS
 from .templates import render
 
@@ -29,14 +29,19 @@ def _readme(table: str) -> str:
     return f"{head}{BEGIN}\n{table}{END}{tail}"
 
 
+def hook_path(proto: str) -> Path:
+    return ROOT / f"files/lib/netifd/proto/{proto}.sh"
+
+
 def outputs() -> dict[Path, str]:
     """Every generated file, keyed by its path in the source tree."""
     return {
-        ROOT / "files/lib/netifd/proto/pppossh.sh": render("pppossh.sh.j2", options=OPTIONS),
+        **{hook_path(proto): render(f"{proto}.sh.j2", options=for_proto(proto))
+           for proto in PROTOCOLS},
         ROOT / "docs/options.md": render("options.md.j2", options=OPTIONS),
         ROOT / "README.md": _readme(render("options_table.md.j2", options=OPTIONS)),
         ROOT / "luci-app/htdocs/luci-static/resources/protocol/pppossh.js":
-            render("luci-protocol.js.j2", options=OPTIONS),
+            render("luci-protocol.js.j2", options=for_proto("pppossh")),
         **{ROOT / "pppossh/ppp" / event: render("ppp-hook.sh.j2", event=event)
            for event in PPP_EVENTS},
     }
@@ -48,8 +53,8 @@ def main() -> int:
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
             print(f"wrote {path.relative_to(ROOT)}")
-    for script in ("files/lib/netifd/proto/pppossh.sh", *(f"pppossh/ppp/{e}" for e in PPP_EVENTS)):
-        (ROOT / script).chmod(0o755)
+    for script in (*map(hook_path, PROTOCOLS), *(ROOT / "pppossh/ppp" / e for e in PPP_EVENTS)):
+        script.chmod(0o755)
     return 0
 
 

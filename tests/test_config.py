@@ -8,6 +8,8 @@ what to write where netifd would silently drop a value.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from helpers import (
     GOLDEN_PLACEHOLDER_KEY,
@@ -325,6 +327,8 @@ def test_missing_required(missing: str) -> None:
 
 # One bad (typed) value per option: every error must name network.<iface>.<option>.
 BAD = {
+    "remote_unit": 256,
+    "unit": -1,
     "server": "a b",
     "port": 0,
     "sshuser": "-x",
@@ -365,9 +369,11 @@ def test_bad_table_covers_every_option() -> None:
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_every_error_names_the_option(name: str) -> None:
     """validate() raises INVALID_<OPTION> whose message names network.<iface>.<option>."""
-    raw = {"server": "192.0.2.2", "sshuser": "vpn", name: BAD[name]}
+    proto = BY_NAME[name].protos[0]
+    raw = {"server": "192.0.2.2", "sshuser": "vpn", "ipaddr": "10.0.0.1",
+           "peeraddr": "10.0.0.2", name: BAD[name]}
     with pytest.raises(ConfigError) as err:
-        validate("myvpn", raw)
+        validate("myvpn", raw, proto)
     assert err.value.code == f"INVALID_{name.upper()}"
     assert f"network.myvpn.{name}" in err.value.message
     assert err.value.config_error
@@ -378,3 +384,38 @@ def test_interface_name_too_long() -> None:
     with pytest.raises(ConfigError) as err:
         validate("toolongname", {"server": "192.0.2.2", "sshuser": "vpn"})
     assert err.value.code == "INVALID_INTERFACE"
+
+
+def test_each_protocol_takes_its_own_options() -> None:
+    """sshtun declares the SSH and routing options and its own, not pppd's; what a protocol
+    does not declare is left out, as netifd leaves it out of the JSON."""
+    from pppossh.config.options import for_proto
+
+    ppp, tun = {o.name for o in for_proto("pppossh")}, {o.name for o in for_proto("sshtun")}
+    assert {"remote_pppd", "keepalive", "password", "ssh_client"} <= ppp - tun
+    assert {"remote_unit", "unit"} <= tun - ppp
+    assert {"server", "hostkey", "identity", "ssh_keepalive", "route", "ipaddr"} <= ppp & tun
+    text = ('{"proto":"sshtun","server":"192.0.2.2","sshuser":"vpn","ipaddr":"10.9.0.1",'
+            '"peeraddr":"10.9.0.2","remote_unit":3,"remote_pppd":"-x"}')
+    config = from_netifd_json("lan2", text)
+    assert (config.proto, config.remote_unit, config.remote_pppd) == ("sshtun", 3, "pppd")
+    assert config.device == "" and validate("lan2", {**json.loads(text), "unit": 7},
+                                            "sshtun").device == "tun7"
+    assert from_uci("vpn", {"proto": "pppossh", "server": "h", "sshuser": "u",
+                            "remote_unit": "x"}).remote_unit == 0
+
+
+@pytest.mark.parametrize("missing", ["ipaddr", "peeraddr"])
+def test_sshtun_needs_both_addresses(missing: str) -> None:
+    raw = {"server": "192.0.2.2", "sshuser": "vpn", "ipaddr": "10.9.0.1", "peeraddr": "10.9.0.2"}
+    del raw[missing]
+    with pytest.raises(ConfigError) as err:
+        validate("lan2", raw, "sshtun")
+    assert err.value.code == f"MISSING_{missing.upper()}"
+    assert f"uci set network.lan2.{missing}=" in err.value.message
+
+
+def test_an_unknown_protocol_is_refused() -> None:
+    with pytest.raises(ConfigError) as err:
+        from_uci("lan2", {"proto": "sshvpn", "server": "h", "sshuser": "u"})
+    assert err.value.code == "WRONG_PROTO" and "pppossh and sshtun" in err.value.message

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from helpers import NETIFD, REPO, parse_ubus_log, setup_json
 
-from pppossh.config import OPTIONS
+from pppossh.config.options import for_proto
 from pppossh.run import jsonc
 from pppossh.run.netifd import WAIT_SCRIPT
 
@@ -65,9 +65,10 @@ class Router:
             **extra,
         }
 
-    def run(self, *argv: str, with_helper: bool = True, **extra: str):
+    def run(self, *argv: str, with_helper: bool = True, script: str = "pppossh.sh",
+            **extra: str):
         return subprocess.run(
-            [BUSYBOX, "sh", "./pppossh.sh", *argv], cwd=self.proto,
+            [BUSYBOX, "sh", f"./{script}", *argv], cwd=self.proto,
             env=self.env(with_helper, **extra), capture_output=True, text=True, timeout=120,
             check=False,
         )
@@ -155,7 +156,7 @@ def test_dump_matches_golden_structure_and_table(router: Router) -> None:
     for key, value in golden.items():
         if key not in ("name", "config", "no-device", "available"):
             assert ours[key] == value, key
-    assert ours["config"] == [[o.declaration, o.blobmsg_type] for o in OPTIONS]
+    assert ours["config"] == [[o.declaration, o.blobmsg_type] for o in for_proto("pppossh")]
     assert router.calls() == []
 
 

@@ -30,6 +30,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -38,7 +39,7 @@ import pytest
 from helpers import RecordingBus, ed25519_key
 
 from pppossh import cli
-from pppossh.config import OPTIONS, from_uci
+from pppossh.config import OPTIONS, from_netifd_json, from_uci
 from pppossh.config.pppd_options import REMOTE_LCP_ECHO, TTY_CHOICE, runs_program
 from pppossh.errors import ConfigError, PppsshError
 from pppossh.plan import make_plan
@@ -253,6 +254,67 @@ def test_netifd_json(bench: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with capsys.disabled():
         print(f"\nnetifd config JSON: {counts}")
     assert counts["cases"] >= 1000
+
+
+# what no OpenSSH option from a value may be: a program to run, a config to read, a hop
+_SSH_FORBIDDEN = re.compile(r"(?i)^(proxycommand|localcommand|permitlocalcommand|"
+                            r"knownhostscommand|remotecommand|match|include|proxyjump|"
+                            r"controlpath|controlmaster|securitykeyprovider|pkcs11provider|"
+                            r"stricthostkeychecking=no|userknownhostsfile=/dev/null)")
+
+
+def test_netifd_json_sshtun(bench: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture) -> None:
+    """proto sshtun's setup with hostile values for every option it declares: refused, or a
+    task whose shell hands the client exactly the planned words (run here, with a recorder as
+    the client), none of them an option that runs or reads anything."""
+    from pppossh.config.options import for_proto
+    from pppossh.plan import sshtun
+
+    monkeypatch.setenv("PPPOSSH_NO_SYSLOG", "1")
+    monkeypatch.setattr(netifd, "probe", lambda config, rundir: _facts(
+        bench, "openssh", config.identity))
+    monkeypatch.setattr(netifd, "resolve", lambda server, timeout: ["192.0.2.2"])
+    values: list[object] = [*hostile_values(str(bench["canary"]))[::5], -1, 0, 256, 2**31,
+                            True, None, [], {}, ["a", 1]]
+    base = {"proto": "sshtun", "server": "192.0.2.2", "sshuser": "vpn",
+            "identity": ["/etc/pppossh/keys/vpn"], "hostkey": [KEY], "use_hostdep": 0,
+            "ipaddr": "10.9.0.1", "peeraddr": "10.9.0.2", "remote_unit": 3, "unit": 4}
+    counts = {"cases": 0, "tasks": 0, "refused": 0}
+    for option in for_proto("sshtun"):
+        for value in values:
+            counts["cases"] += 1
+            typed = [value] if option.kind == "list" and isinstance(value, str) else value
+            bus = RecordingBus()
+            assert netifd.setup("vpn", json.dumps({**base, option.name: typed}),
+                                str(tmp_path), bus) == 0
+            tasks = [m["command"] for m in bus.sent if m["action"] == 1]
+            if not tasks:
+                counts["refused"] += 1
+                assert [m["action"] for m in bus.sent][-2:] == [3, 4], bus.sent
+                continue
+            counts["tasks"] += 1
+            task = tasks[0]
+            if task[0] != "/bin/sh":  # behind the back-off wait: the task follows its words
+                task = task[task.index("/bin/sh", 1):]
+            assert task[1:4] == ["-c", task[2], "sshtun"] and sshtun.READY in task[2]
+            ssh = task[12:]
+            assert ssh[0] == str(bench["recorder"])
+            for i, word in enumerate(ssh[:-2]):
+                if word == "-o":
+                    assert not _SSH_FORBIDDEN.match(ssh[i + 1]), (option.name, ssh[i + 1])
+            assert ssh[-1] == sshtun.remote_command(
+                from_netifd_json("vpn", json.dumps({**base, option.name: typed})))
+            if bench["out"].exists():
+                bench["out"].unlink()
+            subprocess.run(task, cwd=bench["work"], env={"PATH": "/usr/bin:/bin"},
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=20, check=False)
+            assert bench["out"].read_bytes().split(b"\0")[:-1] == [
+                w.encode() for w in ssh[1:]], option.name
+            assert not bench["canary"].exists(), (option.name, value)
+    with capsys.disabled():
+        print(f"\nnetifd config JSON, sshtun: {counts}")
+    assert counts["cases"] >= 500 and counts["tasks"] and counts["refused"]
 
 
 def test_cli_arguments(bench: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -39,7 +39,7 @@ from typing import Any
 import pytest
 from helpers import load_luci_server
 
-from pppossh.config.options import OPTIONS
+from pppossh.config.options import OPTIONS, for_proto
 from pppossh.plan.knownhosts import fingerprint
 from pppossh.uci import open_uci
 
@@ -506,7 +506,7 @@ def test_form_shows_every_option_of_the_table_on_its_tab(tab: Tab) -> None:
     tab.open_protocol("fresh")  # only proto set: widgets show defaults and placeholders
     page = tab.page
 
-    for option in OPTIONS:
+    for option in for_proto("pppossh"):
         if option.name in LUCIS_OWN:
             # drawn once, by LuCI (interfaces.js), with its own widget and tab
             row = page.locator(f'{MODAL} .cbi-value[data-name="{option.name}"]')

@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from pppossh.config.options import OPTIONS
+from pppossh.config.options import for_proto
 
 LUCI = Path(__file__).resolve().parents[1] / "luci-app"
 PROTOCOL = LUCI / "htdocs/luci-static/resources/protocol/pppossh.js"
@@ -56,7 +56,7 @@ def _is_flag(o: object) -> bool:
 
 def test_protocol_form_has_every_option_of_the_table() -> None:
     js = _options_in_js()
-    for o in OPTIONS:
+    for o in for_proto("pppossh"):  # the sshtun form is its own file
         if o.origin == "netifd" and o.name != "peerdns":
             # LuCI's interface dialog draws defaultroute, dns and metric for every protocol
             assert o.name not in js, o.name

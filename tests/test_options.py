@@ -78,8 +78,8 @@ def test_required_options() -> None:
 
 
 def test_config_fields_equal_table() -> None:
-    """Config's fields (besides iface) are exactly the table's option names."""
-    names = {f.name for f in fields(Config)} - {"iface"}
+    """Config's fields (besides iface and proto) are exactly the table's option names."""
+    names = {f.name for f in fields(Config)} - {"iface", "proto"}
     assert names == {o.name for o in OPTIONS}
 
 

@@ -42,6 +42,7 @@ SCENARIOS = [
     "kill_pieces",
     "scale",
     "uplink_change",
+    "sshtun_tun",
 ]
 
 

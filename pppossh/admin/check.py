@@ -78,6 +78,11 @@ Done = tuple[str, dict[str, Any]]  # what a passed step saw: the sentence and it
 def _config(ctx: Context) -> Done:
     try:
         ctx.config = load_config(ctx.uci, ctx.iface)
+        if ctx.config.proto != "pppossh":
+            # its later steps ask for PPP from the server; sshtun's own steps are to come
+            raise PppsshError("CHECK_PPPOSSH_ONLY", f"pppossh check tests proto pppossh"
+                              f" interfaces; network.{ctx.iface} is proto"
+                              f" {ctx.config.proto} (its errors show in ifstatus/logread)")
         ctx.facts = probe(ctx.config, rundir=ctx.rundir, keydir=ctx.keydir)
         ctx.plan = make_plan(ctx.config, ctx.facts, mode="standalone", require_hostkey=False)
     except PppsshError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..config.options import PROTOCOLS
 from ..errors import ConfigError
 from ..uci import Section, Uci, Value
 
@@ -18,16 +19,17 @@ def interface_section(uci: Uci, iface: str) -> Section:
 
 
 def pppossh_section(uci: Uci, iface: str) -> Section:
-    """The section of ``network.<iface>``, which must be an interface with proto pppossh:
+    """The section of ``network.<iface>``, which must be an interface of pppossh's (proto
+    pppossh or sshtun):
     commands that change an interface (keygen, trust) or read its keys refuse any other
     before they do anything."""
     section = interface_section(uci, iface)
     proto = section.options.get("proto")
-    if proto != "pppossh":
+    if proto not in PROTOCOLS:
         raise ConfigError(
             "WRONG_PROTO",
-            f"network.{iface} has proto {proto!r}, not 'pppossh'; pppossh works only on its"
-            f" own interfaces (to make it one: uci set network.{iface}.proto=pppossh)",
+            f"network.{iface} has proto {proto!r}, not 'pppossh' or 'sshtun'; pppossh works"
+            f" only on its own interfaces (to make it one: uci set network.{iface}.proto=pppossh)",
         )
     return section
 

@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import ConfigError
 from .checks import interface_name
 from .convert import convert_uci_value
-from .options import BY_NAME, OPTIONS, Option
+from .options import BY_NAME, PROTOCOLS, Option, for_proto
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Config:
     iface: str
     server: str
     sshuser: str
+    proto: str = "pppossh"  # or "sshtun" (options.PROTOCOLS)
     port: int = 22
     identity: tuple[str, ...] = ()
     hostkey: tuple[str, ...] = ()
@@ -51,10 +52,15 @@ class Config:
     dns: tuple[str, ...] = ()
     metric: int = 0
     route: tuple[str, ...] = ()
+    remote_unit: int = 0
+    unit: int | None = None
 
     @property
     def device(self) -> str:
-        """The PPP device name, the same as OpenWrt's pppossh uses."""
+        """The PPP device name, the same as OpenWrt's pppossh uses; sshtun's tun device
+        (``unit`` left empty: the plan picks the first free one)."""
+        if self.proto == "sshtun":
+            return f"tun{self.unit}" if self.unit is not None else ""
         return f"pppossh-{self.iface}"
 
     @property
@@ -63,7 +69,8 @@ class Config:
         return self.ipv6 != "0"
 
     def option_values(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "iface"}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("iface", "proto")}
 
 
 def _where(iface: str, option: Option) -> str:
@@ -74,19 +81,31 @@ def _code(prefix: str, option: Option) -> str:
     return f"{prefix}_{option.name.upper()}"
 
 
-def validate(iface: str, raw: dict[str, Any]) -> Config:
+def validate(iface: str, raw: dict[str, Any], proto: str = "pppossh") -> Config:
     """Check typed values against the table and build a :class:`Config`.
 
     ``raw`` maps option names to values of the option's kind (str, int, bool, list of str);
-    options that are absent or empty take their default.  The first problem raises
+    options that are absent or empty take their default, and options protocol ``proto`` does
+    not declare are left out, as netifd leaves them out.  The first problem raises
     :class:`ConfigError` naming the option and what to write instead.
     """
     try:
         interface_name(iface)
     except ValueError as exc:
         raise ConfigError("INVALID_INTERFACE", str(exc)) from None
+    if proto not in PROTOCOLS:
+        raise ConfigError(
+            "WRONG_PROTO",
+            f"network.{iface} has proto {proto!r}; pppossh runs {' and '.join(PROTOCOLS)}",
+        )
     values: dict[str, Any] = {}
-    for option in OPTIONS:
+    for option in for_proto(proto):
+        if proto == "sshtun" and option.name in TUN_REQUIRED and not raw.get(option.name):
+            raise ConfigError(
+                _code("MISSING", option),
+                f"{_where(iface, option)} is not set: a tun link has no negotiation that would"
+                f" give it one. Set it with: uci set {_where(iface, option)}=<IPv4 address>",
+            )
         value = raw.get(option.name)
         if value is None or value == "" or value == []:
             if option.required:
@@ -97,7 +116,10 @@ def validate(iface: str, raw: dict[str, Any]) -> Config:
                 )
             continue
         values[option.name] = _check(iface, option, value)
-    return Config(iface=iface, **values)
+    return Config(iface=iface, proto=proto, **values)
+
+
+TUN_REQUIRED = ("ipaddr", "peeraddr")
 
 
 def _check(iface: str, option: Option, value: Any) -> Any:
@@ -145,7 +167,9 @@ def from_netifd_json(iface: str, text: str) -> Config:
         raise ConfigError("INVALID_CONFIG", f"netifd passed unreadable JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError("INVALID_CONFIG", "netifd passed config JSON that is not an object")
-    return validate(iface, {k: v for k, v in data.items() if k in BY_NAME})
+    proto = data.get("proto", "pppossh")
+    return validate(iface, {k: v for k, v in data.items() if k in BY_NAME},
+                    proto if isinstance(proto, str) else "")
 
 
 def from_uci(iface: str, section: dict[str, str | tuple[str, ...]]) -> Config:
@@ -154,10 +178,12 @@ def from_uci(iface: str, section: dict[str, str | tuple[str, ...]]) -> Config:
     Where netifd would silently drop a value (``port 'abc'``, ``defaultroute 'yes'``) this
     raises instead: the standalone commands can see the raw text and say what to fix.
     """
+    proto = section.get("proto", "pppossh")
+    proto = proto if isinstance(proto, str) else ""
     raw: dict[str, Any] = {}
     for name, value in section.items():
         option = BY_NAME.get(name)
-        if option is None:
+        if option is None or proto not in option.protos:
             continue
         try:
             raw[name] = convert_uci_value(option, value)
@@ -165,4 +191,4 @@ def from_uci(iface: str, section: dict[str, str | tuple[str, ...]]) -> Config:
             raise ConfigError(
                 _code("INVALID", option), f"{_where(iface, option)}: {exc}"
             ) from None
-    return validate(iface, raw)
+    return validate(iface, raw, proto)

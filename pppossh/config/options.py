@@ -15,6 +15,11 @@ from .checks import Check
 
 Kind = Literal["string", "int", "bool", "list"]
 
+# The netifd protocols of this package: PPP over SSH, and OpenSSH's own tun device (ssh -w).
+PROTOCOLS = ("pppossh", "sshtun")
+PPP_ONLY = ("pppossh",)
+TUN_ONLY = ("sshtun",)
+
 # blobmsg types netifd's handler protocol uses in the dump (see golden/netifd/11-manual-dump).
 BLOBMSG_TYPE: dict[Kind, int] = {"list": 1, "string": 3, "int": 5, "bool": 7}
 
@@ -40,6 +45,7 @@ class Option:
     secret: bool = False
     placeholder: str = ""
     choices: tuple[tuple[str, str], ...] = ()  # (value, label): LuCI offers these alone
+    protos: tuple[str, ...] = PROTOCOLS  # the protocols that declare it
 
     @property
     def blobmsg_type(self) -> int:
@@ -65,6 +71,7 @@ class Option:
             "tab": self.tab,
             "secret": self.secret,
             "placeholder": self.placeholder,
+            "protos": list(self.protos),
         }
 
 
@@ -87,52 +94,69 @@ OPTIONS: tuple[Option, ...] = (
            " refused when the server shows another key. Fill it with 'pppossh trust'.",
            "new", "general"),
     Option("ipaddr", "Local tunnel address", "string", "", checks.IPV4,
-           "Local address of the tunnel; empty: accept the one the server assigns.",
+           "Local address of the tunnel; empty: accept the one the server assigns (sshtun:"
+           " required, nothing negotiates one).",
            "pppossh", "general"),
     Option("peeraddr", "Remote tunnel address", "string", "", checks.IPV4,
-           "Server's address inside the tunnel; empty: accept the one the server announces.",
+           "Server's address inside the tunnel; empty: accept the one the server announces"
+           " (sshtun: required).",
            "pppossh", "general"),
     # --- how to connect ---------------------------------------------------------------------
     Option("ssh_client", "SSH client", "string", "auto", checks.SSH_CLIENT,
            "SSH client to run: dbclient (Dropbear), openssh, or auto (dbclient when installed).",
            "new", choices=(("auto", "automatic"), ("dbclient", "Dropbear (dbclient)"),
-                           ("openssh", "OpenSSH"))),
+                           ("openssh", "OpenSSH")),
+           protos=PPP_ONLY),
     Option("ssh_options", "SSH options", "string", "", checks.SSH_OPTIONS,
            "Extra SSH client arguments, split like a shell command line, e.g."
            " '-c aes128-ctr'. Options that would run commands or skip host key checks are refused.",
            "pppossh"),
     Option("ssh_keepalive", "SSH keepalive", "int", 15, checks.uint(0, 3600),
            "Seconds between SSH-level keepalives, so a dead TCP path is noticed even when LCP"
-           " echoes stall; 0 turns them off.", "new"),
+           " echoes stall; 0 turns them off. sshtun, which has no LCP echo, sends one every"
+           " third of this while the server is silent: a dead path ends its session after"
+           " about this many seconds.", "new"),
     Option("connect_timeout", "Connect timeout", "int", 30, checks.uint(5, 600),
            "Seconds to wait for the SSH login and PPP negotiation before giving up on an attempt.",
            "new"),
     Option("remote_pppd", "Remote pppd command", "string", "pppd", checks.REMOTE_COMMAND,
-           "Command that starts pppd on the server, e.g. 'sudo -n /usr/sbin/pppd'.", "new"),
+           "Command that starts pppd on the server, e.g. 'sudo -n /usr/sbin/pppd'.", "new",
+           protos=PPP_ONLY),
     Option("remote_pty", "Remote pppd on a terminal", "bool", True, checks.BOOL,
            "Ask the server for a terminal, so that its kernel frames PPP and its pppd copies"
            " nothing: more throughput and less delay under load than 'notty'. A server that"
            " refuses terminals gets 'notty'. 0: always 'notty', for a server whose login shell"
            " is not POSIX sh.",
-           "new"),
+           "new",
+           protos=PPP_ONLY),
     Option("peer_pppd_options", "Remote pppd options", "string", "", checks.PEER_PPPD_OPTIONS,
            "Extra options for the server's pppd, appended to 'nodetach notty noauth' ('local'"
            " on a terminal) and an LCP echo every 4 s that ends the server's session once"
            " the router is gone (about 20 s): link tuning, addresses, ms-dns, auth. Options that"
            " run programs or name files are refused; a pppossh server ignores these and sets"
            " its own.",
-           "pppossh"),
+           "pppossh",
+           protos=PPP_ONLY),
     Option("use_hostdep", "Pin route to server", "int", 1, checks.uint(0, 1),
            "Pin a host route to the SSH server through the best uplink, so that the"
            " tunnel never carries its own SSH connection, and reconnect through a better"
            " uplink once one comes up (1, the default), or not (0).",
            "pppossh"),
+    # --- the tun device (sshtun) ---------------------------------------------------------------
+    Option("remote_unit", "Server's tun unit", "int", 0, checks.uint(0, 255),
+           "Number of the server's tun device (tunN) to use. A pppossh server's peer key allows"
+           " one unit only: the one 'pppossh peer add --mode tun' printed.",
+           "new", "general", protos=TUN_ONLY),
+    Option("unit", "Local tun unit", "int", None, checks.uint(0, 255),
+           "Number of the local tun device (tunN); empty: the first one not in use.",
+           "new", protos=TUN_ONLY),
     # --- the PPP link -----------------------------------------------------------------------
     Option("keepalive", "LCP echo", "string", "", checks.KEEPALIVE,
            "LCP echo as 'failure interval', e.g. '5 3': drop the link after 5 unanswered"
            " echoes sent every 3 seconds, echoes only while the peer is silent (adaptive)."
            " Empty: '5 1', as OpenWrt's ppp; '0' turns LCP echo off.", "ppp",
-           placeholder="5 1"),
+           placeholder="5 1",
+           protos=PPP_ONLY),
     Option("mtu", "MTU", "int", None, checks.uint(128, 9200),
            "MTU and MRU of the PPP link; empty: pppd's default (1500).", "ppp"),
     Option("ipv6", "IPv6 on the link", "string", "0", checks.IPV6,
@@ -140,30 +164,38 @@ OPTIONS: tuple[Option, ...] = (
            " under netifd a DHCPv6 client on the link (interface NAME_6), as OpenWrt's ppp"
            " does."
            " 0: IPv4 only.", "ppp",
-           choices=(("0", "disabled"), ("1", "enabled"), ("auto", "automatic (DHCPv6)"))),
+           choices=(("0", "disabled"), ("1", "enabled"), ("auto", "automatic (DHCPv6)")),
+           protos=PPP_ONLY),
     Option("pppd_options", "Extra pppd options", "string", "", checks.PPPD_OPTIONS,
            "Extra options for the local pppd, split like a shell command line: link tuning"
            " that pppd 2.4.9 and 2.5 share, e.g. 'debug novj'. Options that run programs or"
-           " name files are refused.", "ppp"),
+           " name files are refused.", "ppp",
+           protos=PPP_ONLY),
     Option("persist", "pppd redials itself", "bool", False, checks.BOOL,
            "Let pppd redial by itself after the link drops (waiting 'holdoff' seconds) instead of"
-           " ending and letting pppossh reconnect with growing back-off.", "ppp"),
+           " ending and letting pppossh reconnect with growing back-off.", "ppp",
+           protos=PPP_ONLY),
     Option("maxfail", "pppd maxfail", "int", None, checks.uint(0, 1000),
            "With persist: give up after this many failed attempts in a row (0 = never). Empty: 1"
-           " without persist, 0 with persist.", "ppp"),
+           " without persist, 0 with persist.", "ppp",
+           protos=PPP_ONLY),
     Option("holdoff", "pppd holdoff", "int", None, checks.uint(0, 3600),
-           "With persist: seconds pppd waits before redialling.", "ppp"),
+           "With persist: seconds pppd waits before redialling.", "ppp",
+           protos=PPP_ONLY),
     Option("username", "PAP/CHAP username", "string", "", checks.TEXT,
-           "PAP/CHAP user name, only if the server's pppd asks for authentication.", "ppp"),
+           "PAP/CHAP user name, only if the server's pppd asks for authentication.", "ppp",
+           protos=PPP_ONLY),
     Option("password", "PAP/CHAP password", "string", "", checks.TEXT,
            "PAP/CHAP password, only if the server's pppd asks for authentication. Handed to"
            " pppd in a root-only file, never on a command line.", "ppp",
-           secret=True),
+           secret=True,
+           protos=PPP_ONLY),
     # --- routing and DNS (netifd's own interface options; applied by pppossh in standalone) --
     Option("defaultroute", "Use default gateway", "bool", True, checks.BOOL,
            "Send all traffic through the tunnel (default route via the peer).", "netifd"),
     Option("peerdns", "Use DNS servers advertised by peer", "bool", True, checks.BOOL,
-           "Use the DNS servers the server announces.", "netifd"),
+           "Use the DNS servers the server announces.", "netifd",
+           protos=PPP_ONLY),
     Option("dns", "Use custom DNS servers", "list", [], checks.IPADDR,
            "DNS servers to use while the tunnel is up, in addition to the peer's.", "netifd"),
     Option("metric", "Gateway metric", "int", 0, checks.uint(0, 2147483647),
@@ -174,6 +206,11 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}
+
+
+def for_proto(proto: str) -> tuple[Option, ...]:
+    """The options protocol ``proto`` declares, in table order."""
+    return tuple(o for o in OPTIONS if proto in o.protos)
 
 
 def table_json() -> list[dict[str, Any]]:

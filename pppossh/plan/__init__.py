@@ -12,11 +12,11 @@ from typing import Any
 
 from ..config import Config
 from ..errors import ConfigError
-from . import knownhosts
+from . import knownhosts, sshtun
 from .facts import HostFacts
 from .identity import select_identities
 from .pppd import pppd_argv, secrets_text
-from .ssh import pty_command, remote_command, ssh_argv
+from .ssh import EXIT_NOTE, pty_command, remote_command, ssh_argv
 from .ssh_options import ssh_option_words
 
 SECRETS_FILE = "pppd-secrets"  # in the state directory: the options file with the password
@@ -40,11 +40,18 @@ class Plan:
     probe_argv: tuple[str, ...]  # the client without a terminal nor a command: pppossh check
     remote_command: str
     pty: str
-    pppd_argv: tuple[str, ...]
+    pppd_argv: tuple[str, ...]  # empty for sshtun
     notes: tuple[str, ...]
     secrets: str = ""  # the options file with the PAP/CHAP password ("" without username)
     password: str = ""  # "(set)" when there is a password: what may be shown of it
     secrets_text: str = field(default="", repr=False)  # the file's content: never shown
+    proto: str = "pppossh"
+    tun_argv: tuple[str, ...] = ()  # sshtun: the proto task (plan.sshtun.TASK_SCRIPT)
+
+    @property
+    def task_argv(self) -> tuple[str, ...]:
+        """What carries the link, the process netifd or the supervisor runs and watches."""
+        return self.tun_argv if self.proto == "sshtun" else self.pppd_argv
 
     def to_json(self) -> dict[str, Any]:
         """The plan as ``pppossh plan --json`` prints it, without the password."""
@@ -82,7 +89,16 @@ def make_plan(
     ``require_hostkey=False`` lets ``pppossh check`` look at the rest of the configuration
     of an interface whose server key is not pinned yet (it reports that as its own step).
     """
-    client, program = choose_client(config, facts)
+    if config.proto == "sshtun":
+        if "openssh" not in facts.clients:
+            raise ConfigError(
+                "NO_SSH_CLIENT",
+                f"proto sshtun needs OpenSSH's client (dbclient has no tun forwarding);"
+                f" install openssh-client, or use proto pppossh for network.{config.iface}",
+            )
+        client, program = "openssh", facts.clients["openssh"]
+    else:
+        client, program = choose_client(config, facts)
     try:
         extra, notes = ssh_option_words(config.ssh_options, client)
     except ValueError as exc:
@@ -108,6 +124,8 @@ def make_plan(
         config = replace(config, remote_pty=False)
         notes = [*notes, f"{config.server} refused a terminal: its pppd runs with 'notty'"
                  f" (set network.{config.iface}.remote_pty=0 to say so)"]
+    if config.proto == "sshtun":
+        return _tun_plan(config, facts, mode, program, identities, host_keys, extra, notes)
     argv = ssh_argv(config, client, program, identities, known_hosts, extra,
                     pty=config.remote_pty)
     probe = ssh_argv(config, client, program, identities, known_hosts, extra)[:-1]
@@ -147,4 +165,31 @@ def make_plan(
         secrets=secrets,
         password="(set)" if config.password else "",
         secrets_text=secrets_text(config),
+    )
+
+
+def _tun_plan(config: Config, facts: HostFacts, mode: str, program: str,
+              identities: list[str], host_keys: tuple[str, ...] | list[str],
+              extra: list[str], notes: list[str]) -> Plan:
+    """proto sshtun: the OpenSSH client asks for the tunnel; no pppd (:mod:`.sshtun`)."""
+    statedir = os.path.join(facts.rundir, config.iface)
+    home = os.path.join(statedir, "home")
+    known_hosts = os.path.join(home, ".ssh", "known_hosts")
+    unit = sshtun.local_unit(config, facts.net_devices)
+    device = f"tun{unit}"
+    command = sshtun.remote_command(config)
+    base = ssh_argv(config, "openssh", program, identities, known_hosts, extra,
+                    command=command)
+    argv = [base[0], *sshtun.tunnel_words(unit, config.remote_unit, config.ssh_keepalive),
+            *base[1:]]
+    return Plan(
+        iface=config.iface, device=device, client="openssh", server=config.server,
+        port=config.port, identities=tuple(identities), host_keys=tuple(host_keys),
+        home=home, known_hosts=known_hosts,
+        known_hosts_text=knownhosts.render(config.server, config.port, "openssh", host_keys),
+        ssh_log=os.path.join(statedir, "ssh.log"), pppd_log="",
+        ssh_argv=tuple(argv), probe_argv=tuple(base[:-1]), remote_command=command, pty="",
+        pppd_argv=(), notes=tuple(notes), proto="sshtun",
+        tun_argv=tuple(sshtun.task_argv(statedir, facts.hooks_dir, config, device, mode,
+                                        facts.python, argv, EXIT_NOTE)),
     )

@@ -7,6 +7,7 @@ state the facts instead of arranging them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -41,6 +42,7 @@ class HostFacts:
     hooks_dir: str = str(PACKAGE_DIR / "ppp")
     known_host_keys: tuple[str, ...] = ()  # keys the user's known_hosts has for the server
     terminal_refused: bool = False  # the server ended a login that asked for a terminal
+    net_devices: frozenset[str] = frozenset()  # sshtun: the devices there are (a free unit)
 
 
 # In the interface's state directory: "<server> <port>" of a server that refused a terminal
@@ -109,7 +111,12 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
         refused = note.read_text().split() if fresh else []
     except OSError:
         refused = []
+    devices: frozenset[str] = frozenset()
+    if config.proto == "sshtun" and config.unit is None:
+        with contextlib.suppress(OSError):
+            devices = frozenset(os.listdir("/sys/class/net"))
     return HostFacts(
+        net_devices=devices,
         clients=clients,
         pppd=pppd,
         pppd_version=pppd_version(pppd) if config.ipv6_on else (2, 4),

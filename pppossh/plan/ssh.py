@@ -37,6 +37,7 @@ def ssh_argv(
     known_hosts: str,
     extra: list[str],
     pty: bool = False,
+    command: str | None = None,
 ) -> list[str]:
     """argv of the SSH client; ``extra`` are the checked words of ``ssh_options``.
 
@@ -45,6 +46,8 @@ def ssh_argv(
     PPP stream never starts dbclient's escapes (it reads '~.' or '~^Z' only as three
     single-byte reads of CR, '~', then '.' or ^Z; in PPP a raw '~' is a frame's flag, and
     no frame starts with '.' or ^Z); OpenSSH's escape character is turned off.
+
+    ``command``: the remote command, when it is not the remote pppd (sshtun's).
     """
     if not pty:
         argv = [program, "-T"]
@@ -79,7 +82,7 @@ def ssh_argv(
                 "-o", "ServerAliveCountMax=3",
             ]
     argv += extra
-    argv += [config.server, remote_command(config)]
+    argv += [config.server, remote_command(config) if command is None else command]
     return argv
 
 

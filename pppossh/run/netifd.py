@@ -48,14 +48,14 @@ def task_argv(plan: Plan, wait: float, watch: Watch | None = None) -> list[str]:
     first time keeps working after a failure.
     """
     wrapper = wait_argv(wait, watch)
-    if len(wrapper) + len(plan.pppd_argv) > MAX_ARGV:
+    if len(wrapper) + len(plan.task_argv) > MAX_ARGV:
         raise ConfigError(
             "TOO_MANY_OPTIONS",
-            f"pppd would get {len(plan.pppd_argv)} words, and netifd runs at most"
-            f" {MAX_ARGV - len(wrapper)} with pppossh's back-off in front; shorten"
-            f" network.{plan.iface}.pppd_options",
+            f"the tunnel's command would have {len(plan.task_argv)} words, and netifd runs"
+            f" at most {MAX_ARGV - len(wrapper)} with pppossh's back-off in front; shorten"
+            f" network.{plan.iface}.{'ssh_options' if plan.proto == 'sshtun' else 'pppd_options'}",
         )
-    return [*wrapper, *plan.pppd_argv] if wait > 0 else list(plan.pppd_argv)
+    return [*wrapper, *plan.task_argv] if wait > 0 else list(plan.task_argv)
 
 
 def dependencies(addresses: list[str]) -> list[str]:
@@ -168,7 +168,7 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
     # helper's only while one uplink at most leads to the server
     saved = None if wait or plan.secrets or choices > 1 else relay.relay_text(
         config_json, needs=list(needs), server=config.server, addresses=addresses,
-        hosts=hosts, empty=[plan.ssh_log, plan.pppd_log], argv=argv)
+        hosts=hosts, empty=[p for p in (plan.ssh_log, plan.pppd_log) if p], argv=argv)
     return _Prepared(argv, announce, saved, max(needs.values(), default=0.0))
 
 
@@ -207,7 +207,7 @@ def _needs(plan: Plan, facts: HostFacts) -> dict[str, float]:
     the saved plan, the hook asks the helper again.  Files that do not exist are left out."""
     import pppossh
 
-    files = [plan.pppd_argv[0], plan.ssh_argv[0], *plan.identities,
+    files = [plan.task_argv[0], plan.ssh_argv[0], *plan.identities,
              *known_hosts_files(facts.home), pppossh.__file__ or ""]
     found: dict[str, float] = {}
     for path in dict.fromkeys(f for f in files if f):

@@ -105,6 +105,32 @@ _SSH_PATTERNS: list[tuple[str, str, str, bool]] = [
      "cannot resolve {server}; check the name and the router's DNS", False),
 ]
 
+# sshtun: the client's messages when the tunnel itself cannot be had (ssh.c, misc.c tun_open)
+_TUN_PATTERNS: list[tuple[str, str, str, bool]] = [
+    (r"Tunnel device open failed|failed to open tunnel control device|Could not request tunnel",
+     "NO_LOCAL_TUN",
+     "the router cannot open a tun device for {iface}: install kmod-tun (modprobe tun), or"
+     " set network.{iface}.unit to a unit that is free", True),
+    # the server's reasons reach the client's log as "debug1: Remote: ..." (it runs with -v)
+    (r"Remote: Server has (rejected|disabled) tunnel device forwarding",
+     "TUNNEL_DISABLED",
+     "{server} does not allow tunnels to {user}: set 'PermitTunnel point-to-point' for that"
+     " user in its sshd_config (a 'Match User {user}' block; pppossh server-setup writes it)",
+     False),
+    (r"Remote: Failed to open the tunnel device",
+     "TUNNEL_DEVICE",
+     "{server} could not open its tun device for {user}: the device of remote_unit is"
+     " missing, busy with another session, owned by another user, not the unit the key"
+     " allows (tunnel=\"N\"), or /dev/net/tun is not open to that user; 'pppossh peer list'"
+     " on a pppossh server shows each peer's unit", False),
+    (r"Tunnel forwarding failed|open failed: administratively prohibited",
+     "TUNNEL_REFUSED",
+     "{server} refused the tunnel to {user}: its sshd has PermitTunnel off for this user, or"
+     " the server's tun device (remote_unit) is missing, busy with another session, or not"
+     " the one the key allows; on a pppossh server 'pppossh peer list' shows each peer's"
+     " unit", False),
+]
+
 # (pattern in pppd's own log, code, message, block)
 _PPPD_PATTERNS: list[tuple[str, str, str, bool]] = [
     (r"Peer refused to agree to our IP address|Peer is not authorized to use remote address"
@@ -189,7 +215,7 @@ def record_end(state: State, status: int, *, iface: str, server: str, port: int,
     result = classify(
         status, ssh_log, iface=iface, server=server, port=port, user=user,
         session_seconds=session, pinned=data.get("pinned", []),
-        pppd_log=tail_file(state.path("pppd.log")),
+        pppd_log=tail_file(state.path("pppd.log")), proto=data.get("proto", "pppossh"),
     )
     if result.code == "TERMINAL_REFUSED":  # the next plans ask for none (plan.facts)
         state.path(TERMINAL_REFUSED).write_text(f"{server} {port}\n")
@@ -220,17 +246,21 @@ def classify(
     session_seconds: float | None,
     pinned: Sequence[str] = (),
     pppd_log: str = "",
+    proto: str = "pppossh",
 ) -> Outcome:
     """The reason a session ended; ``exit_status`` None means it was stopped on request.
 
     ``pinned`` are the fingerprints of the keys the client was told to accept, so that a
-    changed host key is reported with the old and the new fingerprint.
+    changed host key is reported with the old and the new fingerprint.  Under ``proto``
+    sshtun the status is the SSH client's, not pppd's.
     """
     fields = {"iface": iface, "server": server, "port": port, "user": user}
     if exit_status is None:
         return Outcome("STOPPED", "stopped on request")
     if exit_status == RETRY_EXIT:
         return Outcome("RETRY", "retrying after a failed setup")
+    if proto == "sshtun":
+        return _classify_tun(exit_status, ssh_log, fields, session_seconds, pinned)
     if exit_status in (2, 3, 4):
         code, text, block = _PPPD_MESSAGES[exit_status]
         return Outcome(code, text.format(detail=tail(ssh_log) or "see logread"), block)
@@ -277,3 +307,23 @@ def _fingerprints(log: str, pinned: Sequence[str]) -> str:
     if pinned:
         parts.append(f"pinned {', '.join(pinned)}")
     return f" ({', '.join(parts)})" if parts else ""
+
+
+def _classify_tun(exit_status: int, ssh_log: str, fields: dict[str, object],
+                  session_seconds: float | None, pinned: Sequence[str]) -> Outcome:
+    """sshtun: the client's messages, then how long the link was up.  The client runs with
+    -v; its own debug lines (words such as 'timeout' in them) are not read as errors."""
+    plain = "\n".join(line for line in ssh_log.splitlines() if not line.startswith("debug"))
+    for pattern, code, text, block in _TUN_PATTERNS:
+        if re.search(pattern, ssh_log):
+            return Outcome(code, text.format(**fields), block)
+    for pattern, code, text, block in _SSH_PATTERNS:
+        if code not in ("TERMINAL_REFUSED", "INVALID_IDENTITY") and re.search(pattern, plain):
+            return Outcome(code, text.format(detail=_fingerprints(plain, pinned), **fields),
+                           block)
+    said = f"; ssh said: {tail(plain, 2)}" if plain.strip() else ""
+    if session_seconds is not None:
+        return Outcome("CONNECTION_LOST", f"the tunnel to {fields['server']} went down after"
+                       f" {session_seconds:.0f} s (ssh exit {exit_status}){said}")
+    return Outcome("TUNNEL_NOT_READY", f"the tunnel to {fields['server']} ended before the"
+                   f" server said its end was attached (ssh exit {exit_status}){said}")

@@ -60,7 +60,8 @@ def handle(event: str, args: Sequence[str], rundir: str) -> int:
         log.info("%s: link down after %s s", iface, env.get("CONNECT_TIME", "?"))
     elif event == "ipv6-up":
         state.update(local6=env.get("LLLOCAL", ""), remote6=env.get("LLREMOTE", ""))
-    run_scripts(event, args)
+    if not env.get("PPPOSSH_TUN"):  # /etc/ppp's scripts expect a PPP link (plan.sshtun)
+        run_scripts(event, args)
     return 0
 
 

@@ -22,8 +22,9 @@ def prepare_state_dir(state: State, plan: Plan) -> None:
     """Before a session: known_hosts written, the session's logs emptied, the password file
     pppd reads (option ``file``) written for root alone, or removed when there is none."""
     write_known_hosts(state, plan)
-    write_atomic(plan.ssh_log, "", mode=0o600)
-    write_atomic(plan.pppd_log, "", mode=0o600)
+    for log in (plan.ssh_log, plan.pppd_log):  # sshtun has no pppd log
+        if log:
+            write_atomic(log, "", mode=0o600)
     if plan.secrets:
         write_atomic(plan.secrets, plan.secrets_text, mode=0o600)
     else:
@@ -39,6 +40,7 @@ def remove_secrets(state: State) -> None:
 def session_info(config: Config, plan: Plan) -> dict[str, Any]:
     """What the ppp hooks need to know about the session (they run with an empty env)."""
     return {
+        "proto": config.proto,
         "device": plan.device,
         "transport": plan.client,
         "server": config.server,

@@ -265,7 +265,7 @@ class Supervisor:
         # pppd writes its log to pppd.log itself (option logfile); what it prints before it
         # opens that file (option errors) goes to the supervisor's log
         self.pppd = subprocess.Popen(
-            list(plan.pppd_argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            list(plan.task_argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             start_new_session=True,
         )
         if self.stop.is_set():

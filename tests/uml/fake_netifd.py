@@ -73,7 +73,8 @@ def _host_route(host: str) -> str:
 def install(venv_bin: Path) -> None:
     """Put the hook, the shell library double, the helper and the ubus double in place."""
     PROTO_DIR.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "files/lib/netifd/proto/pppossh.sh", PROTO_DIR / "pppossh.sh")
+    for hook in ("pppossh.sh", "sshtun.sh"):
+        shutil.copy(REPO / "files/lib/netifd/proto" / hook, PROTO_DIR / hook)
     shutil.copy(REPO / "tests/netifd/netifd-proto.sh", PROTO_DIR.parent / "netifd-proto.sh")
     helper = Path("/usr/bin/pppossh")
     helper.write_text(f"#!/bin/sh\nexec {venv_bin / 'pppossh'} \"$@\"\n")
@@ -277,6 +278,13 @@ class FakeNetifd:
         if not self.up:
             return
         dev = m["ifname"]
+        # the addresses, as netifd sets them (system_add_address) and the device up
+        for entry in m.get("ipaddr", []):
+            cmd = ["ip", "addr", "replace", f"{entry['ipaddr']}/{entry.get('mask', '32')}"]
+            if entry.get("ptp"):
+                cmd += ["peer", entry["ptp"]]
+            subprocess.run([*cmd, "dev", dev], check=False)
+        subprocess.run(["ip", "link", "set", dev, "up"], check=False)
         defaultroute = self.section.get("defaultroute", "1") in ("1", "true")
         for route in m.get("routes", []):
             target = f"{route['target']}/{route['netmask']}"

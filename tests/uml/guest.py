@@ -1,9 +1,9 @@
 """Entry point inside the guest: run named scenarios, leave a JSON result per scenario.
 
 ``python tests/uml/guest.py NAME [NAME ...]`` runs each scenario of ``scenarios.py``,
-``client_scenarios.py`` or ``fault_scenarios.py`` in a fresh :class:`bed.Bed` and writes
-``/xfer/result-NAME.json``: ok, the error with its traceback, the figures the scenario
-measured, and how long it took.
+``client_scenarios.py``, ``fault_scenarios.py`` or ``tun_scenarios.py`` in a fresh
+:class:`bed.Bed` and writes ``/xfer/result-NAME.json``: ok, the error with its traceback,
+the figures the scenario measured, and how long it took.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import client_scenarios
 import fault_scenarios
 import scenarios
+import tun_scenarios
 from bed import Bed
 
 
@@ -31,7 +32,8 @@ def main(names: list[str]) -> int:
         started = time.monotonic()
         result: dict[str, object] = {"name": name}
         try:
-            run = next(getattr(m, name) for m in (scenarios, client_scenarios, fault_scenarios)
+            run = next(getattr(m, name) for m in (scenarios, client_scenarios, fault_scenarios,
+                                                   tun_scenarios)
                        if hasattr(m, name))
             result["metrics"] = run(bed) or {}
             result["ok"] = True

@@ -262,11 +262,11 @@ return network.registerProtocol('pppossh', {
 		};
 
 		o = s.taboption('general', form.Value, 'ipaddr', _("Local tunnel address"),
-			_("Local address of the tunnel; empty: accept the one the server assigns."));
+			_("Local address of the tunnel; empty: accept the one the server assigns (sshtun: required, nothing negotiates one)."));
 		o.datatype = "ip4addr(\"nomask\")";
 
 		o = s.taboption('general', form.Value, 'peeraddr', _("Remote tunnel address"),
-			_("Server's address inside the tunnel; empty: accept the one the server announces."));
+			_("Server's address inside the tunnel; empty: accept the one the server announces (sshtun: required)."));
 		o.datatype = "ip4addr(\"nomask\")";
 
 		o = s.taboption('advanced', form.ListValue, 'ssh_client', _("SSH client"),
@@ -281,7 +281,7 @@ return network.registerProtocol('pppossh', {
 			_("Extra SSH client arguments, split like a shell command line, e.g. '-c aes128-ctr'. Options that would run commands or skip host key checks are refused."));
 
 		o = s.taboption('advanced', form.Value, 'ssh_keepalive', _("SSH keepalive"),
-			_("Seconds between SSH-level keepalives, so a dead TCP path is noticed even when LCP echoes stall; 0 turns them off."));
+			_("Seconds between SSH-level keepalives, so a dead TCP path is noticed even when LCP echoes stall; 0 turns them off. sshtun, which has no LCP echo, sends one every third of this while the server is silent: a dead path ends its session after about this many seconds."));
 		o.datatype = "range(0,3600)";
 		o.placeholder = "15";
 

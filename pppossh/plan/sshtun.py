@@ -1,0 +1,104 @@
+"""``proto sshtun``: OpenSSH carries a tun device itself (``ssh -w LOCAL:REMOTE``).
+
+There is no pppd and so no ip-up: the link is up once the server says its end of the tunnel
+is attached.  The remote command (:data:`REMOTE_SCRIPT`, or the forced command a pppossh
+server puts on the peer's key) waits for the server's tun device to have a carrier, sets its
+addresses when it runs as root, prints :data:`READY` and then holds the session open until
+the client goes.  On the router, the proto task (:data:`TASK_SCRIPT`) starts the client,
+reads that line, and then runs pppossh's own ``ip-up``/``ip-down`` hooks with the variables
+pppd would give them (``IFNAME``, ``IPLOCAL``, ``IPREMOTE``) and ``PPPOSSH_TUN``: under
+netifd they tell netifd about the link, standalone they set the routes; the scripts in
+``/etc/ppp/<event>.d/``, which expect a PPP link, are not run.  Every value reaches both
+scripts as an argument, never as code.
+"""
+
+from __future__ import annotations
+
+from ..config import Config
+from ..errors import ConfigError
+from .quoting import sh_join
+
+READY = "pppossh-tun ready"
+UNITS = range(256)
+
+# The server's end: $1 unit, $2 its address, $3 the router's.  As root (a server that is not
+# set up by pppossh) it addresses the device sshd made; a pppossh server's device is
+# persistent, addressed and owned by the login user, who may not change it.
+REMOTE_SCRIPT = (
+    'dev=tun$1 i=0; '
+    'while [ ! -e /sys/class/net/$dev ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done; '
+    'if [ "$(id -u)" = 0 ]; then ip addr replace "$2" peer "$3" dev $dev && '
+    'ip link set $dev up; fi; '
+    'while [ "$(cat /sys/class/net/$dev/carrier 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do '
+    'sleep 0.2; i=$((i+1)); done; '
+    f'[ $i -lt 50 ] && echo "{READY}"; exec cat >/dev/null'
+)
+
+# The router's end, run by netifd (or the standalone supervisor) as the proto task:
+# $1 state dir, $2 hooks dir, $3 interface, $4 device, $5 local, $6 remote address,
+# $7 mode (netifd or standalone), $8 the Python the standalone hooks run; then the client.
+# The client's stdin is a FIFO nobody writes to (the server's command holds the session while
+# it stays open), its stdout a FIFO this shell reads the ready line from.
+TASK_SCRIPT = (
+    'dir=$1 hooks=$2 iface=$3 dev=$4 local=$5 remote=$6 mode=$7; '
+    'PPPOSSH_MODE=$7 PPPOSSH_RUNDIR=${1%/*} PPPOSSH_PYTHON=$8 HOME=$1/home IFNAME=$4 '
+    'IPLOCAL=$5 IPREMOTE=$6 PPPOSSH_TUN=1; '
+    'export PPPOSSH_MODE PPPOSSH_RUNDIR PPPOSSH_PYTHON HOME IFNAME IPLOCAL IPREMOTE PPPOSSH_TUN; '
+    'shift 8; in=$dir/tun-in out=$dir/tun-out log=$dir/ssh.log up=; '
+    'rm -f "$in" "$out"; mkfifo -m 600 "$in" "$out" || exit 1; exec 4<>"$in"; '
+    '"$@" <"$in" >"$out" 2>"$log" & c=$!; '
+    "trap 'kill $c 2>/dev/null' HUP INT TERM; "
+    'exec 5<"$out"; rm -f "$in" "$out"; '
+    f'if read -r line <&5 && [ "$line" = "{READY}" ]; then '
+    '[ "$mode" = standalone ] && { ip addr add "$local" peer "$remote" dev "$dev"; '
+    'ip link set "$dev" up; }; '
+    '"$hooks/ip-up" "$dev" "" 0 "$local" "$remote" "$iface" && up=1; fi; '
+    'wait $c; status=$?; while kill -0 $c 2>/dev/null; do wait $c; status=$?; done; '
+    '[ -n "$up" ] && "$hooks/ip-down" "$dev" "" 0 "$local" "$remote" "$iface"; '
+    'echo "{note} $status" >>"$log"; exit $status'
+)
+
+
+def remote_command(config: Config) -> str:
+    """What the server's login shell runs: :data:`REMOTE_SCRIPT` with its three values."""
+    return sh_join(["sh", "-c", REMOTE_SCRIPT, "sshtun", str(config.remote_unit),
+                    config.peeraddr, config.ipaddr])
+
+
+def local_unit(config: Config, devices: frozenset[str]) -> int:
+    """The local tun unit: the option's, or the first that no device uses now."""
+    if config.unit is not None:
+        return config.unit
+    for unit in UNITS:
+        if f"tun{unit}" not in devices:
+            return unit
+    raise ConfigError("NO_TUN_UNIT", f"tun0 to tun{UNITS[-1]} are all in use; set"
+                      f" network.{config.iface}.unit to one that is free")
+
+
+def tunnel_words(unit: int, remote_unit: int, keepalive: int) -> list[str]:
+    """The client's options that ask for the tunnel, and end it when the server refuses.
+
+    ``-v``: the server says why it refused a tunnel only in a debug message ("Remote: Server
+    has rejected tunnel device forwarding" or "Remote: Failed to open the tunnel device");
+    the few debug lines of a session are what the log then holds besides.
+
+    With no LCP echo, the SSH keepalive alone notices a dead path: one every third of
+    ``ssh_keepalive`` while the server is silent, so that the third unanswered one ends the
+    session about ``ssh_keepalive`` seconds after the last sign of life.  It comes before
+    the client's common options: OpenSSH keeps the first value it is given.
+    """
+    words = ["-v", "-o", "Tunnel=point-to-point", "-w", f"{unit}:{remote_unit}",
+             "-o", "ExitOnForwardFailure=yes"]
+    if keepalive:
+        words += ["-o", f"ServerAliveInterval={max(1, keepalive // 3)}"]
+    return words
+
+
+def task_argv(statedir: str, hooks_dir: str, config: Config, device: str, mode: str,
+              python: str, ssh: list[str], note: str) -> list[str]:
+    """The proto task: :data:`TASK_SCRIPT` under ``/bin/sh`` with its values, then the
+    client's argv.  ``note`` starts the line that records the client's exit status."""
+    script = TASK_SCRIPT.replace("{note}", note)
+    return ["/bin/sh", "-c", script, "sshtun", statedir, hooks_dir, config.iface, device,
+            config.ipaddr, config.peeraddr, mode, python, *ssh]
