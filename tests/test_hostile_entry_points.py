@@ -33,7 +33,9 @@ import os
 import re
 import shlex
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import RecordingBus, ed25519_key
@@ -225,35 +227,42 @@ def test_netifd_json(bench: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     counts = {"cases": 0, "tasks": 0, "refused": 0}
     base = {k: (list(v) if isinstance(v, tuple) else v) for k, v in BASE.items()}
     base["use_hostdep"] = 0
-    for option in OPTIONS:
+    for option, value, command in _setups(base, OPTIONS, values, tmp_path, counts):
+        assert "pty" in command, command
+        pppd = command[command.index("--") + 1:] if "--" in command else command
+        statedir = bench["root"] / "run" / "vpn"  # the facts' rundir
+        allowed = {"pty": pppd[pppd.index("pty") + 1],
+                   "file": str(statedir / "pppd-secrets"),
+                   "logfile": str(statedir / "pppd.log"),
+                   "ip-up-script": "/usr/lib/pppossh/ppp/ip-up",
+                   "ip-down-script": "/usr/lib/pppossh/ppp/ip-down",
+                   "ipv6-up-script": "/usr/lib/pppossh/ppp/ipv6-up",
+                   "ipv6-down-script": "/usr/lib/pppossh/ppp/ipv6-down"}
+        _pppd_options_ok(pppd[1:], allowed)
+        assert not bench["canary"].exists(), (option.name, value)
+    with capsys.disabled():
+        print(f"\nnetifd config JSON: {counts}")
+    assert counts["cases"] >= 1000
+
+
+def _setups(base: dict, options, values: list[object], tmp_path: Path,
+            counts: dict[str, int]) -> Iterator[tuple[Any, object, list[str]]]:
+    """Each option with each value through the real netifd setup.  A refused one must end in
+    an error and block_restart; yields (option, the value as typed, the task) for the others."""
+    for option in options:
         for value in values:
             counts["cases"] += 1
             typed = [value] if option.kind == "list" and isinstance(value, str) else value
-            text = json.dumps({**base, option.name: typed})
             bus = RecordingBus()
-            assert netifd.setup("vpn", text, str(tmp_path), bus) == 0
+            assert netifd.setup("vpn", json.dumps({**base, option.name: typed}),
+                                str(tmp_path), bus) == 0
             tasks = [m["command"] for m in bus.sent if m["action"] == 1]
             if not tasks:
                 counts["refused"] += 1
                 assert [m["action"] for m in bus.sent][-2:] == [3, 4], bus.sent
                 continue
             counts["tasks"] += 1
-            command = tasks[0]
-            assert "pty" in command, command
-            pppd = command[command.index("--") + 1:] if "--" in command else command
-            statedir = bench["root"] / "run" / "vpn"  # the facts' rundir
-            allowed = {"pty": pppd[pppd.index("pty") + 1],
-                       "file": str(statedir / "pppd-secrets"),
-                       "logfile": str(statedir / "pppd.log"),
-                       "ip-up-script": "/usr/lib/pppossh/ppp/ip-up",
-                       "ip-down-script": "/usr/lib/pppossh/ppp/ip-down",
-                       "ipv6-up-script": "/usr/lib/pppossh/ppp/ipv6-up",
-                       "ipv6-down-script": "/usr/lib/pppossh/ppp/ipv6-down"}
-            _pppd_options_ok(pppd[1:], allowed)
-            assert not bench["canary"].exists(), (option.name, value)
-    with capsys.disabled():
-        print(f"\nnetifd config JSON: {counts}")
-    assert counts["cases"] >= 1000
+            yield option, typed, tasks[0]
 
 
 # what no OpenSSH option from a value may be: a program to run, a config to read, a hop
@@ -281,37 +290,24 @@ def test_netifd_json_sshtun(bench: dict, tmp_path: Path, monkeypatch: pytest.Mon
             "identity": ["/etc/pppossh/keys/vpn"], "hostkey": [KEY], "use_hostdep": 0,
             "ipaddr": "10.9.0.1", "peeraddr": "10.9.0.2", "remote_unit": 3, "unit": 4}
     counts = {"cases": 0, "tasks": 0, "refused": 0}
-    for option in for_proto("sshtun"):
-        for value in values:
-            counts["cases"] += 1
-            typed = [value] if option.kind == "list" and isinstance(value, str) else value
-            bus = RecordingBus()
-            assert netifd.setup("vpn", json.dumps({**base, option.name: typed}),
-                                str(tmp_path), bus) == 0
-            tasks = [m["command"] for m in bus.sent if m["action"] == 1]
-            if not tasks:
-                counts["refused"] += 1
-                assert [m["action"] for m in bus.sent][-2:] == [3, 4], bus.sent
-                continue
-            counts["tasks"] += 1
-            task = tasks[0]
-            if task[0] != "/bin/sh":  # behind the back-off wait: the task follows its words
-                task = task[task.index("/bin/sh", 1):]
-            assert task[1:4] == ["-c", task[2], "sshtun"] and sshtun.READY in task[2]
-            ssh = task[12:]
-            assert ssh[0] == str(bench["recorder"])
-            for i, word in enumerate(ssh[:-2]):
-                if word == "-o":
-                    assert not _SSH_FORBIDDEN.match(ssh[i + 1]), (option.name, ssh[i + 1])
-            assert ssh[-1] == sshtun.remote_command(
-                from_netifd_json("vpn", json.dumps({**base, option.name: typed})))
-            if bench["out"].exists():
-                bench["out"].unlink()
-            subprocess.run(task, cwd=bench["work"], env={"PATH": "/usr/bin:/bin"},
-                           stdin=subprocess.DEVNULL, capture_output=True, timeout=20, check=False)
-            assert bench["out"].read_bytes().split(b"\0")[:-1] == [
-                w.encode() for w in ssh[1:]], option.name
-            assert not bench["canary"].exists(), (option.name, value)
+    for option, typed, task in _setups(base, for_proto("sshtun"), values, tmp_path, counts):
+        if task[0] != "/bin/sh":  # behind the back-off wait: the task follows its words
+            task = task[task.index("/bin/sh", 1):]
+        assert task[1:4] == ["-c", task[2], "sshtun"] and sshtun.READY in task[2]
+        ssh = task[12:]
+        assert ssh[0] == str(bench["recorder"])
+        for i, word in enumerate(ssh[:-2]):
+            if word == "-o":
+                assert not _SSH_FORBIDDEN.match(ssh[i + 1]), (option.name, ssh[i + 1])
+        assert ssh[-1] == sshtun.remote_command(
+            from_netifd_json("vpn", json.dumps({**base, option.name: typed})))
+        if bench["out"].exists():
+            bench["out"].unlink()
+        subprocess.run(task, cwd=bench["work"], env={"PATH": "/usr/bin:/bin"},
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=20, check=False)
+        assert bench["out"].read_bytes().split(b"\0")[:-1] == [
+            w.encode() for w in ssh[1:]], option.name
+        assert not bench["canary"].exists(), (option.name, typed)
     with capsys.disabled():
         print(f"\nnetifd config JSON, sshtun: {counts}")
     assert counts["cases"] >= 500 and counts["tasks"] and counts["refused"]
