@@ -80,7 +80,9 @@ def test_no_free_unit() -> None:
 # --- the proto task script, with a stand-in client -------------------------------------------
 FAKE_SSH = """#!/bin/sh
 # prints what the server's command would, then holds the session while stdin is open
-echo "debug: $*" >&2
+echo "args: $*" >&2
+echo "debug1: client_input_global_request: rtype keepalive@openssh.com want_reply 1" >&2
+echo "debug1: Remote: Forced command." >&2
 [ -n "$FAKE_READY" ] && echo "$FAKE_READY"
 [ -n "$FAKE_EXIT" ] && { echo "$FAKE_MESSAGE" >&2; exit "$FAKE_EXIT"; }
 exec cat >/dev/null
@@ -132,7 +134,7 @@ def test_task_runs_the_hooks_around_a_ready_tunnel(bench: dict[str, Path], shell
             f"{bench['hooks']}/ip-up tun4  0 10.9.0.1 10.9.0.2 lan2 IFNAME=tun4"
             f" IPLOCAL=10.9.0.1 IPREMOTE=10.9.0.2 MODE=netifd RUNDIR={state.parent}"
             f" HOME={state}/home"]
-        assert not list(state.glob("tun-*"))  # the FIFOs' names go once both ends are open
+        assert not list(state.glob("tun-*"))  # the FIFOs' names go once each end is open
         time.sleep(0.3)
         assert task.poll() is None  # the session holds while the task runs
         task.send_signal(signal.SIGTERM)
@@ -142,7 +144,9 @@ def test_task_runs_the_hooks_around_a_ready_tunnel(bench: dict[str, Path], shell
     assert _calls(bench)[1].startswith(f"{bench['hooks']}/ip-down tun4  0 10.9.0.1 10.9.0.2 lan2")
     log = (bench["state"] / "ssh.log").read_text()
     assert log.splitlines()[-1] == f"{EXIT_NOTE} {128 + signal.SIGTERM}"
-    assert "debug: -w 4:3 server" in log
+    assert "args: -w 4:3 server" in log
+    # -v's own lines stay out of the log (a keepalive each few seconds), the server's stay
+    assert "debug1: Remote: Forced command." in log and "global_request" not in log
     assert not subprocess.run(["pgrep", "-f", str(bench["ssh"])], capture_output=True).stdout
 
 

@@ -38,22 +38,27 @@ REMOTE_SCRIPT = (
 # $1 state dir, $2 hooks dir, $3 interface, $4 device, $5 local, $6 remote address,
 # $7 mode (netifd or standalone), $8 the Python the standalone hooks run; then the client.
 # The client's stdin is a FIFO nobody writes to (the server's command holds the session while
-# it stays open), its stdout a FIFO this shell reads the ready line from.
+# it stays open), its stdout a FIFO this shell reads the ready line from.  Its messages reach
+# the log through sed, which drops its debug lines (-v) but the server's ("debug1: Remote:"):
+# a keepalive from the server is one such line every few seconds, in /var/run, in RAM.  The
+# client opens stderr before stdout, so that once this shell has opened the read end of
+# stdout's FIFO, every FIFO is open on both ends and the names can go.
 TASK_SCRIPT = (
     'dir=$1 hooks=$2 iface=$3 dev=$4 local=$5 remote=$6 mode=$7; '
     'PPPOSSH_MODE=$7 PPPOSSH_RUNDIR=${1%/*} PPPOSSH_PYTHON=$8 HOME=$1/home IFNAME=$4 '
     'IPLOCAL=$5 IPREMOTE=$6 PPPOSSH_TUN=1; '
     'export PPPOSSH_MODE PPPOSSH_RUNDIR PPPOSSH_PYTHON HOME IFNAME IPLOCAL IPREMOTE PPPOSSH_TUN; '
-    'shift 8; in=$dir/tun-in out=$dir/tun-out log=$dir/ssh.log up=; '
-    'rm -f "$in" "$out"; mkfifo -m 600 "$in" "$out" || exit 1; exec 4<>"$in"; '
-    '"$@" <"$in" >"$out" 2>"$log" & c=$!; '
+    'shift 8; in=$dir/tun-in out=$dir/tun-out err=$dir/tun-err log=$dir/ssh.log up=; '
+    'rm -f "$in" "$out" "$err"; mkfifo -m 600 "$in" "$out" "$err" || exit 1; exec 4<>"$in"; '
+    "sed -n -e '/^debug1: Remote: /p' -e '/^debug/!p' <\"$err\" >\"$log\" & f=$!; "
+    '"$@" <"$in" 2>"$err" >"$out" & c=$!; '
     "trap 'kill $c 2>/dev/null' HUP INT TERM; "
-    'exec 5<"$out"; rm -f "$in" "$out"; '
+    'exec 5<"$out"; rm -f "$in" "$out" "$err"; '
     f'if read -r line <&5 && [ "$line" = "{READY}" ]; then '
     '[ "$mode" = standalone ] && { ip addr add "$local" peer "$remote" dev "$dev"; '
     'ip link set "$dev" up; }; '
     '"$hooks/ip-up" "$dev" "" 0 "$local" "$remote" "$iface" && up=1; fi; '
-    'wait $c; status=$?; while kill -0 $c 2>/dev/null; do wait $c; status=$?; done; '
+    'wait $c; status=$?; while kill -0 $c 2>/dev/null; do wait $c; status=$?; done; wait $f; '
     '[ -n "$up" ] && "$hooks/ip-down" "$dev" "" 0 "$local" "$remote" "$iface"; '
     'echo "{note} $status" >>"$log"; exit $status'
 )

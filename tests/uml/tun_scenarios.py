@@ -5,6 +5,7 @@
   tun device it owns (``tunnel="3"``) and runs the pppossh server command alone.  The link
   comes up with its addresses and a route to ``far`` through it; ping both ways and iperf3;
   the key gets no shell, no other unit, no port forwarding, and root gets no tunnel at all;
+  netifd is told TUNNEL_DEVICE for the busy unit and TUNNEL_DISABLED for root;
   a black-holed path ends the session (SSH keepalive) and the link comes back by itself;
   ``ifdown`` leaves nothing on the router, and the server's device is free for the next:
   the same section standalone (``pppossh up``/``down``), then netifd again.
@@ -144,6 +145,25 @@ def sshtun_tun(bed: Bed) -> dict:
     assert forward[0] != 0 and "administratively prohibited" in forward[1], forward
     assert _pings(TUN_REMOTE), "the tunnel broke while the key was tried"
 
+    step("the same refusals as netifd sees them: the busy unit, and root without PermitTunnel")
+    busy_if = fake_netifd.FakeNetifd("lan4", _section(keys, unit="8"), proto="sshtun")
+    root_if = fake_netifd.FakeNetifd("lan5", _section(keys, unit="9", sshuser="root"),
+                                     proto="sshtun")
+    codes = {}
+    for other in (busy_if, root_if):
+        other.ifup()
+    try:
+        for name, other, code in (("lan4", busy_if, "TUNNEL_DEVICE"),
+                                  ("lan5", root_if, "TUNNEL_DISABLED")):
+            wait_for(lambda o=other: o.errors, 60, f"{name} to report why")
+            codes[name] = other.errors[0][0]
+            assert codes[name] == code, (name, other.errors)
+    finally:
+        for other in (busy_if, root_if):
+            other.ifdown()
+    step(f"reported: {codes}")
+    assert _pings(TUN_REMOTE), "the tunnel broke while its unit was asked for again"
+
     step("black hole between router and server (iptables DROP both ways)")
     holed = time.monotonic()
     _hole(True)
@@ -185,7 +205,7 @@ def sshtun_tun(bed: Bed) -> dict:
     netifd.ifup()
     wait_for(lambda: netifd.status()["up"] and _pings(TUN_REMOTE), 60, "lan2 up again")
     netifd.ifdown()
-    return {"setup_s": setup_s, "mbit": mbit, "device": device,
+    return {"setup_s": setup_s, "mbit": mbit, "device": device, "refusals": codes,
             "dead_path_noticed_s": noticed, "back_after_path_s": back}
 
 
