@@ -235,7 +235,7 @@ def test_a_port_found_down_already_ends_the_wait_at_its_first_answer(shell: str,
 def test_a_busybox_path_with_spaces_stays_one_word() -> None:
     """The script splits the watch word from its end: a path may hold spaces, no value is
     ever split by the shell or globbed."""
-    out = subprocess.run(["/bin/sh", "-c", WAIT_SCRIPT.split("trap")[0] +
+    out = subprocess.run(["/bin/sh", "-c", WAIT_SCRIPT.split('sleep "$n"')[0] +
                           'printf "%s|" "$b" "$a" "$o" "$x"', "pppossh-wait", "1",
                           "/opt/my box/busybox * 192.0.2.9 22 1"],
                          capture_output=True, text=True, check=True, timeout=5)
@@ -297,3 +297,15 @@ def _all_commands() -> list[str]:
             with contextlib.suppress(OSError):
                 found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
     return found
+
+
+def test_what_gets_killed_is_forked_without_a_trap() -> None:
+    """A child forked while the shell traps TERM drops a kill sent before it has reset that
+    trap (ash and dash): the sleeps that end the wait early, the probe and its watchdog are
+    forked while no trap is set."""
+    head, loop = WAIT_SCRIPT.split('trap "$k" TERM; ', 1)
+    assert 'sleep "$n" & d=$!' in head and "& e=$!" in head
+    assert "trap" not in head.split("k='")[0]  # none set before the handler's text
+    probe = loop.split("while [ -n \"$b\" ]; do trap - TERM; ", 1)[1]
+    forks, rest = probe.split('trap "$k" TERM; ', 1)
+    assert "& p=$!" in forks and ") & t=$!" in forks and "kill $t" in rest

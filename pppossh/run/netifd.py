@@ -258,17 +258,21 @@ def _not_started(iface: str, bus: ubus.Ubus, state: State, exc: Exception) -> in
 # closes, as sshd and dropbear do at once; status 1 when the connection fails.  A watchdog
 # ends it after PROBE_TIMEOUT seconds (a black hole: down); any other status (no nc applet)
 # ends the watch, and the step is slept out.  The script is constant: no value reaches it but
-# as an argument.
+# as an argument.  Every child that is to be killed is forked while the shell sets no TERM
+# trap: a child forked under a trap takes a moment to drop it, and a kill in that moment is
+# lost (ash and dash alike).  On a loaded machine that let the sleep that ends a wait early,
+# or a probe its watchdog ends, run out its time.
 WAIT_SCRIPT = (
     'n=$1 w=$2 d= e= p= t= r=; shift 2; x=${w##* }; w=${w% *}; o=${w##* }; w=${w% *}; '
     'a=${w##* }; b=${w% *}; '
-    'trap \'kill $d $e $p $t 2>/dev/null; wait; trap - TERM; kill -TERM $$\' TERM; '
     'sleep "$n" & d=$!; '
     f'[ -z "$b" ] || {{ sleep {int(backoff.CAP)} & e=$!; }}; '
-    'while [ -n "$b" ]; do '
+    'k=\'kill $d $e $p $t 2>/dev/null; wait; trap - TERM; kill -TERM $$\'; trap "$k" TERM; '
+    'while [ -n "$b" ]; do trap - TERM; '
     '"$b" nc "$a" "$o" </dev/null >/dev/null 2>&1 & p=$!; '
     '( trap \'kill $s 2>/dev/null; exit 0\' TERM; '
     f'sleep {backoff.PROBE_TIMEOUT} & s=$!; wait $s; kill $p 2>/dev/null ) & t=$!; '
+    'trap "$k" TERM; '
     'wait $p; r=$?; kill $t 2>/dev/null; wait $t; t=; '
     'if [ $r = 0 ]; then [ "$x" != 1 ] || kill $d 2>/dev/null; b=; '
     'elif [ $r = 1 ] || [ $r -gt 128 ]; then x=1; else b=; fi; '
