@@ -114,10 +114,7 @@ def make_plan(
             f" forever for someone to accept it; pin it with: pppossh trust {config.iface}"
             f" (or set network.{config.iface}.hostkey to the server's 'ssh-ed25519 AAAA...' key)",
         )
-    statedir = os.path.join(facts.rundir, config.iface)
-    home = os.path.join(statedir, "home")
-    known_hosts = os.path.join(home, ".ssh", "known_hosts")
-    ssh_log = os.path.join(statedir, "ssh.log")
+    statedir, home, known_hosts, ssh_log = _session_paths(facts, config.iface)
     pppd_log = os.path.join(statedir, "pppd.log")
     secrets = os.path.join(statedir, SECRETS_FILE) if config.username else ""
     if config.remote_pty and facts.terminal_refused:
@@ -168,13 +165,19 @@ def make_plan(
     )
 
 
+def _session_paths(facts: HostFacts, iface: str) -> tuple[str, str, str, str]:
+    """The interface's state directory, its private HOME, known_hosts and the client's log."""
+    statedir = os.path.join(facts.rundir, iface)
+    home = os.path.join(statedir, "home")
+    return statedir, home, os.path.join(home, ".ssh", "known_hosts"), \
+        os.path.join(statedir, "ssh.log")
+
+
 def _tun_plan(config: Config, facts: HostFacts, mode: str, program: str,
               identities: list[str], host_keys: tuple[str, ...] | list[str],
               extra: list[str], notes: list[str]) -> Plan:
     """proto sshtun: the OpenSSH client asks for the tunnel; no pppd (:mod:`.sshtun`)."""
-    statedir = os.path.join(facts.rundir, config.iface)
-    home = os.path.join(statedir, "home")
-    known_hosts = os.path.join(home, ".ssh", "known_hosts")
+    statedir, home, known_hosts, ssh_log = _session_paths(facts, config.iface)
     unit = sshtun.local_unit(config, facts.net_devices)
     device = f"tun{unit}"
     command = sshtun.remote_command(config)
@@ -187,7 +190,7 @@ def _tun_plan(config: Config, facts: HostFacts, mode: str, program: str,
         port=config.port, identities=tuple(identities), host_keys=tuple(host_keys),
         home=home, known_hosts=known_hosts,
         known_hosts_text=knownhosts.render(config.server, config.port, "openssh", host_keys),
-        ssh_log=os.path.join(statedir, "ssh.log"), pppd_log="",
+        ssh_log=ssh_log, pppd_log="",
         ssh_argv=tuple(argv), probe_argv=tuple(base[:-1]), remote_command=command, pty="",
         pppd_argv=(), notes=tuple(notes), proto="sshtun",
         tun_argv=tuple(sshtun.task_argv(statedir, facts.hooks_dir, config, device, mode,

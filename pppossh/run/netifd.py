@@ -148,7 +148,7 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
     write_atomic(state.path(NETIFD_UPDATE), netifd_update_text(config, plan.client))
     state.update(
         mode="netifd", phase="connecting", attempt_started=time.time(), up_since=None,
-        wait=wait, addresses=addresses, hosts=hosts, uplinks=uplinks,
+        wait=wait, addresses=addresses, uplinks=uplinks,
         **session_info(config, plan),
     )
 

@@ -189,14 +189,11 @@ def check(rundir: str, dump: Callable[[], dict[str, Any]],
     ``trigger``: the interface whose event ran the check (nothing to do when it is a tunnel
     of pppossh's own).
     """
-    states = _netifd_states(rundir)
-    if any(state.iface == trigger for state in states):
+    found = _netifd_tunnels(rundir)
+    if any(iface == trigger for iface, _ in found):
         return []
-    tunnels = []
-    for state in states:
-        data = state.load()
-        if data.get("phase") == "up" and data.get("uplinks"):
-            tunnels.append((state.iface, data))
+    tunnels = [(iface, data) for iface, data in found
+               if data.get("phase") == "up" and data.get("uplinks")]
     if not tunnels:
         return []
     current = dump() or {}
@@ -213,17 +210,18 @@ def check(rundir: str, dump: Callable[[], dict[str, Any]],
     return moving
 
 
-def _netifd_states(rundir: str) -> list[State]:
-    found = []
+def _netifd_tunnels(rundir: str) -> list[tuple[str, dict[str, Any]]]:
+    """(interface, state) of every tunnel netifd runs, each state file read once."""
     root = Path(rundir)
     if not root.is_dir():
         return []
+    found = []
     for entry in sorted(root.iterdir()):
         try:
             state = State(rundir, entry.name)
         except ValueError:
             continue
-        if state.file.exists() and state.load().get("mode") == "netifd":
-            found.append(state)
+        data = state.load() if state.file.exists() else {}
+        if data.get("mode") == "netifd":
+            found.append((state.iface, data))
     return found
-
