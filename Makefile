@@ -17,7 +17,8 @@
 PPPOSSH_CLIENT_PY := $(filter-out gen.py,$(notdir $(wildcard pppossh/*.py))) \
 	admin config plan ppp run uci
 PPPOSSH_SERVER_TEMPLATES := __init__.py authorized_keys_block.j2 login-shell.sh.j2 \
-	peer-up.sh.j2 server-setup.sh.j2 sudoers.j2
+	peer-up.sh.j2 server-setup.sh.j2 sshd-tun.conf.j2 sudoers.j2 tun-devices.service.j2 \
+	tun-devices.sh.j2
 
 # $(1): the package's root: bytecode in place of every source file, named in tracebacks by
 # its path on the router (compileall -d /), as the feed's Py3Package does

@@ -152,8 +152,10 @@ def cmd_peer(args: argparse.Namespace) -> int:
     uci = _uci(args)
     if args.action == "add":
         peer = peers.add_peer(uci, args.name, args.key, args.ip, tuple(args.route),
-                              enabled=not args.disabled)
-        print(f"added peer {peer.name}: server {peer.ipaddr}, peer {peer.peeraddr}"
+                              enabled=not args.disabled, mode=args.mode, unit=args.unit)
+        device = f" on the server's {peer.device} (the router's remote_unit {peer.unit})" \
+            if peer.device else ""
+        print(f"added peer {peer.name}{device}: server {peer.ipaddr}, peer {peer.peeraddr}"
               f"{' routes ' + ' '.join(peer.routes) if peer.routes else ''}"
               " (run 'pppossh peer apply' to let it in)")
     elif args.action == "del":
@@ -168,12 +170,14 @@ def cmd_peer(args: argparse.Namespace) -> int:
     else:
         listed = [{"name": p.name, "fingerprint": fingerprint(p.key), "ipaddr": p.ipaddr,
                    "peeraddr": p.peeraddr, "routes": list(p.routes), "enabled": p.enabled,
-                   "key": p.key} for p in peers.load_peers(uci)]
+                   "key": p.key, "mode": p.mode, "device": p.device}
+                  for p in peers.load_peers(uci)]
         if args.json:
             print(json.dumps({"peers": listed}, indent=1))
         for p in [] if args.json else listed:
             state = "" if p["enabled"] else "  (disabled)"
-            print(f"{p['name']:<16} {p['peeraddr']:<15} {p['fingerprint']}"
+            print(f"{p['name']:<16} {p['peeraddr']:<15} {p['device'] or p['mode']:<6}"
+                  f" {p['fingerprint']}"
                   f"{'  routes ' + ' '.join(p['routes']) if p['routes'] else ''}{state}")
     return 0
 
@@ -333,6 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--route", action="append", default=[], metavar="CIDR",
                    help="a network behind the peer (repeatable)")
     q.add_argument("--disabled", action="store_true")
+    q.add_argument("--mode", choices=("ppp", "tun"), default="ppp",
+                   help="ppp: the router's proto pppossh (default); tun: its proto sshtun")
+    q.add_argument("--unit", metavar="N", help="tun: the server's device tunN (default: the"
+                   " first free)")
     q = peer_sub.add_parser("list", help="list peers")
     q.add_argument("--json", action="store_true")
     q = peer_sub.add_parser("del", help="remove a peer")

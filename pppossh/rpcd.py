@@ -64,7 +64,8 @@ SIGNATURES: dict[str, dict[str, Any]] = {
     "pin_hostkey": {"interface": "vpn", "fingerprint": "SHA256:..."},
     "check": {"interface": "vpn", "start": False},
     "peer_list": {},
-    "peer_add": {"name": "branch-1", "key": "ssh-ed25519 AAAA...", "ip": "", "routes": []},
+    "peer_add": {"name": "branch-1", "key": "ssh-ed25519 AAAA...", "ip": "", "routes": [],
+                 "mode": "ppp", "unit": ""},
     "peer_del": {"name": "branch-1"},
     "peer_apply": {},
 }
@@ -225,7 +226,7 @@ def _peer_json(p: Any) -> dict[str, Any]:
 
     return {"name": p.name, "fingerprint": fingerprint(p.key), "key": p.key,
             "ipaddr": p.ipaddr, "peeraddr": p.peeraddr, "routes": list(p.routes),
-            "enabled": p.enabled}
+            "enabled": p.enabled, "mode": p.mode, "device": p.device}
 
 
 def peer_list(a: dict[str, Any]) -> dict[str, Any]:
@@ -238,7 +239,8 @@ def peer_add(a: dict[str, Any]) -> dict[str, Any]:
     from .admin.role import server
 
     peer = server("peers").add_peer(_uci(), a["name"], a["key"], a.get("ip") or None,
-                    tuple(a.get("routes", [])))
+                    tuple(a.get("routes", [])), mode=a.get("mode", "ppp"),
+                    unit=a.get("unit") or None)
     return {"peer": _peer_json(peer)}
 
 

@@ -20,6 +20,7 @@ import pytest
 from test_hook_contract import router  # noqa: F401
 from test_plan import KEY, SSH, facts, golden_config, o_options, value_after
 
+from pppossh.config import tun_session
 from pppossh.config.options import for_proto
 from pppossh.errors import ConfigError
 from pppossh.plan import make_plan, sshtun
@@ -49,7 +50,7 @@ def test_plan_asks_openssh_for_the_tunnel() -> None:
     alive = [o for o in o_options(argv) if o.startswith("ServerAliveInterval=")]
     assert alive == ["ServerAliveInterval=5", "ServerAliveInterval=15"]
     assert "-t" not in argv and argv[-2] == "vpn.example.net"
-    assert sh_split(argv[-1]) == ["sh", "-c", sshtun.REMOTE_SCRIPT, "sshtun", "3",
+    assert sh_split(argv[-1]) == ["sh", "-c", tun_session.SCRIPT, "sshtun", "tun3",
                                   "10.9.0.2", "10.9.0.1"]
     task = plan.task_argv
     assert task[:2] == ("/bin/sh", "-c") and task[4:12] == (
@@ -199,11 +200,11 @@ def test_remote_script_waits_for_the_device(tmp_path: Path, shell: str) -> None:
     no ready line (after its 10 s bound, shortened here); carrier 1: ready at once."""
     sysnet = tmp_path / "net"
     # as if not root: the test must not address a device of this machine
-    script = sshtun.REMOTE_SCRIPT.replace("/sys/class/net", str(sysnet)).replace("50", "3")
+    script = tun_session.SCRIPT.replace("/sys/class/net", str(sysnet)).replace("50", "3")
     script = script.replace('"$(id -u)" = 0', '"$(id -u)" = not-root')
     assert script.count("not-root") == 1
     argv = ([shell, "sh"] if shell.endswith("busybox") else [shell])
-    run = [*argv, "-c", script, "sshtun", "3", "10.9.0.2", "10.9.0.1"]
+    run = [*argv, "-c", script, "sshtun", "tun3", "10.9.0.2", "10.9.0.1"]
     out = subprocess.run(run, input="", capture_output=True, text=True, timeout=20)
     assert out.stdout == ""
     (sysnet / "tun3").mkdir(parents=True)

@@ -1,7 +1,7 @@
 """``proto sshtun``: OpenSSH carries a tun device itself (``ssh -w LOCAL:REMOTE``).
 
 There is no pppd and so no ip-up: the link is up once the server says its end of the tunnel
-is attached.  The remote command (:data:`REMOTE_SCRIPT`, or the forced command a pppossh
+is attached.  The remote command (``config/tun_session.py``, or the forced command a pppossh
 server puts on the peer's key) waits for the server's tun device to have a carrier, sets its
 addresses when it runs as root, prints :data:`READY` and then holds the session open until
 the client goes.  On the router, the proto task (:data:`TASK_SCRIPT`) starts the client,
@@ -14,25 +14,13 @@ scripts as an argument, never as code.
 
 from __future__ import annotations
 
-from ..config import Config
+from ..config import Config, tun_session
 from ..errors import ConfigError
 from .quoting import sh_join
 
-READY = "pppossh-tun ready"
-UNITS = range(256)
+READY = tun_session.READY
 
-# The server's end: $1 unit, $2 its address, $3 the router's.  As root (a server that is not
-# set up by pppossh) it addresses the device sshd made; a pppossh server's device is
-# persistent, addressed and owned by the login user, who may not change it.
-REMOTE_SCRIPT = (
-    'dev=tun$1 i=0; '
-    'while [ ! -e /sys/class/net/$dev ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done; '
-    'if [ "$(id -u)" = 0 ]; then ip addr replace "$2" peer "$3" dev $dev && '
-    'ip link set $dev up; fi; '
-    'while [ "$(cat /sys/class/net/$dev/carrier 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do '
-    'sleep 0.2; i=$((i+1)); done; '
-    f'[ $i -lt 50 ] && echo "{READY}"; exec cat >/dev/null'
-)
+UNITS = range(256)
 
 # The router's end, run by netifd (or the standalone supervisor) as the proto task:
 # $1 state dir, $2 hooks dir, $3 interface, $4 device, $5 local, $6 remote address,
@@ -65,8 +53,9 @@ TASK_SCRIPT = (
 
 
 def remote_command(config: Config) -> str:
-    """What the server's login shell runs: :data:`REMOTE_SCRIPT` with its three values."""
-    return sh_join(["sh", "-c", REMOTE_SCRIPT, "sshtun", str(config.remote_unit),
+    """What the server's login shell runs: the session script with its three values (a
+    pppossh server runs its own forced command instead)."""
+    return sh_join(["sh", "-c", tun_session.SCRIPT, "sshtun", f"tun{config.remote_unit}",
                     config.peeraddr, config.ipaddr])
 
 

@@ -16,6 +16,8 @@
         option peeraddr '10.64.0.2'             # the address the peer gets
         list route '192.168.10.0/24'            # networks behind the peer
         option enabled '1'
+        option mode 'ppp'                       # ppp (pppd) | tun (OpenSSH's -w, sshtun)
+        option unit '0'                         # tun: the server's device tun<unit>
 
 A peer's addresses are chosen from the pool when it is added and written to UCI, so they
 never change behind the admin's back.
@@ -36,6 +38,9 @@ from . import paths
 
 CONFIG = "pppossh"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+MODES = ("ppp", "tun")
+UNITS = range(256)  # as the router's remote_unit option
+SYSNET = "/sys/class/net"
 USER_KEY_TYPES = tuple(t for t in checks.HOSTKEY_TYPES)
 
 
@@ -74,10 +79,17 @@ class Peer:
     routes: tuple[str, ...] = ()
     enabled: bool = True
     section: str = field(default="", compare=False)
+    mode: str = "ppp"
+    unit: int | None = None  # tun: the server's device
 
     @property
     def ipparam(self) -> str:
         return f"pppossh-{self.name}"
+
+    @property
+    def device(self) -> str:
+        """The server's device of a tun peer ('' for ppp: pppd chooses)."""
+        return f"tun{self.unit}" if self.mode == "tun" else ""
 
 
 def check_name(name: str) -> str:
@@ -88,6 +100,21 @@ def check_name(name: str) -> str:
             " at most 32 characters",
         )
     return name
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ConfigError("INVALID_PEER_MODE", f"mode {mode!r}: use ppp (the router's proto"
+                          " pppossh) or tun (its proto sshtun)")
+    return mode
+
+
+def check_unit(unit: object) -> int:
+    text = str(unit)
+    if not re.fullmatch(r"[0-9]{1,3}", text) or int(text) not in UNITS:
+        raise ConfigError("INVALID_PEER_UNIT", f"unit {unit!r}: give the server's tun unit as a"
+                          f" number from {UNITS[0]} to {UNITS[-1]} (tun<unit>)")
+    return int(text)
 
 
 def check_key(text: str) -> str:
@@ -184,6 +211,8 @@ def load_peers(uci: Uci) -> list[Peer]:
         name = str(o.get("name", section.name))
         routes = o.get("route", ())
         try:
+            mode = check_mode(str(o.get("mode", "ppp")))
+            unit = check_unit(o.get("unit", "")) if mode == "tun" else None
             peer = Peer(
                 name=check_name(name),
                 key=check_key(str(o.get("key", ""))),
@@ -193,6 +222,8 @@ def load_peers(uci: Uci) -> list[Peer]:
                                                       else routes)),
                 enabled=str(o.get("enabled", "1")) in ("1", "true", "yes", "on"),
                 section=section.name,
+                mode=mode,
+                unit=unit,
             )
         except ValueError as exc:
             raise ConfigError("INVALID_PEER", f"peer {name}: {exc}") from None
@@ -261,6 +292,10 @@ def check_addresses(server: ServerConfig, peers: list[Peer]) -> None:
                               f" addresses (pppossh peer del {peer.name}, then peer add)")
         for route in peer.routes:
             check_route(server, route)
+        for other in peers[:i]:
+            if peer.device and other.device == peer.device:
+                raise ConfigError("UNIT_IN_USE", f"peers {other.name} and {peer.name} both have"
+                                  f" the server's {peer.device}; give one another unit")
 
 
 def check_route(server: ServerConfig, route: str) -> str:
@@ -281,10 +316,24 @@ def check_route(server: ServerConfig, route: str) -> str:
     return str(net)
 
 
+def _free_unit(peers: list[Peer]) -> int:
+    """The lowest unit that no peer has and no device on this server uses now."""
+    taken = {p.unit for p in peers if p.mode == "tun"}
+    for unit in UNITS:
+        if unit not in taken and not os.path.exists(f"{SYSNET}/tun{unit}"):
+            return unit
+    raise ConfigError("NO_FREE_UNIT", f"tun{UNITS[0]} to tun{UNITS[-1]} are all taken; remove"
+                      " a tun peer first")
+
+
 def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
-             routes: tuple[str, ...] = (), enabled: bool = True) -> Peer:
+             routes: tuple[str, ...] = (), enabled: bool = True, mode: str = "ppp",
+             unit: int | str | None = None) -> Peer:
     check_name(name)
     key = check_key(key)
+    check_mode(mode)
+    if unit is not None and mode != "tun":
+        raise ConfigError("INVALID_PEER_UNIT", "--unit is for --mode tun peers only")
     server = load_server(uci)
     peers = load_peers(uci)
     for other in peers:
@@ -313,6 +362,12 @@ def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
     if not isinstance(routes, (list, tuple)):
         raise ConfigError("INVALID_ROUTE", "--route: give a list of networks")
     routes = tuple(check_route(server, r) for r in routes)
+    if mode == "tun":
+        unit = _free_unit(peers) if unit is None else check_unit(unit)
+        for other in peers:
+            if other.mode == "tun" and other.unit == unit:
+                raise ConfigError("UNIT_IN_USE", f"--unit {unit}: tun{unit} is already peer"
+                                  f" {other.name}'s; leave out --unit to get a free one")
     if not uci.sections(CONFIG, "server"):
         uci.set_section(CONFIG, "server", "server")
     section = uci.add_section(CONFIG, "peer")
@@ -323,8 +378,12 @@ def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
     if routes:
         uci.set(CONFIG, section, "route", routes)
     uci.set(CONFIG, section, "enabled", "1" if enabled else "0")
+    if mode == "tun":
+        uci.set(CONFIG, section, "mode", mode)
+        uci.set(CONFIG, section, "unit", str(unit))
     uci.commit(CONFIG)
-    return Peer(name, key, local, remote, routes, enabled, section)
+    return Peer(name, key, local, remote, routes, enabled, section, mode,
+                unit if mode == "tun" else None)
 
 
 def del_peer(uci: Uci, name: str) -> Peer:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import atomic
+from ..config import tun_session
 from ..config.pppd_options import REMOTE_LCP_ECHO, TTY_CHOICE
 from ..errors import ConfigError
 from ..templates import render
@@ -20,7 +21,8 @@ from .peers import Peer, ServerConfig
 
 BEGIN = "# --- pppossh peers: managed by 'pppossh peer apply', edit them there ---"
 END = "# --- end of pppossh peers ---"
-PEER_UP = "/etc/pppossh/peer-up"
+PEER_UP = tun_session.PEER_UP
+TUN_SESSION = "/etc/pppossh/tun-session"  # a tun peer's forced command (tun_session.py)
 # every word of a forced command: no space, quote, backslash, '$', '=' or ',' (sudoers)
 _WORD = re.compile(r"[A-Za-z0-9_./:+-]+")
 
@@ -39,13 +41,17 @@ TTY_WORDS = ("local", "notty")
 
 def pppd_words(server: ServerConfig, peer: Peer, peer_up: str = PEER_UP) -> list[str]:
     """The server's pppd for one peer: its addresses fixed, its ipparam for the routes; the
-    word for its line (:data:`TTY_WORDS`) follows where the command runs."""
-    words = [*server.pppd_argv, "nodetach", "noauth", *REMOTE_LCP_ECHO,
-             "ipparam", peer.ipparam, f"{peer.ipaddr}:{peer.peeraddr}"]
-    for dns in server.dns:
-        words += ["ms-dns", dns]
-    if peer.routes:
-        words += ["ip-up-script", peer_up]
+    word for its line (:data:`TTY_WORDS`) follows where the command runs.  A tun peer's
+    command is the session script with its device and addresses instead."""
+    if peer.mode == "tun":
+        words = [TUN_SESSION, peer.device, peer.ipaddr, peer.peeraddr, peer.ipparam]
+    else:
+        words = [*server.pppd_argv, "nodetach", "noauth", *REMOTE_LCP_ECHO,
+                 "ipparam", peer.ipparam, f"{peer.ipaddr}:{peer.peeraddr}"]
+        for dns in server.dns:
+            words += ["ms-dns", dns]
+        if peer.routes:
+            words += ["ip-up-script", peer_up]
     for word in words:  # the checks made them so; a forced command must never rely on it
         if not _WORD.fullmatch(word):
             raise ConfigError("INVALID_FORCED_COMMAND", f"{word!r} cannot go into a forced"
@@ -54,6 +60,15 @@ def pppd_words(server: ServerConfig, peer: Peer, peer_up: str = PEER_UP) -> list
 
 
 def key_line(kind: str, command: str, peer: Peer) -> str:
+    """One peer's authorized_keys line.  A tun peer's key may open its own device alone
+    (``tunnel="N"``), and only OpenSSH's sshd carries tun devices."""
+    if peer.mode == "tun":
+        if kind != "openssh":
+            raise ConfigError("TUN_NEEDS_OPENSSH", f"peer {peer.name} is a tun peer, and"
+                              f" {kind} carries no tun devices: serve it with OpenSSH's sshd"
+                              " (pppossh.server.sshd openssh) or make it a ppp peer")
+        return (f'restrict,tunnel="{peer.unit}",command="{command}" {peer.key}'
+                f" pppossh-peer-{peer.name}")
     return f'{RESTRICT[kind]},command="{command}" {peer.key} pppossh-peer-{peer.name}'
 
 
@@ -65,6 +80,9 @@ def forced_command(server: ServerConfig, peer: Peer, *, sudo: bool = False,
     never in front of a sudo that remote_pppd already names, and the login shell adds the
     line's word.  Without, root's shell runs the command and chooses the word itself.
     """
+    if peer.mode == "tun":  # no pppd and no root: the device is the account's own
+        words = pppd_words(server, peer, peer_up)
+        return words, " ".join(words)
     if sudo:
         server = replace(server, remote_pppd=server.pppd_path)
         words = pppd_words(server, peer, peer_up)

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
+from ..config import tun_session
 from ..errors import ConfigError, PppsshError
 from ..templates import render
 from ..uci import Uci
@@ -21,6 +22,9 @@ from . import render as r
 from .peers import check_addresses, load_peers, load_server, sshd_kind
 
 DELIMITER = "PPPOSSH_END_OF_FILE"
+TUN_DEVICES = "/etc/pppossh/tun-devices"
+TUN_SERVICE = "/etc/systemd/system/pppossh-tun-devices.service"
+SSHD_CONF = "/etc/ssh/sshd_config.d/pppossh.conf"
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def window_notes(uci: Uci, kind: str) -> list[str]:
     return notes
 
 
-def apply(uci: Uci, peer_up: str = r.PEER_UP) -> Applied:
+def apply(uci: Uci, peer_up: str = r.PEER_UP, tun_script: str = r.TUN_SESSION) -> Applied:
     server = load_server(uci)
     peers = load_peers(uci)
     check_addresses(server, peers)
@@ -85,7 +89,16 @@ def apply(uci: Uci, peer_up: str = r.PEER_UP) -> Applied:
         paths.check_safe(peer_up, "the peer-up script")
         if r.write_if_changed(peer_up, r.peer_up_script(peers), 0o755):
             changed.append(peer_up)
-    return Applied(target, changed, sum(p.enabled for p in peers), window_notes(uci, kind))
+    notes = window_notes(uci, kind)
+    if any(p.enabled and p.mode == "tun" for p in peers):
+        paths.check_safe(tun_script, "the tun session script")
+        if r.write_if_changed(tun_script, tun_session.file_text(), 0o755):
+            changed.append(tun_script)
+        if not account:
+            notes.append("tun peers log in as root here: sshd must let root open tun devices"
+                         " (PermitTunnel point-to-point); 'pppossh server-setup' serves them"
+                         " from an unprivileged account instead")
+    return Applied(target, changed, sum(p.enabled for p in peers), notes)
 
 
 def _sudoers_args(words: list[str]) -> str:
@@ -142,17 +155,26 @@ def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
     check_addresses(server, all_peers)
     peers = [p for p in all_peers if p.enabled]
     home = paths.account_home(user)
-    commands, sudo_args = [], []
+    commands, tun_commands, sudo_args = [], [], []
     for peer in peers:
         words, command = r.forced_command(server, peer, sudo=True)
+        if peer.mode == "tun":  # the session script, as the account: no sudo
+            tun_commands.append(command)
+            continue
         commands.append(command)
         sudo_args += [_sudoers_args([*words, tty]) for tty in r.TTY_WORDS]
+    tun_peers = [p for p in peers if p.mode == "tun"]
     files = {
         "login_shell_text": render("login-shell.sh.j2", user=user, commands=commands,
-                                   tty_words=r.TTY_WORDS),
+                                   tun_commands=tun_commands, tty_words=r.TTY_WORDS),
         "block": r.managed_block("openssh", server, peers, sudo=True),
         "sudoers": render("sudoers.j2", user=user, commands=sudo_args),
         "peer_up": r.peer_up_script(peers) if any(p.routes for p in peers) else "",
+        "tun_session": tun_session.file_text(),
+        "tun_devices": render("tun-devices.sh.j2", confdir=uci.confdir, user=user,
+                              peers=tun_peers, unit_name=TUN_SERVICE.rsplit("/", 1)[1]),
+        "tun_service": render("tun-devices.service.j2", user=user, script=TUN_DEVICES),
+        "sshd_conf": render("sshd-tun.conf.j2", user=user),
     }
     for name, text in files.items():
         if DELIMITER in text:
@@ -161,7 +183,9 @@ def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
         "server-setup.sh.j2", confdir=uci.confdir, user=user, home=home,
         marker=paths.ACCOUNT_MARK, login_shell=login_shell, begin=r.BEGIN, end=r.END,
         pppd=server.pppd_path, masquerade=masquerade, pool=server.pool,
-        peer_up_path=r.PEER_UP, **files,
+        peer_up_path=r.PEER_UP, tun_peers=bool(tun_peers), tun_session_path=r.TUN_SESSION,
+        tun_devices_path=TUN_DEVICES, tun_unit_path=TUN_SERVICE, sshd_conf_path=SSHD_CONF,
+        **files,
     )
 
 

@@ -1,8 +1,10 @@
 """proto sshtun scenarios (issue 14), run inside the test-bed guest by ``guest.py``.
 
-- ``sshtun_tun``: ``proto sshtun`` under the netifd double, OpenSSH to an sshd that allows
-  tunnels to one unprivileged user only (``Match User``), whose key may open one persistent
-  tun device it owns (``tunnel="3"``) and runs the pppossh server command alone.  The link
+- ``sshtun_tun``: the server set up by pppossh itself (``peer add --mode tun``, then
+  ``server-setup --apply``, twice): sshd allows tunnels to the unprivileged ``pppossh``
+  account alone (``Match User``), whose key may open one persistent tun device the account
+  owns (``tunnel="0"``) and runs the session script alone.  Then ``proto sshtun`` under the
+  netifd double, OpenSSH.  The link
   comes up with its addresses and a route to ``far`` through it; ping both ways and iperf3;
   the key gets no shell, no other unit, no port forwarding, and root gets no tunnel at all;
   netifd is told TUNNEL_DEVICE for the busy unit and TUNNEL_DISABLED for root;
@@ -14,7 +16,9 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
+from pathlib import Path
 
 from bed import (
     FAR_IP,
@@ -32,46 +36,46 @@ from bed import (
 )
 from scenarios import netns_enter, netns_leave
 
-from pppossh.plan import sshtun
-
-TUN_USER, TUN_UNIT = "tunpeer", 3
-TUN_LOCAL, TUN_REMOTE = "10.98.0.1", "10.98.0.2"
+TUN_USER, PEER_NAME, PEER_NET = "pppossh", "lan2", "192.168.77.0/24"
+TUN_LOCAL, TUN_REMOTE = "10.64.0.2", "10.64.0.1"  # the first peer of the default pool
 
 
-def _tun_server(bed: Bed) -> object:
-    """sshd allowing tunnels to TUN_USER alone; TUN_USER owns tun3, addressed, and its key
-    may open that device only and run the server's command only."""
+def _tun_server(bed: Bed) -> tuple[object, int, dict]:
+    """An sshd whose settings say nothing of tunnels, and a pppossh server: the router's key
+    added as a tun peer, ``server-setup --apply`` run (twice: the second changes nothing).
+    Returns the keys, the peer's unit and what the set-up did."""
+    from scenarios import _srv
+
     bed.network()
     keys = bed.keys()
     bed.authorize(keys.client_openssh_pub)  # root may log in, but gets no tunnel
-    # the server's keepalive ends the session of a router that vanished, which would hold
-    # the device busy for the router's next session
-    bed.start_sshd(keys, extra=f"Match User {TUN_USER}\n\tPermitTunnel point-to-point\n"
-                   "\tClientAliveInterval 5\n\tClientAliveCountMax 3\n")
+    # where Debian's sshd_config includes the drop-in directory, the bed's includes it too
+    bed.start_sshd(keys, extra="Include /etc/ssh/sshd_config.d/*.conf\n")
     bed.start_iperf()
     sh("modprobe ip_tables; modprobe iptable_filter; true", check=False)
-    sh(f"useradd -m -s /bin/sh -p '*' {TUN_USER}")  # no password, not locked
-    # as udev's rule leaves it on Debian: opening the tun control device grants nothing but
-    # attaching to a device the user owns (the UML guest's devtmpfs makes it 0600)
-    sh("chmod 0666 /dev/net/tun")
-    sh(f"ip tuntap add dev tun{TUN_UNIT} mode tun user {TUN_USER}"
-       f" && ip addr add {TUN_REMOTE} peer {TUN_LOCAL} dev tun{TUN_UNIT}"
-       f" && ip link set tun{TUN_UNIT} up", ns=SERVER)
-    command = " ".join(["sh", "-c", f"'{sshtun.REMOTE_SCRIPT}'", "sshtun", str(TUN_UNIT),
-                        TUN_REMOTE, TUN_LOCAL]).replace('"', '\\"')
-    line = f'restrict,tunnel="{TUN_UNIT}",command="{command}" {keys.client_openssh_pub}'
-    home = f"/home/{TUN_USER}"
-    sh(f"mkdir -p -m 700 {home}/.ssh && cat >{home}/.ssh/authorized_keys"
-       f" && chown -R {TUN_USER}: {home}/.ssh && chmod 600 {home}/.ssh/authorized_keys",
-       input=line + "\n")
-    return keys
+    added = _srv(bed, "peer", "add", PEER_NAME, "--key", keys.client_openssh_pub, "--mode",
+                 "tun", "--route", PEER_NET).stdout.strip()
+    step(added)
+    unit = int(re.search(r"remote_unit (\d+)", added)[1])
+    first = _srv(bed, "server-setup", "--apply", check=False)
+    assert first.returncode == 0, first.stdout + first.stderr
+    step(first.stdout.strip())
+    again = _srv(bed, "server-setup", "--apply", check=False)
+    assert again.returncode == 0 and "nothing to change" in again.stdout, again.stdout
+    # no systemd and no /run/sshd.pid in the bed: the script asked for the reload
+    assert "reload sshd now" in first.stdout, first.stdout
+    sh(["kill", "-HUP", (bed.root / "sshd.pid").read_text().strip()])
+    probe = f"import socket; socket.create_connection(('{SSH_IP}', {SSHD_PORT}), 2).close()"
+    wait_for(lambda: sh([sys.executable, "-c", probe], ns=ROUTER, check=False).returncode == 0,
+             10, "sshd back after its reload")
+    return keys, unit, {"first": first.stdout.strip().splitlines()}
 
 
 def _section(keys, **extra: str | list[str]) -> dict:
     section: dict[str, str | list[str]] = {
         "proto": "sshtun", "server": SSH_IP, "port": str(SSHD_PORT), "sshuser": TUN_USER,
         "identity": [str(keys.client_openssh)], "hostkey": [keys.openssh_host_pub],
-        "ipaddr": TUN_LOCAL, "peeraddr": TUN_REMOTE, "remote_unit": str(TUN_UNIT),
+        "ipaddr": TUN_LOCAL, "peeraddr": TUN_REMOTE, "remote_unit": "0",
         "defaultroute": "0", "route": ["198.51.100.0/24"], "connect_timeout": "20",
     }
     section.update(extra)
@@ -103,7 +107,11 @@ def _pings(target: str, ns: str = ROUTER) -> bool:
 def sshtun_tun(bed: Bed) -> dict:
     import fake_netifd
 
-    keys = _tun_server(bed)
+    keys, unit, server_setup = _tun_server(bed)
+    assert unit == 0, unit  # the first free unit of a server without tun devices
+    server_dev = f"tun{unit}"
+    server_routes = sh(["ip", "route"], ns=SERVER).stdout
+    assert f"{PEER_NET} dev {server_dev}" in server_routes, server_routes
     fake_netifd.install(VENV_BIN)
     netns_enter(ROUTER)
     netifd = fake_netifd.FakeNetifd("lan2", _section(keys), proto="sshtun")
@@ -124,7 +132,7 @@ def sshtun_tun(bed: Bed) -> dict:
     assert _pings(FAR_IP), "far is not reached through the tunnel's route"
     mbit = bed.iperf(TUN_REMOTE, seconds=3)
     assert mbit > 0.5, f"iperf3 through the tunnel gave only {mbit} Mbit/s"
-    owner = sh(["cat", f"/sys/class/net/tun{TUN_UNIT}/owner"], ns=SERVER).stdout.strip()
+    owner = sh(["cat", f"/sys/class/net/{server_dev}/owner"], ns=SERVER).stdout.strip()
     uid = sh(["id", "-u", TUN_USER]).stdout.strip()
     assert owner == uid, (owner, uid)
 
@@ -133,7 +141,7 @@ def sshtun_tun(bed: Bed) -> dict:
     shell = _ssh(keys, TUN_USER, "-T", SSH_IP, "id; echo shell-ran")
     other = _ssh(keys, TUN_USER, "-o", "Tunnel=point-to-point", "-w", "any:4", "-o",
                  "ExitOnForwardFailure=yes", "-N", SSH_IP)
-    busy = _ssh(keys, TUN_USER, "-o", "Tunnel=point-to-point", "-w", f"any:{TUN_UNIT}", "-o",
+    busy = _ssh(keys, TUN_USER, "-o", "Tunnel=point-to-point", "-w", f"any:{unit}", "-o",
                 "ExitOnForwardFailure=yes", "-N", SSH_IP)
     forward = _ssh(keys, TUN_USER, "-W", "127.0.0.1:2222", SSH_IP)
     root = _ssh(keys, "root", "-o", "Tunnel=point-to-point", "-w", "any:5", "-o",
@@ -183,7 +191,7 @@ def sshtun_tun(bed: Bed) -> dict:
     wait_for(lambda: device not in sh(["ip", "-o", "link"], ns=ROUTER).stdout, 15,
              f"{device} to be gone")
     wait_for(lambda: not processes(r"(^|/)ssh .*-w"), 15, "the SSH client to end")
-    wait_for(lambda: "NO-CARRIER" in sh(["ip", "link", "show", f"tun{TUN_UNIT}"],
+    wait_for(lambda: "NO-CARRIER" in sh(["ip", "link", "show", server_dev],
                                         ns=SERVER).stdout, 15, "the server's device to be free")
     routes = sh(["ip", "route"], ns=ROUTER).stdout
     assert "198.51.100.0/24" not in routes and SSH_IP not in routes, routes
@@ -201,18 +209,24 @@ def sshtun_tun(bed: Bed) -> dict:
     routes = sh(["ip", "route"], ns=ROUTER).stdout
     assert "198.51.100.0/24" not in routes and SSH_IP not in routes, routes
     assert not processes(r"(^|/)ssh .*-w"), processes(r"(^|/)ssh .*-w")
-    step("ifup lan2 again: the server's device is free for the next session")
+    step("as after a reboot: the server's device gone, then what the boot unit runs")
+    sh(["ip", "link", "del", server_dev], ns=SERVER)
+    unit_text = Path("/etc/systemd/system/pppossh-tun-devices.service").read_text()
+    boot = re.search(r"^ExecStart=(.+)$", unit_text, re.M)[1]
+    made = sh([boot], ns=SERVER).stdout
+    assert f"made {server_dev}" in made, made
+    assert f"{PEER_NET} dev {server_dev}" in sh(["ip", "route"], ns=SERVER).stdout
+    step("ifup lan2 again: the server's device is there and free for the next session")
     netifd.ifup()
     wait_for(lambda: netifd.status()["up"] and _pings(TUN_REMOTE), 60, "lan2 up again")
     netifd.ifdown()
-    return {"setup_s": setup_s, "mbit": mbit, "device": device, "refusals": codes,
+    return {"server_setup": server_setup, "setup_s": setup_s, "mbit": mbit, "device": device,
+            "refusals": codes,
             "dead_path_noticed_s": noticed, "back_after_path_s": back}
 
 
 def _explain(netifd, bed: Bed) -> None:
     """What the hook, netifd, the client and the server said, for a scenario that failed."""
-    from pathlib import Path
-
     state = Path("/var/run/pppossh") / netifd.iface
     logs = {p.name: p.read_text(errors="replace")[-3000:]
             for p in [*state.glob("*.log"), bed.root / "sshd.log"] if p.exists()}
