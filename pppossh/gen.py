@@ -40,8 +40,9 @@ def outputs() -> dict[Path, str]:
            for proto in PROTOCOLS},
         ROOT / "docs/options.md": render("options.md.j2", options=OPTIONS),
         ROOT / "README.md": _readme(render("options_table.md.j2", options=OPTIONS)),
-        ROOT / "luci-app/htdocs/luci-static/resources/protocol/pppossh.js":
-            render("luci-protocol.js.j2", options=for_proto("pppossh")),
+        **{ROOT / f"luci-app/htdocs/luci-static/resources/protocol/{proto}.js":
+           render("luci-protocol.js.j2", proto=proto, options=for_proto(proto))
+           for proto in PROTOCOLS},
         **{ROOT / "pppossh/ppp" / event: render("ppp-hook.sh.j2", event=event)
            for event in PPP_EVENTS},
     }

@@ -180,6 +180,13 @@ class Bed:
             "\toption server 'vpn.example.org'\n"
             "\toption sshuser 'vpn'\n"
             "\n"
+            "config interface 'tun'\n"  # proto sshtun: its own form from the same table
+            "\toption proto 'sshtun'\n"
+            "\toption server 'vpn.example.org'\n"
+            "\toption sshuser 'pppossh'\n"
+            "\toption ipaddr '10.64.0.2'\n"
+            "\toption peeraddr '10.64.0.1'\n"
+            "\n"
             "config interface 'explicit'\n"  # every default of our form written out
             "\toption proto 'pppossh'\n"
             "\toption server 'vpn.example.org'\n"
@@ -592,6 +599,31 @@ def test_form_shows_every_option_of_the_table_on_its_tab(tab: Tab) -> None:
     assert tab.input("fresh", "connect_timeout").is_visible()
     assert tab.input("fresh", "peerdns").is_visible()
     assert not tab.input("fresh", "server").is_visible()
+    assert tab.luci_errors() == []
+
+
+def test_the_sshtun_form_has_its_own_options(tab: Tab, bed: Bed) -> None:
+    """proto sshtun: protocol/sshtun.js from the same table draws its options and none that
+    only pppossh has, offers no connection check (it tests pppossh interfaces only), and
+    saves what is edited."""
+    tab.open_protocol("tun")
+    page = tab.page
+    own = {o.name for o in for_proto("sshtun")}
+    for option in OPTIONS:
+        if option.name in LUCIS_OWN:
+            continue
+        for name in _js_ids(option):
+            rows = page.locator(f'{MODAL} .cbi-value[data-name="{name}"]').count()
+            assert rows == (1 if option.name in own else 0), name
+    assert tab.input("tun", "remote_unit").get_attribute("placeholder") == "0"
+    assert page.locator("#pppossh-checkbtn-tun").count() == 0
+    choices = tab.input("tun", "proto").locator("option").evaluate_all(
+        "os => os.map(o => [o.value, o.textContent])")
+    assert ["sshtun", "Tunnel device over OpenSSH (sshtun)"] in choices, choices
+    assert ["pppossh", "VPN over SSH (pppossh)"] in choices, choices
+    tab.input("tun", "remote_unit").fill("2")
+    tab.save()
+    assert "option remote_unit '2'" in (bed.confdir / "network").read_text()
     assert tab.luci_errors() == []
 
 
