@@ -12,7 +12,10 @@ three rows, each ``BENCH_REPEATS`` times (3), interleaved:
   with the helper, then again after ``ifdown`` (the hook repeats the helper's saved plan);
 - ``upstream``: the pppd command line OpenWrt's own ``pppossh`` handler hands netifd (its
   ``pty`` string and ``ppp.sh``'s generic options), through the same netifd double with a
-  handler and ppp hooks that send what upstream's send (:meth:`Bench._upstream`).
+  handler and ppp hooks that send what upstream's send (:meth:`Bench._upstream`);
+- ``sshtun`` (OpenSSH only: dbclient has no ``-w``): ``proto sshtun``'s real hook through
+  the same double, OpenSSH carrying a tun device, to the same sshd (root may open tunnels
+  there), measured like ``pppossh``; its CPU column is the SSH client's alone.
 
 Columns: setup s, and again s (the same once more: for the raw row a second login);
 RTT idle, and while a bulk transfer runs up and down (ping every 0.2 s);
@@ -52,7 +55,13 @@ PROFILES: dict[str, list[str]] = {
     "wan-loss": ["delay", "25ms", "loss", "0.5%"],
 }
 CLIENTS = ("dbclient", "openssh")
-ROWS = ("raw", "pppossh", "upstream")
+ROWS = ("raw", "pppossh", "upstream", "sshtun")
+TUN_LOCAL, TUN_REMOTE = "10.97.0.2", "10.97.0.1"  # sshtun's link: the router's end, the server's
+
+
+def rows_of(client: str) -> tuple[str, ...]:
+    """The rows a client has: sshtun needs OpenSSH's client."""
+    return tuple(r for r in ROWS if r != "sshtun" or client == "openssh")
 COLUMNS = (  # key, heading, digits
     ("setup_s", "setup s", 2), ("again_s", "again s", 2), ("rtt_ms", "RTT ms", 1),
     ("rtt_up_ms", "RTT+up", 0), ("rtt_down_ms", "RTT+down", 0), ("up_mbit", "up Mbit/s", 1),
@@ -80,14 +89,15 @@ def guest() -> int:
         keys = _standard_bed(bed)
         bed.stop_dropbear()
         bed.start_dropbear(keys, window=DBCLIENT_WINDOW)
+        _allow_root_tunnels(bed)
         bench = Bench(bed, keys, seconds)
         for profile in profiles:
             with _netem(PROFILES[profile]):
                 table: dict[str, dict[str, list[dict[str, float]]]] = {}
                 for client in CLIENTS:
-                    rows = table.setdefault(client, {row: [] for row in ROWS})
+                    rows = table.setdefault(client, {row: [] for row in rows_of(client)})
                     for _ in range(repeats):
-                        for row in ROWS:
+                        for row in rows_of(client):
                             rows[row].append(bench.attempt(row, client))
                 results["profiles"][profile] = {
                     "path_rtt_ms": bed.ping(bench.ssh_ip)["rtt_avg_ms"], "table": table}
@@ -95,6 +105,18 @@ def guest() -> int:
         bed.close()
     Path("/xfer/bench.json").write_text(json.dumps(results, indent=1))
     return 0
+
+
+def _allow_root_tunnels(bed: Any) -> None:
+    """The bench's sshd lets root open tun devices (for the sshtun row); a reload keeps it."""
+    from bed import ROUTER, SSH_IP, SSHD_PORT, sh, wait_for
+
+    config = bed.root / "sshd_config"
+    config.write_text(config.read_text() + "PermitTunnel point-to-point\n")
+    sh(["kill", "-HUP", (bed.root / "sshd.pid").read_text().strip()])
+    probe = f"import socket; socket.create_connection(('{SSH_IP}', {SSHD_PORT}), 2).close()"
+    wait_for(lambda: sh([sys.executable, "-c", probe], ns=ROUTER, check=False).returncode == 0,
+             10, "sshd back after its reload")
 
 
 class _netem:
@@ -191,26 +213,29 @@ class Bench:
     def _tunnel(self, row: str, client: str) -> dict[str, float]:
         from bed import REMOTE_TUN
 
-        start, stop = self._pppossh(client) if row == "pppossh" else self._upstream(client)
+        start, stop = {"pppossh": self._pppossh, "upstream": self._upstream,
+                       "sshtun": self._sshtun}[row](client)
+        target = TUN_REMOTE if row == "sshtun" else REMOTE_TUN
         figures = {"setup_s": self._up(row, client, start)}
         stop()
         self._gone(row, client)
         # the same again: pppossh's hook now repeats the plan its helper saved
         figures["again_s"] = self._up(row, client, start)
         try:
-            figures["rtt_ms"] = self.bed.ping(REMOTE_TUN, count=10)["rtt_avg_ms"]
-            pppd = _pppd_pid(UP_IFACE if row == "upstream" else "vpn")
-            cpu_before = _tree_cpu(pppd)
-            pinger = _Pinger(REMOTE_TUN)
-            up = _iperf(REMOTE_TUN, self.seconds)
+            figures["rtt_ms"] = self.bed.ping(target, count=10)["rtt_avg_ms"]
+            tree = _tun_client_pid() if row == "sshtun" else \
+                _pppd_pid(UP_IFACE if row == "upstream" else "vpn")
+            cpu_before = _tree_cpu(tree)
+            pinger = _Pinger(target)
+            up = _iperf(target, self.seconds)
             figures["rtt_up_ms"] = pinger.stop()
-            cpu = _tree_cpu(pppd) - cpu_before
+            cpu = _tree_cpu(tree) - cpu_before
             figures["up_mbit"] = up["mbit"]
             figures["cpu_s_gb"] = cpu / (up["bytes"] / 1e9) if up["bytes"] else 0.0
-            pinger = _Pinger(REMOTE_TUN)
-            figures["down_mbit"] = _iperf(REMOTE_TUN, self.seconds, reverse=True)["mbit"]
+            pinger = _Pinger(target)
+            figures["down_mbit"] = _iperf(target, self.seconds, reverse=True)["mbit"]
             figures["rtt_down_ms"] = pinger.stop()
-            figures["p4_mbit"] = _iperf(REMOTE_TUN, self.seconds, flows=4)["mbit"]
+            figures["p4_mbit"] = _iperf(target, self.seconds, flows=4)["mbit"]
         finally:
             stop()
         self._gone(row, client)
@@ -220,22 +245,32 @@ class Bench:
         """Seconds from ``start`` to the first ping answered through the tunnel."""
         from bed import REMOTE_TUN, ROUTER, sh, wait_for
 
+        target, device = (TUN_REMOTE, "dev tun") if row == "sshtun" else (REMOTE_TUN,
+                                                                          "pppossh-")
         started = time.monotonic()
         start()
-        # the peer's route appears with IPCP; a ping before it would wait its timeout
-        wait_for(lambda: "pppossh-" in sh(["ip", "route", "get", REMOTE_TUN], ns=ROUTER,
-                                           check=False, timeout=5).stdout,
+        # the peer's route appears with IPCP (sshtun: the ready line); a ping before it would
+        # wait its timeout
+        wait_for(lambda: device in sh(["ip", "route", "get", target], ns=ROUTER,
+                                      check=False, timeout=5).stdout,
                  60, f"{row} {client}: the link", interval=0.05)
-        wait_for(lambda: sh(["ping", "-c1", "-W1", REMOTE_TUN], ns=ROUTER, check=False,
+        wait_for(lambda: sh(["ping", "-c1", "-W1", target], ns=ROUTER, check=False,
                             timeout=5).returncode == 0, 30, f"{row} {client}: first ping",
                  interval=0.05)
         return time.monotonic() - started
 
     def _gone(self, row: str, client: str) -> None:
-        from bed import wait_for
+        from bed import ROUTER, processes, sh, wait_for
 
-        wait_for(lambda: not self.bed.leftovers() and not self.bed.leftovers(UP_IFACE), 30,
-                 f"{row} {client}: nothing left after it stopped")
+        def left() -> list[str]:
+            found = [x for iface in ("vpn", UP_IFACE) for x in self.bed.leftovers(iface)]
+            if row == "sshtun":  # no pppd there: the client and its tun device
+                found += processes(r"(^|/)ssh .*-w")
+                found += [line for line in sh(["ip", "-o", "link"], ns=ROUTER).stdout
+                          .splitlines() if ": tun" in line]
+            return found
+
+        wait_for(lambda: not left(), 30, f"{row} {client}: nothing left after it stopped")
 
     def _pppossh(self, client: str) -> tuple[Callable[[], None], Callable[[], None]]:
         """(ifup, ifdown) of the netifd double, with the hook, helper and ubus in place."""
@@ -248,6 +283,22 @@ class Bench:
         # the first setup of a section runs the helper: no plan saved by an earlier round
         Path("/var/run/pppossh/vpn/relay").unlink(missing_ok=True)
         netifd = fake_netifd.FakeNetifd("vpn", _vpn(self.keys, client, peer_pppd_options=""))
+        return netifd.ifup, netifd.ifdown
+
+    def _sshtun(self, client: str) -> tuple[Callable[[], None], Callable[[], None]]:
+        """(ifup, ifdown) of a ``proto sshtun`` interface through the netifd double: OpenSSH
+        as root to the bench's sshd, the server's end addressed by the session script."""
+        import fake_netifd
+        from bed import ROUTER, SSH_IP, SSHD_PORT, VENV_BIN
+        from scenarios import netns_enter
+
+        fake_netifd.install(VENV_BIN)
+        netns_enter(ROUTER)
+        section = {"proto": "sshtun", "server": SSH_IP, "port": str(SSHD_PORT),
+                   "sshuser": "root", "identity": [str(self.keys.client_openssh)],
+                   "hostkey": [self.keys.openssh_host_pub], "ipaddr": TUN_LOCAL,
+                   "peeraddr": TUN_REMOTE, "remote_unit": "0", "defaultroute": "0"}
+        netifd = fake_netifd.FakeNetifd("tun", section, proto="sshtun")
         return netifd.ifup, netifd.ifdown
 
     def _upstream(self, client: str) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -376,6 +427,19 @@ def _pppd_pid(iface: str) -> int:
     raise AssertionError(f"no pppd with ipparam {iface}")
 
 
+def _tun_client_pid() -> int:
+    """The SSH client carrying the sshtun row's tunnel (it alone does the work there)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv and argv[0].endswith(b"ssh") and b"-w" in argv:
+                return int(entry.name)
+    raise AssertionError("no ssh -w client")
+
+
 def _tree_cpu(root: int) -> float:
     """CPU seconds (user + system) of ``root`` and its living descendants."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -415,7 +479,7 @@ def table(results: dict[str, Any]) -> str:
         out.append("| client | row | " + " | ".join(h for _, h, _ in COLUMNS) + " |")
         out.append("|---|---|" + "---|" * len(COLUMNS))
         for client, rows in data["table"].items():
-            for row in ROWS:
+            for row in [r for r in ROWS if r in rows]:
                 runs = rows[row]
                 cells = [_cell([r[k] for r in runs if k in r], d) for k, _, d in COLUMNS]
                 out.append(f"| {client} | {row} | " + " | ".join(cells) + " |")
@@ -425,8 +489,11 @@ def table(results: dict[str, Any]) -> str:
             out.append(f"| {client} | pppossh/raw | "
                        + " | ".join(_ratio(rows, "pppossh", "raw", k) for k, _, _ in COLUMNS)
                        + " |")
+            if "sshtun" in rows:
+                out.append(f"| {client} | sshtun/pppossh | " + " | ".join(
+                    _ratio(rows, "sshtun", "pppossh", k) for k, _, _ in COLUMNS) + " |")
         failed = [f"- {client} {row}: {run['error']}" for client, rows in data["table"].items()
-                  for row in ROWS for run in rows[row] if "error" in run]
+                  for row in rows for run in rows[row] if "error" in run]
         if failed:
             out.append("\nfailed runs (left out of the figures):\n" + "\n".join(failed))
     return "\n".join(out)
