@@ -241,6 +241,7 @@ def test_the_device_script_makes_keeps_and_removes_only_the_accounts_devices(
     assert "ip tuntap add dev tun3 mode tun user vpnpeers" in calls
     assert "ip addr add 10.64.0.1 peer 10.64.0.2 dev tun3" in calls
     assert "ip route replace 192.168.20.0/24 dev tun3" in calls
+    assert "ip link set tun3 up txqueuelen 3" in calls  # as a PPP device's, not 500
     assert "ip addr add 10.64.0.1 peer 10.64.0.3 dev tun5" in calls
     assert "ip link del tun9" in calls and not any("tun8" in c for c in calls)
     assert "made tun3 for peer a" in out.stdout and "removed tun9" in out.stdout

@@ -105,7 +105,12 @@ def bench(tmp_path: Path) -> dict[str, Path]:
     ssh = tmp_path / "ssh"
     ssh.write_text(FAKE_SSH)
     ssh.chmod(0o755)
-    return {"hooks": hooks, "state": state, "ssh": ssh}
+    bindir = tmp_path / "bin"  # 'ip' records what the task asks of the device
+    bindir.mkdir()
+    (bindir / "ip").write_text(f'#!/bin/sh\necho "ip $*" >>{tmp_path / "ip.log"}\n')
+    (bindir / "ip").chmod(0o755)
+    return {"hooks": hooks, "state": state, "ssh": ssh, "bin": bindir,
+            "ip_log": tmp_path / "ip.log"}
 
 
 def _start(bench: dict[str, Path], shell: str, **env: str) -> subprocess.Popen[bytes]:
@@ -114,7 +119,7 @@ def _start(bench: dict[str, Path], shell: str, **env: str) -> subprocess.Popen[b
                             "/usr/bin/python3", [str(bench["ssh"]), "-w", "4:3", "server"],
                             EXIT_NOTE)
     argv[0:1] = [shell, "sh"] if shell.endswith("busybox") else [shell]
-    return subprocess.Popen(argv, env={"PATH": "/usr/bin:/bin", **env},
+    return subprocess.Popen(argv, env={"PATH": f"{bench['bin']}:/usr/bin:/bin", **env},
                             stdin=subprocess.DEVNULL)
 
 
@@ -146,6 +151,10 @@ def test_task_runs_the_hooks_around_a_ready_tunnel(bench: dict[str, Path], shell
     log = (bench["state"] / "ssh.log").read_text()
     assert log.splitlines()[-1] == f"{EXIT_NOTE} {128 + signal.SIGTERM}"
     assert "args: -w 4:3 server" in log
+    # the ready device's queue is a PPP device's, not tun's 500 packets (bufferbloat).  Debian's
+    # busybox shell runs its own ip applet before PATH; OpenWrt's ip is iproute2's
+    if not shell.endswith("busybox"):
+        assert bench["ip_log"].read_text() == "ip link set tun4 txqueuelen 3\n"
     # -v's own lines stay out of the log (a keepalive each few seconds), the server's stay
     assert "debug1: Remote: Forced command." in log and "global_request" not in log
     assert not subprocess.run(["pgrep", "-f", str(bench["ssh"])], capture_output=True).stdout
@@ -169,6 +178,7 @@ def test_a_wrong_first_line_is_not_ready(bench: dict[str, Path], shell: str) -> 
     pppossh's), the link is not reported up."""
     task = _start(bench, shell, FAKE_READY="Welcome to the server", FAKE_EXIT="0")
     assert task.wait(10) == 0 and _calls(bench) == []
+    assert not bench["ip_log"].exists()
 
 
 def test_outcomes_of_a_tunnel() -> None:

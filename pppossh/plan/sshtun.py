@@ -43,6 +43,7 @@ TASK_SCRIPT = (
     "trap 'kill $c 2>/dev/null' HUP INT TERM; "
     'exec 5<"$out"; rm -f "$in" "$out" "$err"; '
     f'if read -r line <&5 && [ "$line" = "{READY}" ]; then '
+    f'ip link set "$dev" txqueuelen {tun_session.TXQUEUELEN}; '
     '[ "$mode" = standalone ] && { ip addr add "$local" peer "$remote" dev "$dev"; '
     'ip link set "$dev" up; }; '
     '"$hooks/ip-up" "$dev" "" 0 "$local" "$remote" "$iface" && up=1; fi; '

@@ -135,6 +135,8 @@ def sshtun_tun(bed: Bed) -> dict:
     owner = sh(["cat", f"/sys/class/net/{server_dev}/owner"], ns=SERVER).stdout.strip()
     uid = sh(["id", "-u", TUN_USER]).stdout.strip()
     assert owner == uid, (owner, uid)
+    for dev, ns in ((device, ROUTER), (server_dev, SERVER)):  # a PPP device's queue, not 500
+        assert "qlen 3" in sh(["ip", "-o", "link", "show", dev], ns=ns).stdout, dev
 
     step("what the peer's key may not do")
     netns_leave()
