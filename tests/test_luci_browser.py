@@ -26,6 +26,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -991,6 +992,43 @@ def test_peers_page(tab: Tab, bed: Bed) -> None:
     tab.click_and_wait("#pppossh-apply")
     assert tab.text("#pppossh-add-out").startswith("0 enabled peers in ")
     assert tab.behind() == 0
+    assert tab.luci_errors() == []
+
+
+def test_peers_page_adds_a_tun_peer(tab: Tab, bed: Bed) -> None:
+    """A tun peer from the page: a hostile unit is refused with its words, a good one gets
+    the first free device and says what the router sets; apply on this dropbear server says
+    that tun devices need OpenSSH's sshd, and nothing is written."""
+    _open_peers(tab)
+    page = tab.page
+    page.wait_for_selector("#pppossh-peers")
+    key = _peer_key(bed, "branch-t")
+    page.select_option("#pppossh-new-mode", "tun")
+    page.fill("#pppossh-new-unit", "1;reboot")
+    _add_peer(tab, "branch-t", key)
+    shown = tab.text("#pppossh-add-out .pppossh-msg.danger")
+    assert "number of its device on the server" in shown, shown
+    assert shown.endswith("INVALID_PEER_UNIT"), shown
+    assert "branch-t" not in (bed.confdir / "pppossh").read_text()
+
+    page.fill("#pppossh-new-unit", "")
+    _add_peer(tab, "branch-t", key)
+    said = tab.text("#pppossh-add-out")
+    device = re.search(r"the server's (tun\d+)", said)
+    assert device and said.startswith("Added peer branch-t (10.64.0.2 on the server's"), said
+    assert f"remote_unit {device[1][3:]}" in said, said
+    cells = page.locator('#pppossh-peers tr[data-peer="branch-t"] td').all_inner_texts()
+    assert cells[3] == f"{device[1]} (sshtun)", cells
+    config = (bed.confdir / "pppossh").read_text()
+    assert "option mode 'tun'" in config and f"option unit '{device[1][3:]}'" in config
+
+    before = bed.peer_keys.read_text() if bed.peer_keys.exists() else None
+    tab.click_and_wait("#pppossh-apply")
+    shown = tab.text("#pppossh-add-out .pppossh-msg.danger")
+    assert "need OpenSSH's sshd" in shown and shown.endswith("TUN_NEEDS_OPENSSH"), shown
+    assert (bed.peer_keys.read_text() if bed.peer_keys.exists() else None) == before
+    tab.click_and_wait('button[data-delete="branch-t"]')
+    assert "branch-t" not in (bed.confdir / "pppossh").read_text()
     assert tab.luci_errors() == []
 
 

@@ -12,7 +12,7 @@
 // LuCI turns a bare string child into innerHTML.
 
 var callPeerList = rpc.declare({ object: 'pppossh', method: 'peer_list' });
-var callPeerAdd = rpc.declare({ object: 'pppossh', method: 'peer_add', params: [ 'name', 'key', 'ip', 'routes' ] });
+var callPeerAdd = rpc.declare({ object: 'pppossh', method: 'peer_add', params: [ 'name', 'key', 'ip', 'routes', 'mode', 'unit' ] });
 var callPeerDel = rpc.declare({ object: 'pppossh', method: 'peer_del', params: [ 'name' ] });
 var callPeerApply = rpc.declare({ object: 'pppossh', method: 'peer_apply' });
 
@@ -31,6 +31,7 @@ return view.extend({
 				E('th', { 'class': 'th' }, [ _('Name') ]),
 				E('th', { 'class': 'th' }, [ _('Key fingerprint') ]),
 				E('th', { 'class': 'th' }, [ _('Addresses (server → peer)') ]),
+				E('th', { 'class': 'th' }, [ _('Link') ]),
 				E('th', { 'class': 'th' }, [ _('Routes') ]),
 				E('th', { 'class': 'th' }, [ _('Enabled') ]),
 				E('th', { 'class': 'th cbi-section-actions' }, [ '' ])
@@ -41,6 +42,7 @@ return view.extend({
 				E('td', { 'class': 'td' }, [ p.name ]),
 				E('td', { 'class': 'td' }, [ E('code', [ p.fingerprint ]) ]),
 				E('td', { 'class': 'td' }, [ '%s → %s'.format(p.ipaddr, p.peeraddr) ]),
+				E('td', { 'class': 'td' }, [ p.device ? _('%s (sshtun)').format(p.device) : _('PPP') ]),
 				E('td', { 'class': 'td' }, [ p.routes.join(', ') || '-' ]),
 				E('td', { 'class': 'td' }, [ p.enabled ? _('yes') : _('no') ]),
 				E('td', { 'class': 'td cbi-section-actions' }, [
@@ -51,7 +53,7 @@ return view.extend({
 		}, this));
 		if (!peers.length)
 			rows.push(E('tr', { 'class': 'tr placeholder' }, [
-				E('td', { 'class': 'td', 'colspan': 6 }, [ E('em', [ _('No peers yet: add one below.') ]) ])
+				E('td', { 'class': 'td', 'colspan': 7 }, [ E('em', [ _('No peers yet: add one below.') ]) ])
 			]));
 		return E('table', { 'class': 'table', 'id': 'pppossh-peers' }, rows);
 	},
@@ -81,12 +83,17 @@ return view.extend({
 		var name = document.getElementById('pppossh-new-name').value.trim(),
 		    key = document.getElementById('pppossh-new-key').value.trim(),
 		    ip = document.getElementById('pppossh-new-ip').value.trim(),
-		    routes = document.getElementById('pppossh-new-routes').value.split(/[\s,]+/).filter(function(r) { return r; });
-		return callPeerAdd(name, key, ip, routes).then(L.bind(function(res) {
+		    routes = document.getElementById('pppossh-new-routes').value.split(/[\s,]+/).filter(function(r) { return r; }),
+		    mode = document.getElementById('pppossh-new-mode').value,
+		    unit = mode == 'tun' ? document.getElementById('pppossh-new-unit').value.trim() : '';
+		return callPeerAdd(name, key, ip, routes, mode, unit).then(L.bind(function(res) {
 			if (msgs.failed(res))
 				return show('pppossh-add-out', 'danger', msgs.describe(res, { name: name }));
-			show('pppossh-add-out', 'success', _('Added peer %s (%s); apply to let it in.').format(res.peer.name, res.peer.peeraddr));
-			[ 'name', 'key', 'ip', 'routes' ].forEach(function(f) { document.getElementById('pppossh-new-' + f).value = ''; });
+			var p = res.peer;
+			show('pppossh-add-out', 'success', p.device
+				? _('Added peer %s (%s on the server\'s %s: on the router, proto sshtun with remote_unit %s); apply to let it in.').format(p.name, p.peeraddr, p.device, p.device.replace(/^tun/, ''))
+				: _('Added peer %s (%s); apply to let it in.').format(p.name, p.peeraddr));
+			[ 'name', 'key', 'ip', 'routes', 'unit' ].forEach(function(f) { document.getElementById('pppossh-new-' + f).value = ''; });
 			return this.refresh();
 		}, this), function(err) {
 			show('pppossh-add-out', 'danger', msgs.describe(err));
@@ -119,7 +126,7 @@ return view.extend({
 		return E([], [
 			E('h2', [ _('pppossh server: peers') ]),
 			E('p', { 'class': 'cbi-section-descr' }, [
-				_('Routers allowed to connect. Each peer\'s key can start nothing but pppd with that peer\'s addresses.')
+				_('Routers allowed to connect. Each peer\'s key can start nothing but pppd with that peer\'s addresses, or a tun peer\'s nothing but its own tun device.')
 			]),
 			E('div', { 'class': 'cbi-section' }, [
 				this.renderTable(res.peers || []),
@@ -132,6 +139,11 @@ return view.extend({
 					'placeholder': _('Paste the output of "pppossh pubkey" on the router') })),
 				field(_('Addresses'), E('input', { 'id': 'pppossh-new-ip', 'class': 'cbi-input-text', 'placeholder': _('server:peer, empty = from the pool') })),
 				field(_('Routes behind the peer'), E('input', { 'id': 'pppossh-new-routes', 'class': 'cbi-input-text', 'placeholder': '192.168.10.0/24' })),
+				field(_('Link'), E('select', { 'id': 'pppossh-new-mode', 'class': 'cbi-input-select' }, [
+					E('option', { 'value': 'ppp' }, [ _('PPP (the router uses proto pppossh)') ]),
+					E('option', { 'value': 'tun' }, [ _('tun device (proto sshtun, OpenSSH\'s sshd)') ])
+				])),
+				field(_('Tun unit'), E('input', { 'id': 'pppossh-new-unit', 'class': 'cbi-input-text', 'placeholder': _('tun peers: empty = the first free') })),
 				E('div', { 'class': 'cbi-page-actions' }, [
 					E('button', { 'class': 'btn cbi-button cbi-button-add', 'id': 'pppossh-add',
 						'click': ui.createHandlerFn(this, 'handleAdd') }, [ _('Add peer') ]), ' ',
