@@ -415,29 +415,28 @@ def _iperf(target: str, seconds: int, reverse: bool = False, flows: int = 1) -> 
             "bytes": float(end["sum_sent"]["bytes"])}
 
 
-def _pppd_pid(iface: str) -> int:
+def _find_process(wanted: Callable[[list[bytes]], bool], what: str) -> int:
+    """The pid of the first process whose argv ``wanted`` accepts."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 argv = (entry / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if argv and argv[0].endswith(b"pppd") and iface.encode() in argv[:4]:
+            if argv and wanted(argv):
                 return int(entry.name)
-    raise AssertionError(f"no pppd with ipparam {iface}")
+    raise AssertionError(f"no {what}")
+
+
+def _pppd_pid(iface: str) -> int:
+    return _find_process(lambda argv: argv[0].endswith(b"pppd") and iface.encode() in argv[:4],
+                         f"pppd with ipparam {iface}")
 
 
 def _tun_client_pid() -> int:
     """The SSH client carrying the sshtun row's tunnel (it alone does the work there)."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if argv and argv[0].endswith(b"ssh") and b"-w" in argv:
-                return int(entry.name)
-    raise AssertionError("no ssh -w client")
+    return _find_process(lambda argv: argv[0].endswith(b"ssh") and b"-w" in argv,
+                         "ssh -w client")
 
 
 def _tree_cpu(root: int) -> float:

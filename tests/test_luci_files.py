@@ -15,6 +15,8 @@ from pppossh.config.options import for_proto
 
 LUCI = Path(__file__).resolve().parents[1] / "luci-app"
 PROTOCOL = LUCI / "htdocs/luci-static/resources/protocol/pppossh.js"
+SSHTUN = LUCI / "htdocs/luci-static/resources/protocol/sshtun.js"
+FORM = LUCI / "htdocs/luci-static/resources/pppossh/form.js"  # what both forms share
 PEERS = LUCI / "htdocs/luci-static/resources/view/pppossh/peers.js"
 MESSAGES = LUCI / "htdocs/luci-static/resources/pppossh/messages.js"
 WIDGET = {"string": "form.Value", "int": "form.Value", "bool": "form.Flag",
@@ -40,7 +42,7 @@ def _options_in_js() -> dict[str, dict[str, str]]:
                 raw = v.group(1)
                 entry[key] = json.loads(raw) if raw.startswith('"') else raw[1:-1]
         for key in ("write", "remove"):
-            v = re.search(r"\n\t\to\." + key + r" = (\w+);", block)
+            v = re.search(r"\n\t\to\." + key + r" = ([\w.]+);", block)
             if v:
                 entry[key] = v.group(1)
         entry["required"] = "o.rmempty = false;" in block
@@ -78,10 +80,10 @@ def test_protocol_form_has_every_option_of_the_table() -> None:
             assert entry.get("datatype") == o.check.datatype, o.name
         if _is_flag(o):
             assert entry["default"] == ("1" if o.default else "0"), o.name
-            assert entry["remove"] == "removeUnlessDefault", o.name
+            assert entry["remove"] == "pf.removeUnlessDefault", o.name
         elif o.choices:
             assert entry["default"] == o.default
-            assert entry["write"] == "writeUnlessDefault"
+            assert entry["write"] == "pf.writeUnlessDefault"
         elif o.default not in (None, "", []):
             assert entry["placeholder"] == str(o.default), o.name
         assert entry["required"] == o.required, o.name
@@ -93,19 +95,20 @@ def test_nothing_in_the_form_writes_a_default_on_its_own() -> None:
     nothing) or a write/remove that leaves an untouched default alone."""
     for name, entry in _options_in_js().items():
         if "default" in entry:
-            assert entry.get("remove") == "removeUnlessDefault" or entry.get(
-                "write") == "writeUnlessDefault", name
+            assert entry.get("remove") == "pf.removeUnlessDefault" or entry.get(
+                "write") == "pf.writeUnlessDefault", name
 
 
 def test_pages_report_inside_the_page_and_word_codes_themselves() -> None:
     """No ui.addNotification (in LuCI's modal it lands behind the dialog); every message
     comes from pppossh/messages.js, which words codes; no backend 'message' is shown."""
-    for source in (PROTOCOL, PEERS, MESSAGES):
+    for source in (PROTOCOL, SSHTUN, FORM, PEERS, MESSAGES):
         text = source.read_text()
         assert "ui.addNotification(" not in text, source
         shown = re.findall(r"\b(\w+)\.message\b", text)
         assert set(shown) <= {"err"}, (source, shown)  # LuCI's RPCError text, parsed for codes
-    assert "'require pppossh.messages as msgs';" in PROTOCOL.read_text()
+    for source in (PROTOCOL, SSHTUN, FORM):
+        assert "'require pppossh.messages as msgs';" in source.read_text(), source
     assert "'require pppossh.messages as msgs';" in PEERS.read_text()
     assert "N_(res.peers, " in PEERS.read_text()  # a proper plural
 
@@ -114,7 +117,7 @@ def test_every_string_literal_shown_goes_through_translation() -> None:
     """Static check behind the browser's pseudo-translation test: a string literal put into
     E() children or returned as a message is an argument of _() or N_()."""
     untranslated = re.compile(r"(?:\[\s*|,\s*)'([A-Z][a-z]+ [a-z][^']*)'")
-    for source in (PROTOCOL, PEERS, MESSAGES):
+    for source in (PROTOCOL, SSHTUN, FORM, PEERS, MESSAGES):
         for line in source.read_text().splitlines():
             for found in untranslated.finditer(line):
                 before = line[: found.start(1) - 1]
@@ -135,8 +138,11 @@ def test_protocol_registration_and_device_pattern() -> None:
     text = PROTOCOL.read_text()
     assert "network.registerProtocol('pppossh'," in text
     assert "'pppossh-%s'.format(this.sid)" in text
+    assert "'require pppossh.form as pf';" in text
     for method in ("keygen", "pubkey", "fetch_hostkey", "pin_hostkey", "check", "status"):
-        assert f"method: '{method}'" in text
+        assert f"method: '{method}'" in FORM.read_text()
+    tun = SSHTUN.read_text()
+    assert "network.registerProtocol('sshtun'," in tun and "'require pppossh.form as pf';" in tun
 
 
 def test_acl_menu_and_makefile() -> None:
