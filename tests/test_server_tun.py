@@ -263,3 +263,40 @@ def test_the_device_script_never_takes_a_device_it_does_not_own(uci, tmp_path: P
     out, calls = _devices(tmp_path, uci)
     assert out.returncode == 1 and "give peer a another unit" in out.stderr, out
     assert not [c for c in calls if "tun3" in c and not c.startswith("ip -o")], calls
+
+
+def test_sshd_gives_tunnels_to_the_account_alone(tmp_path: Path) -> None:
+    """The real sshd reads the drop-in as Debian's sshd_config includes it, at the top: its
+    Match block gives the account tunnels and takes forwarding away, and ends with the file
+    (root and everyone else keep the main file's settings)."""
+    sshd = shutil.which("sshd", path="/usr/sbin:/usr/bin")
+    if not sshd:
+        pytest.skip("OpenSSH's sshd is not installed")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "pppossh.conf").write_text(
+        render_template("sshd-tun.conf.j2", user="pppossh"))
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "hk")],
+                   check=True, timeout=30)
+    config = tmp_path / "sshd_config"
+    config.write_text(f"Include {tmp_path}/d/*.conf\nHostKey {tmp_path}/hk\n"
+                      "X11Forwarding yes\nAllowTcpForwarding yes\n")
+    made = not os.path.isdir("/run/sshd")  # sshd -T wants its privilege separation directory
+    if made:
+        os.makedirs("/run/sshd", mode=0o755)
+    try:
+        seen = {}
+        for user in ("pppossh", "root", "alice"):
+            out = subprocess.run([sshd, "-T", "-f", str(config), "-C",
+                                  f"user={user},host=router,addr=192.0.2.1"],
+                                 capture_output=True, text=True, timeout=30, check=True).stdout
+            seen[user] = {k: v for k, _, v in (line.partition(" ") for line in out.splitlines())}
+    finally:
+        if made:
+            os.rmdir("/run/sshd")
+    assert {k: seen["pppossh"][k] for k in ("permittunnel", "allowtcpforwarding",
+                                            "x11forwarding", "clientaliveinterval")} == {
+        "permittunnel": "point-to-point", "allowtcpforwarding": "no", "x11forwarding": "no",
+        "clientaliveinterval": "5"}
+    for user in ("root", "alice"):
+        assert (seen[user]["permittunnel"], seen[user]["x11forwarding"],
+                seen[user]["allowtcpforwarding"]) == ("no", "yes", "yes"), user
