@@ -62,6 +62,13 @@ TUN_LOCAL, TUN_REMOTE = "10.97.0.2", "10.97.0.1"  # sshtun's link: the router's 
 def rows_of(client: str) -> tuple[str, ...]:
     """The rows a client has: sshtun needs OpenSSH's client."""
     return tuple(r for r in ROWS if r != "sshtun" or client == "openssh")
+
+
+def _target(row: str) -> tuple[str, str]:
+    """(the server's end of the row's link, what ``ip route get`` names for it)."""
+    from bed import REMOTE_TUN
+
+    return (TUN_REMOTE, "dev tun") if row == "sshtun" else (REMOTE_TUN, "pppossh-")
 COLUMNS = (  # key, heading, digits
     ("setup_s", "setup s", 2), ("again_s", "again s", 2), ("rtt_ms", "RTT ms", 1),
     ("rtt_up_ms", "RTT+up", 0), ("rtt_down_ms", "RTT+down", 0), ("up_mbit", "up Mbit/s", 1),
@@ -211,11 +218,9 @@ class Bench:
 
     # --- tunnels --------------------------------------------------------------------------
     def _tunnel(self, row: str, client: str) -> dict[str, float]:
-        from bed import REMOTE_TUN
-
         start, stop = {"pppossh": self._pppossh, "upstream": self._upstream,
                        "sshtun": self._sshtun}[row](client)
-        target = TUN_REMOTE if row == "sshtun" else REMOTE_TUN
+        target = _target(row)[0]
         figures = {"setup_s": self._up(row, client, start)}
         stop()
         self._gone(row, client)
@@ -243,10 +248,9 @@ class Bench:
 
     def _up(self, row: str, client: str, start: Callable[[], None]) -> float:
         """Seconds from ``start`` to the first ping answered through the tunnel."""
-        from bed import REMOTE_TUN, ROUTER, sh, wait_for
+        from bed import ROUTER, sh, wait_for
 
-        target, device = (TUN_REMOTE, "dev tun") if row == "sshtun" else (REMOTE_TUN,
-                                                                          "pppossh-")
+        target, device = _target(row)
         started = time.monotonic()
         start()
         # the peer's route appears with IPCP (sshtun: the ready line); a ping before it would

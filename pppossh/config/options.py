@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import checks
+from . import checks, tun_session
 from .checks import Check
 
 Kind = Literal["string", "int", "bool", "list"]
@@ -19,6 +19,7 @@ Kind = Literal["string", "int", "bool", "list"]
 PROTOCOLS = ("pppossh", "sshtun")
 PPP_ONLY = ("pppossh",)
 TUN_ONLY = ("sshtun",)
+_TUN_UNIT = checks.uint(tun_session.UNITS[0], tun_session.UNITS[-1])
 
 # blobmsg types netifd's handler protocol uses in the dump (see golden/netifd/11-manual-dump).
 BLOBMSG_TYPE: dict[Kind, int] = {"list": 1, "string": 3, "int": 5, "bool": 7}
@@ -143,11 +144,11 @@ OPTIONS: tuple[Option, ...] = (
            " uplink once one comes up (1, the default), or not (0).",
            "pppossh"),
     # --- the tun device (sshtun) ---------------------------------------------------------------
-    Option("remote_unit", "Server's tun unit", "int", 0, checks.uint(0, 255),
+    Option("remote_unit", "Server's tun unit", "int", 0, _TUN_UNIT,
            "Number of the server's tun device (tunN) to use. A pppossh server's peer key allows"
            " one unit only: the one 'pppossh peer add --mode tun' printed.",
            "new", "general", protos=TUN_ONLY),
-    Option("unit", "Local tun unit", "int", None, checks.uint(0, 255),
+    Option("unit", "Local tun unit", "int", None, _TUN_UNIT,
            "Number of the local tun device (tunN); empty: the first one not in use.",
            "new", protos=TUN_ONLY),
     # --- the PPP link -----------------------------------------------------------------------

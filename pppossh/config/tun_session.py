@@ -10,12 +10,13 @@ text, not a template: the router's package has no jinja2.
 from __future__ import annotations
 
 READY = "pppossh-tun ready"
+UNITS = range(256)  # tun0 to tun255: the units either end may name
 PEER_UP = "/etc/pppossh/peer-up"  # a pppossh server's routes to the networks behind peers
 
 # The transmit queue of both ends' tun devices, in packets: what the kernel gives a PPP
 # device.  A tun device starts with 500, and under load that queue in front of the SSH
-# client fills up: in the bench (LAN, OpenSSH) a ping through the tunnel took 175-500 ms
-# during a bulk transfer with 500, and 10-14 ms with 3 (pppossh: 17-22 ms), for the same
+# client fills up: in the bench (LAN, OpenSSH) a ping through the tunnel took 175-215 ms
+# during a bulk transfer with 500, and 10-11 ms with 3 (pppossh: 25-29 ms), for the same
 # throughput.
 TXQUEUELEN = 3
 

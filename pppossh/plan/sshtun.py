@@ -18,9 +18,7 @@ from ..config import Config, tun_session
 from ..errors import ConfigError
 from .quoting import sh_join
 
-READY = tun_session.READY
-
-UNITS = range(256)
+READY, UNITS = tun_session.READY, tun_session.UNITS
 
 # The router's end, run by netifd (or the standalone supervisor) as the proto task:
 # $1 state dir, $2 hooks dir, $3 interface, $4 device, $5 local, $6 remote address,

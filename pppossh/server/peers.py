@@ -32,6 +32,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from ..config import checks
+from ..config.tun_session import UNITS
 from ..errors import ConfigError
 from ..uci import Uci
 from . import paths
@@ -39,7 +40,6 @@ from . import paths
 CONFIG = "pppossh"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 MODES = ("ppp", "tun")
-UNITS = range(256)  # as the router's remote_unit option
 SYSNET = "/sys/class/net"
 USER_KEY_TYPES = tuple(t for t in checks.HOSTKEY_TYPES)
 
@@ -316,9 +316,8 @@ def check_route(server: ServerConfig, route: str) -> str:
     return str(net)
 
 
-def _free_unit(peers: list[Peer]) -> int:
-    """The lowest unit that no peer has and no device on this server uses now."""
-    taken = {p.unit for p in peers if p.mode == "tun"}
+def _free_unit(taken: dict[int | None, str]) -> int:
+    """The lowest unit that no peer has (``taken``) and no device on this server uses now."""
     for unit in UNITS:
         if unit not in taken and not os.path.exists(f"{SYSNET}/tun{unit}"):
             return unit
@@ -363,11 +362,11 @@ def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
         raise ConfigError("INVALID_ROUTE", "--route: give a list of networks")
     routes = tuple(check_route(server, r) for r in routes)
     if mode == "tun":
-        unit = _free_unit(peers) if unit is None else check_unit(unit)
-        for other in peers:
-            if other.mode == "tun" and other.unit == unit:
-                raise ConfigError("UNIT_IN_USE", f"--unit {unit}: tun{unit} is already peer"
-                                  f" {other.name}'s; leave out --unit to get a free one")
+        taken = {p.unit: p.name for p in peers if p.mode == "tun"}
+        unit = _free_unit(taken) if unit is None else check_unit(unit)
+        if unit in taken:
+            raise ConfigError("UNIT_IN_USE", f"--unit {unit}: tun{unit} is already peer"
+                              f" {taken[unit]}'s; leave out --unit to get a free one")
     if not uci.sections(CONFIG, "server"):
         uci.set_section(CONFIG, "server", "server")
     section = uci.add_section(CONFIG, "peer")
