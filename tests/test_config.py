@@ -327,6 +327,8 @@ def test_missing_required(missing: str) -> None:
 
 # One bad (typed) value per option: every error must name network.<iface>.<option>.
 BAD = {
+    "mode": "tunnel",
+    "bridge": "-lan",
     "remote_unit": 256,
     "unit": -1,
     "server": "a b",
@@ -413,6 +415,39 @@ def test_sshtun_needs_both_addresses(missing: str) -> None:
         validate("lan2", raw, "sshtun")
     assert err.value.code == f"MISSING_{missing.upper()}"
     assert f"uci set network.lan2.{missing}=" in err.value.message
+
+
+TUN_BASE = {"server": "192.0.2.2", "sshuser": "vpn"}
+
+
+def test_a_bridged_tap_has_no_addresses_of_its_own() -> None:
+    """mode tap + bridge: no ipaddr/peeraddr needed; the device is tapN."""
+    config = validate("lan2", {**TUN_BASE, "mode": "tap", "bridge": "lan", "unit": 2}, "sshtun")
+    assert (config.device, config.bridge, config.ipaddr) == ("tap2", "lan", "")
+    routed = validate("lan2", {**TUN_BASE, "mode": "tap", "ipaddr": "10.9.0.1",
+                               "peeraddr": "10.9.0.2", "unit": 0}, "sshtun")
+    assert routed.device == "tap0" and not routed.bridge
+
+
+@pytest.mark.parametrize(("raw", "code"), [
+    ({"bridge": "lan"}, "BRIDGE_NEEDS_TAP"),
+    ({"mode": "tap", "bridge": "lan", "ipaddr": "10.9.0.1"}, "ADDRESS_WITH_BRIDGE"),
+    ({"mode": "tap", "bridge": "lan", "peeraddr": "10.9.0.2"}, "ADDRESS_WITH_BRIDGE"),
+    ({"mode": "tap", "ipaddr": "10.9.0.1"}, "MISSING_PEERADDR"),
+])
+def test_link_mismatches_say_what_to_change(raw: dict[str, str], code: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        validate("lan2", {**TUN_BASE, **raw}, "sshtun")
+    assert err.value.code == code
+    assert "uci " in err.value.message
+
+
+@pytest.mark.parametrize("value", ["br-lan;reboot", "lan$(x)", "a/b", "..", "-x", "a b",
+                                   "x" * 16, "lan\n", "lan'"])
+def test_hostile_bridge_names_are_refused(value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        validate("lan2", {**TUN_BASE, "mode": "tap", "bridge": value}, "sshtun")
+    assert err.value.code == "INVALID_BRIDGE"
 
 
 def test_an_unknown_protocol_is_refused() -> None:

@@ -240,6 +240,47 @@ def test_ipv6_auto_adds_a_dhcpv6_interface_as_ppp6_up_does(shell: str, auto: str
     assert json.loads(calls[-1][-1])["name"] == "vpn_6"
 
 
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_bridged_tap_joins_its_bridge_through_netifd(shell: str, tmp_path: Path) -> None:
+    """sshtun, mode tap, bridge lan: ip-up reports the device with no address and no route,
+    then asks netifd to add it to lan's bridge with the call and fields of OpenWrt's gretap
+    ('network' option); ip-down takes it out again.  No /etc/ppp script runs (no PPP link)."""
+    import dataclasses
+
+    from helpers import ed25519_key, setup_json, with_hostkey
+
+    from pppossh.config import from_netifd_json
+    from pppossh.run.ppphook import NETIFD_UPDATE, netifd_update_text
+
+    rundir, env = _netifd_session(tmp_path)
+    config = from_netifd_json("vpn", with_hostkey(setup_json("01-ifup-vpn", "vpn"),
+                                                  ed25519_key()))
+    config = dataclasses.replace(config, proto="sshtun", mode="tap", bridge="lan")
+    State(str(rundir), "vpn").path(NETIFD_UPDATE).write_text(
+        netifd_update_text(config, "openssh"))
+    for name in ("IPLOCAL", "IPREMOTE", "DNS1", "DNS2"):
+        del env[name]
+    env.update(IFNAME="tap2", PPPOSSH_TUN="1")
+    args = ["tap2", "", "0", "", "", "vpn"]
+    run = (lambda event: _run_through_fd(HOOKS / event, env, shell=BUSYBOX, args=args)) \
+        if shell == BUSYBOX else (lambda event: _run_through_fd(HOOKS / event, env, args=args))
+    up = run("ip-up")
+    assert up.returncode == 0, up.stderr
+    calls = parse_ubus_log((tmp_path / "ubus.log").read_text())
+    assert calls[-2][-1] == (
+        '{ "action": 0, "ifname": "tap2", "link-up": true, "address-external": true,'
+        ' "data": { "transport": "openssh", "server": "vpn.example.net" }, "keep": true,'
+        ' "interface": "vpn" }')
+    assert calls[-1] == ["call", "network.interface.lan", "add_device",
+                         '{ "name": "tap2", "link-ext": false }']
+    down = run("ip-down")
+    assert down.returncode == 0, down.stderr
+    calls = parse_ubus_log((tmp_path / "ubus.log").read_text())
+    assert calls[-1] == ["call", "network.interface.lan", "remove_device",
+                         '{ "name": "tap2", "link-ext": false }']
+    assert not (tmp_path / "scripts").exists()
+
+
 def test_netifd_hook_reports_a_refused_update_and_goes_on(tmp_path: Path) -> None:
     """netifd refusing the update (an interface being torn down) is logged; the state and
     the scripts still follow the link."""

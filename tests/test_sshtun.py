@@ -53,12 +53,25 @@ def test_plan_asks_openssh_for_the_tunnel() -> None:
     assert sh_split(argv[-1]) == ["sh", "-c", tun_session.SCRIPT, "sshtun", "tun3",
                                   "10.9.0.2", "10.9.0.1"]
     task = plan.task_argv
-    assert task[:2] == ("/bin/sh", "-c") and task[4:12] == (
+    assert task[:2] == ("/bin/sh", "-c") and task[4:13] == (
         "/var/run/pppossh/vpn", plan_hooks(plan), "vpn", "tun1", "10.9.0.1", "10.9.0.2",
-        "netifd", "/usr/bin/python3")
-    assert task[12:] == argv
+        "netifd", "/usr/bin/python3", "")
+    assert task[13:] == argv
     fixed = make_plan(tun_config(unit=7), facts("openssh"), "standalone")
     assert fixed.device == "tun7" and fixed.task_argv[10] == "standalone"
+
+
+def test_plan_for_a_bridged_tap() -> None:
+    """mode tap: an Ethernet tunnel on tapN at both ends, the bridge handed to the task, no
+    addresses for the server's command to set (its device is in a bridge of its own)."""
+    config = tun_config(mode="tap", bridge="lan", ipaddr="", peeraddr="")
+    plan = make_plan(config, facts("openssh", net_devices=frozenset({"tap0", "tun1"})),
+                     "netifd")
+    assert plan.device == "tap1" and value_after(plan.ssh_argv, "-w") == "1:3"
+    assert "Tunnel=ethernet" in o_options(plan.ssh_argv)
+    assert "Tunnel=point-to-point" not in o_options(plan.ssh_argv)
+    assert sh_split(plan.ssh_argv[-1])[4:] == ["tap3", "", ""]
+    assert plan.task_argv[7:13] == ("tap1", "", "", "netifd", "/usr/bin/python3", "lan")
 
 
 def plan_hooks(plan) -> str:
@@ -113,9 +126,10 @@ def bench(tmp_path: Path) -> dict[str, Path]:
             "ip_log": tmp_path / "ip.log"}
 
 
-def _start(bench: dict[str, Path], shell: str, **env: str) -> subprocess.Popen[bytes]:
-    config = tun_config(iface="lan2")
-    argv = sshtun.task_argv(str(bench["state"]), str(bench["hooks"]), config, "tun4", "netifd",
+def _start(bench: dict[str, Path], shell: str, config=None, device: str = "tun4",
+           mode: str = "netifd", **env: str) -> subprocess.Popen[bytes]:
+    config = config or tun_config(iface="lan2")
+    argv = sshtun.task_argv(str(bench["state"]), str(bench["hooks"]), config, device, mode,
                             "/usr/bin/python3", [str(bench["ssh"]), "-w", "4:3", "server"],
                             EXIT_NOTE)
     argv[0:1] = [shell, "sh"] if shell.endswith("busybox") else [shell]
@@ -158,6 +172,31 @@ def test_task_runs_the_hooks_around_a_ready_tunnel(bench: dict[str, Path], shell
     # -v's own lines stay out of the log (a keepalive each few seconds), the server's stay
     assert "debug1: Remote: Forced command." in log and "global_request" not in log
     assert not subprocess.run(["pgrep", "-f", str(bench["ssh"])], capture_output=True).stdout
+
+
+@pytest.mark.parametrize("config", [
+    tun_config(iface="lan2", mode="tap", bridge="br0", ipaddr="", peeraddr=""),
+    tun_config(iface="lan2", mode="tap")])
+def test_standalone_task_bridges_or_addresses_the_tap(bench: dict[str, Path], config) -> None:
+    """Standalone, the task itself puts a bridged tap into its bridge device, or addresses a
+    routed one, once the server is ready (dash: busybox would run its own ip applet)."""
+    if not os.path.exists("/bin/dash"):
+        pytest.skip("needs dash")
+    task = _start(bench, "/bin/dash", config, "tap4", "standalone", FAKE_READY=sshtun.READY)
+    try:
+        deadline = time.monotonic() + 10
+        while not _calls(bench) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _calls(bench)
+    finally:
+        task.terminate()
+        task.wait(10)
+    steps = bench["ip_log"].read_text().splitlines()
+    assert steps[0] == "ip link set tap4 txqueuelen 3"
+    if config.bridge:
+        assert steps[1:] == ["ip link set tap4 master br0 up"]
+    else:
+        assert steps[1:] == ["ip addr add 10.9.0.1 peer 10.9.0.2 dev tap4", "ip link set tap4 up"]
 
 
 @pytest.mark.parametrize("shell", SHELLS)

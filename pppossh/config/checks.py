@@ -25,6 +25,7 @@ _LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _USER = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$")
 _IFACE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _SCOPE = re.compile(r"[A-Za-z0-9_.-]{1,15}")
+_BRIDGE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}")
 
 # Host key types OpenSSH and Dropbear know, mapped to the key blob's own type name.
 HOSTKEY_TYPES = (
@@ -264,6 +265,16 @@ def interface_name(value: str) -> str:
     return value
 
 
+def bridge(value: str) -> str:
+    """sshtun's ``bridge``: a netifd interface (``lan``) or, standalone, a bridge device
+    (``br0``); a word of the kernel's 15 characters that no program takes for an option."""
+    if not _BRIDGE.fullmatch(value) or value in (".", ".."):
+        raise ValueError(f"{value!r} cannot name a bridge: give the interface (e.g. lan) or,"
+                         " standalone, the bridge device (e.g. br0): letters, digits, '_',"
+                         " '.', '-' (not first), at most 15")
+    return value
+
+
 HOST = Check("host", "host(0)", host)
 PORT = Check("port", "port", port)
 USER = Check("username", "string", username)
@@ -279,6 +290,8 @@ PPPD_OPTIONS = Check("pppd_options", "string", pppd_words)
 REMOTE_COMMAND = Check("remote_command", "string", remote_command)
 SSH_CLIENT = Check("ssh_client", "string", choice("auto", "dbclient", "openssh"))
 IPV6 = Check("ipv6", "string", ipv6_mode)
+TUN_MODE = Check("tun_mode", "string", choice("tun", "tap"))
+BRIDGE = Check("bridge", "string", bridge)
 TEXT = Check("text", "string", secret)
 BOOL = Check("bool", "bool", lambda v: v)
 

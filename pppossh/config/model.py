@@ -52,15 +52,17 @@ class Config:
     dns: tuple[str, ...] = ()
     metric: int = 0
     route: tuple[str, ...] = ()
+    mode: str = "tun"  # sshtun: tun or tap
     remote_unit: int = 0
     unit: int | None = None
+    bridge: str = ""
 
     @property
     def device(self) -> str:
-        """The PPP device name, the same as OpenWrt's pppossh uses; sshtun's tun device
-        (``unit`` left empty: the plan picks the first free one)."""
+        """The PPP device name, the same as OpenWrt's pppossh uses; sshtun's tun or tap
+        device (``unit`` left empty: the plan picks the first free one)."""
         if self.proto == "sshtun":
-            return f"tun{self.unit}" if self.unit is not None else ""
+            return f"{self.mode}{self.unit}" if self.unit is not None else ""
         return f"pppossh-{self.iface}"
 
     @property
@@ -100,12 +102,6 @@ def validate(iface: str, raw: dict[str, Any], proto: str = "pppossh") -> Config:
         )
     values: dict[str, Any] = {}
     for option in for_proto(proto):
-        if proto == "sshtun" and option.name in TUN_REQUIRED and not raw.get(option.name):
-            raise ConfigError(
-                _code("MISSING", option),
-                f"{_where(iface, option)} is not set: a tun link has no negotiation that would"
-                f" give it one. Set it with: uci set {_where(iface, option)}=<IPv4 address>",
-            )
         value = raw.get(option.name)
         if value is None or value == "" or value == []:
             if option.required:
@@ -116,7 +112,34 @@ def validate(iface: str, raw: dict[str, Any], proto: str = "pppossh") -> Config:
                 )
             continue
         values[option.name] = _check(iface, option, value)
+    if proto == "sshtun":
+        _check_link(iface, values)
     return Config(iface=iface, proto=proto, **values)
+
+
+def _check_link(iface: str, values: dict[str, Any]) -> None:
+    """sshtun: a routed link needs both addresses (nothing negotiates them); a tap device
+    in a bridge has none of its own (the bridge's interface holds them)."""
+    where = f"network.{iface}"
+    if values.get("bridge"):
+        if values.get("mode", "tun") != "tap":
+            raise ConfigError("BRIDGE_NEEDS_TAP", f"{where}.bridge is set, but only an"
+                              " Ethernet link can join a bridge: uci set"
+                              f" {where}.mode=tap (or delete {where}.bridge)")
+        for name in TUN_REQUIRED:
+            if values.get(name):
+                raise ConfigError("ADDRESS_WITH_BRIDGE", f"{where}.{name} is set, but the tap"
+                                  f" device joins {values['bridge']}, whose interface holds"
+                                  f" the addresses: uci delete {where}.{name}")
+        return
+    for name in TUN_REQUIRED:
+        if not values.get(name):
+            raise ConfigError(
+                f"MISSING_{name.upper()}",
+                f"{where}.{name} is not set: a tun or tap link has no negotiation that would"
+                f" give it one. Set it with: uci set {where}.{name}=<IPv4 address>"
+                f" (or, mode tap, join a bridge: uci set {where}.bridge=lan)",
+            )
 
 
 TUN_REQUIRED = ("ipaddr", "peeraddr")

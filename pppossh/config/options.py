@@ -96,11 +96,11 @@ OPTIONS: tuple[Option, ...] = (
            "new", "general"),
     Option("ipaddr", "Local tunnel address", "string", "", checks.IPV4,
            "Local address of the tunnel; empty: accept the one the server assigns (sshtun:"
-           " required, nothing negotiates one).",
+           " required, nothing negotiates one, unless the tap device joins a bridge).",
            "pppossh", "general"),
     Option("peeraddr", "Remote tunnel address", "string", "", checks.IPV4,
            "Server's address inside the tunnel; empty: accept the one the server announces"
-           " (sshtun: required).",
+           " (sshtun: required unless the tap device joins a bridge).",
            "pppossh", "general"),
     # --- how to connect ---------------------------------------------------------------------
     Option("ssh_client", "SSH client", "string", "auto", checks.SSH_CLIENT,
@@ -143,14 +143,26 @@ OPTIONS: tuple[Option, ...] = (
            " tunnel never carries its own SSH connection, and reconnect through a better"
            " uplink once one comes up (1, the default), or not (0).",
            "pppossh"),
-    # --- the tun device (sshtun) ---------------------------------------------------------------
-    Option("remote_unit", "Server's tun unit", "int", 0, _TUN_UNIT,
-           "Number of the server's tun device (tunN) to use. A pppossh server's peer key allows"
-           " one unit only: the one 'pppossh peer add --mode tun' printed.",
+    # --- the tun or tap device (sshtun) --------------------------------------------------------
+    Option("mode", "Link", "string", "tun", checks.TUN_MODE,
+           "tun: a point-to-point IP link (layer 3). tap: an Ethernet link (layer 2), addressed"
+           " like tun or joined to a bridge (bridge), so that DHCP and every other protocol"
+           " cross it.",
+           "new", "general", choices=(("tun", "IP (tun)"), ("tap", "Ethernet (tap)")),
+           protos=TUN_ONLY),
+    Option("remote_unit", "Server's device unit", "int", 0, _TUN_UNIT,
+           "Number of the server's device (tunN, tapN with mode tap) to use. A pppossh"
+           " server's peer key allows one unit only: the one 'pppossh peer add --mode tun'"
+           " (or tap) printed.",
            "new", "general", protos=TUN_ONLY),
-    Option("unit", "Local tun unit", "int", None, _TUN_UNIT,
-           "Number of the local tun device (tunN); empty: the first one not in use.",
+    Option("unit", "Local device unit", "int", None, _TUN_UNIT,
+           "Number of the local device (tunN or tapN); empty: the first one not in use.",
            "new", protos=TUN_ONLY),
+    Option("bridge", "Bridge to join", "string", "", checks.BRIDGE,
+           "mode tap: the interface whose bridge the tap device joins (e.g. lan), as gretap's"
+           " 'network'; standalone, the bridge device (e.g. br0). The bridge's interface then"
+           " holds the addresses: leave ipaddr and peeraddr empty.",
+           "new", "general", placeholder="lan", protos=TUN_ONLY),
     # --- the PPP link -----------------------------------------------------------------------
     Option("keepalive", "LCP echo", "string", "", checks.KEEPALIVE,
            "LCP echo as 'failure interval', e.g. '5 3': drop the link after 5 unanswered"

@@ -179,12 +179,12 @@ def _tun_plan(config: Config, facts: HostFacts, mode: str, program: str,
     """proto sshtun: the OpenSSH client asks for the tunnel; no pppd (:mod:`.sshtun`)."""
     statedir, home, known_hosts, ssh_log = _session_paths(facts, config.iface)
     unit = sshtun.local_unit(config, facts.net_devices)
-    device = f"tun{unit}"
+    device = f"{config.mode}{unit}"
     command = sshtun.remote_command(config)
     base = ssh_argv(config, "openssh", program, identities, known_hosts, extra,
                     command=command)
-    argv = [base[0], *sshtun.tunnel_words(unit, config.remote_unit, config.ssh_keepalive),
-            *base[1:]]
+    argv = [base[0], *sshtun.tunnel_words(unit, config.remote_unit, config.ssh_keepalive,
+                                          config.mode), *base[1:]]
     return Plan(
         iface=config.iface, device=device, client="openssh", server=config.server,
         port=config.port, identities=tuple(identities), host_keys=tuple(host_keys),

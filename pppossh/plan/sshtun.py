@@ -1,4 +1,4 @@
-"""``proto sshtun``: OpenSSH carries a tun device itself (``ssh -w LOCAL:REMOTE``).
+"""``proto sshtun``: OpenSSH carries a tun or tap device itself (``ssh -w LOCAL:REMOTE``).
 
 There is no pppd and so no ip-up: the link is up once the server says its end of the tunnel
 is attached.  The remote command (``config/tun_session.py``, or the forced command a pppossh
@@ -22,7 +22,9 @@ READY, UNITS = tun_session.READY, tun_session.UNITS
 
 # The router's end, run by netifd (or the standalone supervisor) as the proto task:
 # $1 state dir, $2 hooks dir, $3 interface, $4 device, $5 local, $6 remote address,
-# $7 mode (netifd or standalone), $8 the Python the standalone hooks run; then the client.
+# $7 mode (netifd or standalone), $8 the Python the standalone hooks run, $9 the bridge a
+# tap device joins (standalone: the bridge device; under netifd the ip-up hook asks netifd to
+# add it to the bridge's interface); then the client.
 # The client's stdin is a FIFO nobody writes to (the server's command holds the session while
 # it stays open), its stdout a FIFO this shell reads the ready line from.  Its messages reach
 # the log through sed, which drops its debug lines (-v) but the server's ("debug1: Remote:"):
@@ -34,7 +36,7 @@ TASK_SCRIPT = (
     'PPPOSSH_MODE=$7 PPPOSSH_RUNDIR=${1%/*} PPPOSSH_PYTHON=$8 HOME=$1/home IFNAME=$4 '
     'IPLOCAL=$5 IPREMOTE=$6 PPPOSSH_TUN=1; '
     'export PPPOSSH_MODE PPPOSSH_RUNDIR PPPOSSH_PYTHON HOME IFNAME IPLOCAL IPREMOTE PPPOSSH_TUN; '
-    'shift 8; in=$dir/tun-in out=$dir/tun-out err=$dir/tun-err log=$dir/ssh.log up=; '
+    'bridge=$9; shift 9; in=$dir/tun-in out=$dir/tun-out err=$dir/tun-err log=$dir/ssh.log up=; '
     'rm -f "$in" "$out" "$err"; mkfifo -m 600 "$in" "$out" "$err" || exit 1; exec 4<>"$in"; '
     "sed -n -e '/^debug1: Remote: /p' -e '/^debug/!p' <\"$err\" >\"$log\" & f=$!; "
     '"$@" <"$in" 2>"$err" >"$out" & c=$!; '
@@ -42,8 +44,9 @@ TASK_SCRIPT = (
     'exec 5<"$out"; rm -f "$in" "$out" "$err"; '
     f'if read -r line <&5 && [ "$line" = "{READY}" ]; then '
     f'ip link set "$dev" txqueuelen {tun_session.TXQUEUELEN}; '
-    '[ "$mode" = standalone ] && { ip addr add "$local" peer "$remote" dev "$dev"; '
-    'ip link set "$dev" up; }; '
+    '[ "$mode" = standalone ] && if [ -n "$bridge" ]; then '
+    'ip link set "$dev" master "$bridge" up; else ip addr add "$local" peer "$remote" dev "$dev"; '
+    'ip link set "$dev" up; fi; '
     '"$hooks/ip-up" "$dev" "" 0 "$local" "$remote" "$iface" && up=1; fi; '
     'wait $c; status=$?; while kill -0 $c 2>/dev/null; do wait $c; status=$?; done; wait $f; '
     '[ -n "$up" ] && "$hooks/ip-down" "$dev" "" 0 "$local" "$remote" "$iface"; '
@@ -51,25 +54,30 @@ TASK_SCRIPT = (
 )
 
 
+# ssh's -o Tunnel= for each mode
+TUNNEL = {"tun": "point-to-point", "tap": "ethernet"}
+
+
 def remote_command(config: Config) -> str:
     """What the server's login shell runs: the session script with its three values (a
-    pppossh server runs its own forced command instead)."""
-    return sh_join(["sh", "-c", tun_session.SCRIPT, "sshtun", f"tun{config.remote_unit}",
-                    config.peeraddr, config.ipaddr])
+    pppossh server runs its own forced command instead).  A bridged tap has no addresses:
+    the server's device is in a bridge of the server's."""
+    return sh_join(["sh", "-c", tun_session.SCRIPT, "sshtun",
+                    f"{config.mode}{config.remote_unit}", config.peeraddr, config.ipaddr])
 
 
 def local_unit(config: Config, devices: frozenset[str]) -> int:
-    """The local tun unit: the option's, or the first that no device uses now."""
+    """The local unit: the option's, or the first that no device of the mode uses now."""
     if config.unit is not None:
         return config.unit
     for unit in UNITS:
-        if f"tun{unit}" not in devices:
+        if f"{config.mode}{unit}" not in devices:
             return unit
-    raise ConfigError("NO_TUN_UNIT", f"tun0 to tun{UNITS[-1]} are all in use; set"
-                      f" network.{config.iface}.unit to one that is free")
+    raise ConfigError("NO_TUN_UNIT", f"{config.mode}0 to {config.mode}{UNITS[-1]} are all in"
+                      f" use; set network.{config.iface}.unit to one that is free")
 
 
-def tunnel_words(unit: int, remote_unit: int, keepalive: int) -> list[str]:
+def tunnel_words(unit: int, remote_unit: int, keepalive: int, mode: str = "tun") -> list[str]:
     """The client's options that ask for the tunnel, and end it when the server refuses.
 
     ``-v``: the server says why it refused a tunnel only in a debug message ("Remote: Server
@@ -81,7 +89,7 @@ def tunnel_words(unit: int, remote_unit: int, keepalive: int) -> list[str]:
     session about ``ssh_keepalive`` seconds after the last sign of life.  It comes before
     the client's common options: OpenSSH keeps the first value it is given.
     """
-    words = ["-v", "-o", "Tunnel=point-to-point", "-w", f"{unit}:{remote_unit}",
+    words = ["-v", "-o", f"Tunnel={TUNNEL[mode]}", "-w", f"{unit}:{remote_unit}",
              "-o", "ExitOnForwardFailure=yes"]
     if keepalive:
         words += ["-o", f"ServerAliveInterval={max(1, keepalive // 3)}"]
@@ -94,4 +102,4 @@ def task_argv(statedir: str, hooks_dir: str, config: Config, device: str, mode: 
     client's argv.  ``note`` starts the line that records the client's exit status."""
     script = TASK_SCRIPT.replace("{note}", note)
     return ["/bin/sh", "-c", script, "sshtun", statedir, hooks_dir, config.iface, device,
-            config.ipaddr, config.peeraddr, mode, python, *ssh]
+            config.ipaddr, config.peeraddr, mode, python, config.bridge, *ssh]

@@ -76,8 +76,11 @@ def _dns(env: os._Environ[str] | dict[str, str]) -> list[str]:
 
 def netifd_update_text(config: Config, client: str) -> str:
     """What the shell ip-up hook adds to netifd's link update, one fact per line (the hook
-    reads it with ``read``, never as code): the client, the server, the extra routes."""
+    reads it with ``read``, never as code): the client, the server, the extra routes and
+    the interface whose bridge sshtun's tap device joins."""
     lines = [f"transport {client}", f"server {config.server}"]
+    if config.bridge:
+        lines.append(f"bridge {config.bridge}")
     for text in config.route:
         net = ipaddress.ip_network(text, strict=False)
         lines.append(f"route{net.version} {net.network_address} {net.prefixlen}")

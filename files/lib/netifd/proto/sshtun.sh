@@ -21,8 +21,10 @@ proto_sshtun_init_config() {
 	proto_config_add_int ssh_keepalive
 	proto_config_add_int connect_timeout
 	proto_config_add_int use_hostdep
+	proto_config_add_string mode
 	proto_config_add_int remote_unit
 	proto_config_add_int unit
+	proto_config_add_string bridge
 	proto_config_add_int mtu
 	proto_config_add_boolean defaultroute
 	proto_config_add_array 'dns:list(string)'

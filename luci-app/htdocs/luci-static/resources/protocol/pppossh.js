@@ -111,11 +111,11 @@ return network.registerProtocol('pppossh', {
 		};
 
 		o = s.taboption('general', form.Value, 'ipaddr', _("Local tunnel address"),
-			_("Local address of the tunnel; empty: accept the one the server assigns (sshtun: required, nothing negotiates one)."));
+			_("Local address of the tunnel; empty: accept the one the server assigns (sshtun: required, nothing negotiates one, unless the tap device joins a bridge)."));
 		o.datatype = "ip4addr(\"nomask\")";
 
 		o = s.taboption('general', form.Value, 'peeraddr', _("Remote tunnel address"),
-			_("Server's address inside the tunnel; empty: accept the one the server announces (sshtun: required)."));
+			_("Server's address inside the tunnel; empty: accept the one the server announces (sshtun: required unless the tap device joins a bridge)."));
 		o.datatype = "ip4addr(\"nomask\")";
 
 		o = s.taboption('advanced', form.ListValue, 'ssh_client', _("SSH client"),

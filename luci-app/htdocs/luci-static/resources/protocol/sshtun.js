@@ -113,11 +113,11 @@ return network.registerProtocol('sshtun', {
 		};
 
 		o = s.taboption('general', form.Value, 'ipaddr', _("Local tunnel address"),
-			_("Local address of the tunnel; empty: accept the one the server assigns (sshtun: required, nothing negotiates one)."));
+			_("Local address of the tunnel; empty: accept the one the server assigns (sshtun: required, nothing negotiates one, unless the tap device joins a bridge)."));
 		o.datatype = "ip4addr(\"nomask\")";
 
 		o = s.taboption('general', form.Value, 'peeraddr', _("Remote tunnel address"),
-			_("Server's address inside the tunnel; empty: accept the one the server announces (sshtun: required)."));
+			_("Server's address inside the tunnel; empty: accept the one the server announces (sshtun: required unless the tap device joins a bridge)."));
 		o.datatype = "ip4addr(\"nomask\")";
 
 		o = s.taboption('advanced', form.Value, 'ssh_options', _("SSH options"),
@@ -138,14 +138,25 @@ return network.registerProtocol('sshtun', {
 		o.default = '1';
 		o.remove = pf.removeUnlessDefault;
 
-		o = s.taboption('general', form.Value, 'remote_unit', _("Server's tun unit"),
-			_("Number of the server's tun device (tunN) to use. A pppossh server's peer key allows one unit only: the one 'pppossh peer add --mode tun' printed."));
+		o = s.taboption('general', form.ListValue, 'mode', _("Link"),
+			_("tun: a point-to-point IP link (layer 3). tap: an Ethernet link (layer 2), addressed like tun or joined to a bridge (bridge), so that DHCP and every other protocol cross it."));
+		o.value("tun", _("IP (tun)"));
+		o.value("tap", _("Ethernet (tap)"));
+		o.default = "tun";
+		o.write = pf.writeUnlessDefault;
+
+		o = s.taboption('general', form.Value, 'remote_unit', _("Server's device unit"),
+			_("Number of the server's device (tunN, tapN with mode tap) to use. A pppossh server's peer key allows one unit only: the one 'pppossh peer add --mode tun' (or tap) printed."));
 		o.datatype = "range(0,255)";
 		o.placeholder = "0";
 
-		o = s.taboption('advanced', form.Value, 'unit', _("Local tun unit"),
-			_("Number of the local tun device (tunN); empty: the first one not in use."));
+		o = s.taboption('advanced', form.Value, 'unit', _("Local device unit"),
+			_("Number of the local device (tunN or tapN); empty: the first one not in use."));
 		o.datatype = "range(0,255)";
+
+		o = s.taboption('general', form.Value, 'bridge', _("Bridge to join"),
+			_("mode tap: the interface whose bridge the tap device joins (e.g. lan), as gretap's 'network'; standalone, the bridge device (e.g. br0). The bridge's interface then holds the addresses: leave ipaddr and peeraddr empty."));
+		o.placeholder = "lan";
 
 		o = s.taboption('advanced', form.Value, 'mtu', _("MTU"),
 			_("MTU and MRU of the PPP link; empty: pppd's default (1500)."));
