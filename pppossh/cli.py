@@ -152,10 +152,13 @@ def cmd_peer(args: argparse.Namespace) -> int:
     uci = _uci(args)
     if args.action == "add":
         peer = peers.add_peer(uci, args.name, args.key, args.ip, tuple(args.route),
-                              enabled=not args.disabled, mode=args.mode, unit=args.unit)
+                              enabled=not args.disabled, mode=args.mode, unit=args.unit,
+                              bridge=args.bridge)
         device = f" on the server's {peer.device} (the router's remote_unit {peer.unit})" \
             if peer.device else ""
-        print(f"added peer {peer.name}{device}: server {peer.ipaddr}, peer {peer.peeraddr}"
+        ends = f"in bridge {peer.bridge}" if peer.bridge else \
+            f"server {peer.ipaddr}, peer {peer.peeraddr}"
+        print(f"added peer {peer.name}{device}: {ends}"
               f"{' routes ' + ' '.join(peer.routes) if peer.routes else ''}"
               " (run 'pppossh peer apply' to let it in)")
     elif args.action == "del":
@@ -170,7 +173,7 @@ def cmd_peer(args: argparse.Namespace) -> int:
     else:
         listed = [{"name": p.name, "fingerprint": fingerprint(p.key), "ipaddr": p.ipaddr,
                    "peeraddr": p.peeraddr, "routes": list(p.routes), "enabled": p.enabled,
-                   "key": p.key, "mode": p.mode, "device": p.device}
+                   "key": p.key, "mode": p.mode, "device": p.device, "bridge": p.bridge}
                   for p in peers.load_peers(uci)]
         if args.json:
             print(json.dumps({"peers": listed}, indent=1))
@@ -337,10 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--route", action="append", default=[], metavar="CIDR",
                    help="a network behind the peer (repeatable)")
     q.add_argument("--disabled", action="store_true")
-    q.add_argument("--mode", choices=("ppp", "tun"), default="ppp",
-                   help="ppp: the router's proto pppossh (default); tun: its proto sshtun")
-    q.add_argument("--unit", metavar="N", help="tun: the server's device tunN (default: the"
-                   " first free)")
+    q.add_argument("--mode", choices=("ppp", "tun", "tap"), default="ppp",
+                   help="ppp: the router's proto pppossh (default); tun, tap: its proto sshtun"
+                   " with that mode")
+    q.add_argument("--unit", metavar="N", help="tun, tap: the server's device tunN or tapN"
+                   " (default: the first free)")
+    q.add_argument("--bridge", default="", metavar="BRIDGE",
+                   help="tap: the server's bridge device the peer's tap joins (then the peer"
+                   " has no address of its own: it takes one from that network)")
     q = peer_sub.add_parser("list", help="list peers")
     q.add_argument("--json", action="store_true")
     q = peer_sub.add_parser("del", help="remove a peer")

@@ -65,7 +65,7 @@ SIGNATURES: dict[str, dict[str, Any]] = {
     "check": {"interface": "vpn", "start": False},
     "peer_list": {},
     "peer_add": {"name": "branch-1", "key": "ssh-ed25519 AAAA...", "ip": "", "routes": [],
-                 "mode": "ppp", "unit": ""},
+                 "mode": "ppp", "unit": "", "bridge": ""},
     "peer_del": {"name": "branch-1"},
     "peer_apply": {},
 }
@@ -226,7 +226,7 @@ def _peer_json(p: Any) -> dict[str, Any]:
 
     return {"name": p.name, "fingerprint": fingerprint(p.key), "key": p.key,
             "ipaddr": p.ipaddr, "peeraddr": p.peeraddr, "routes": list(p.routes),
-            "enabled": p.enabled, "mode": p.mode, "device": p.device}
+            "enabled": p.enabled, "mode": p.mode, "device": p.device, "bridge": p.bridge}
 
 
 def peer_list(a: dict[str, Any]) -> dict[str, Any]:
@@ -240,7 +240,7 @@ def peer_add(a: dict[str, Any]) -> dict[str, Any]:
 
     peer = server("peers").add_peer(_uci(), a["name"], a["key"], a.get("ip") or None,
                     tuple(a.get("routes", [])), mode=a.get("mode", "ppp"),
-                    unit=a.get("unit") or None)
+                    unit=a.get("unit") or None, bridge=a.get("bridge") or "")
     return {"peer": _peer_json(peer)}
 
 

@@ -46,7 +46,7 @@ def test_tun_peers_get_free_units_and_pool_addresses(uci, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("mode,unit,code", [
-    ("tap", None, "INVALID_PEER_MODE"),
+    ("tape", None, "INVALID_PEER_MODE"),
     ("tun;reboot", None, "INVALID_PEER_MODE"),
     ("tun", "1;reboot", "INVALID_PEER_UNIT"),
     ("tun", "-1", "INVALID_PEER_UNIT"),
@@ -170,7 +170,7 @@ def test_the_set_up_script_serves_tun_peers_without_sudo(uci) -> None:
     sudoers = sudoers.split("PPPOSSH_END_OF_FILE")[0]
     assert "tun-session" not in sudoers and "pppossh-b" in sudoers
     assert "Match User pppossh\n\tPermitTunnel point-to-point\n" in script
-    assert "device tun3 10.64.0.1 10.64.0.2 a 192.168.20.0/24\n" in script
+    assert "device tun tun3 10.64.0.1 10.64.0.2 a '' 192.168.20.0/24\n" in script
     assert 'ExecStart=/etc/pppossh/tun-devices\n' in script
     assert "removed what tun peers needed" not in script
     peers.del_peer(uci, "a")
@@ -274,7 +274,7 @@ def test_sshd_gives_tunnels_to_the_account_alone(tmp_path: Path) -> None:
         pytest.skip("OpenSSH's sshd is not installed")
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "pppossh.conf").write_text(
-        render_template("sshd-tun.conf.j2", user="pppossh"))
+        render_template("sshd-tun.conf.j2", user="pppossh", permit_tunnel="point-to-point"))
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "hk")],
                    check=True, timeout=30)
     config = tmp_path / "sshd_config"
@@ -300,3 +300,87 @@ def test_sshd_gives_tunnels_to_the_account_alone(tmp_path: Path) -> None:
     for user in ("root", "alice"):
         assert (seen[user]["permittunnel"], seen[user]["x11forwarding"],
                 seen[user]["allowtcpforwarding"]) == ("no", "yes", "yes"), user
+
+
+# -- tap peers --------------------------------------------------------------------------------
+
+def test_tap_peers_share_the_units_and_a_bridged_one_has_no_addresses(uci, tmp_path) -> None:
+    """A tap peer in a bridge takes no pool address and no route; tun and tap peers draw on
+    one range of units (a key's tunnel="N" names a unit, whichever kind it asks for)."""
+    (tmp_path / "sysnet" / "tap0").mkdir()  # a device of the server's own
+    a = peers.add_peer(uci, "a", KEY_A, mode="tap", bridge="br-peers")
+    b = peers.add_peer(uci, "b", KEY_B, mode="tun")
+    c = peers.add_peer(uci, "c", KEY_C, mode="tap")
+    assert (a.device, a.ipaddr, a.peeraddr, a.bridge) == ("tap1", "", "", "br-peers")
+    assert (b.device, b.ipaddr, b.peeraddr) == ("tun2", "10.64.0.1", "10.64.0.2")
+    assert (c.device, c.peeraddr, c.bridge) == ("tap3", "10.64.0.3", "")
+    assert peers.load_peers(uci) == [a, b, c]
+    with pytest.raises(ConfigError) as err:
+        peers.add_peer(uci, "d", KEY_C.replace("q3", "q4"), mode="tun", unit="1")
+    assert err.value.code == "UNIT_IN_USE" and "peer a" in err.value.message
+    text = (tmp_path / "config" / "pppossh").read_text()
+    assert "option bridge 'br-peers'" in text
+
+
+@pytest.mark.parametrize("kwargs,code", [
+    ({"mode": "tun", "bridge": "br0"}, "INVALID_PEER_BRIDGE"),
+    ({"mode": "tap", "bridge": "br0;reboot"}, "INVALID_PEER_BRIDGE"),
+    ({"mode": "tap", "bridge": "-br0"}, "INVALID_PEER_BRIDGE"),
+    ({"mode": "tap", "bridge": "br0", "ip": "10.64.0.1:10.64.0.9"}, "INVALID_PEER_BRIDGE"),
+    ({"mode": "tap", "bridge": "br0", "routes": ("192.168.9.0/24",)}, "INVALID_PEER_BRIDGE"),
+])
+def test_bad_bridges_are_refused(uci, kwargs, code: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        peers.add_peer(uci, "a", KEY_A, **kwargs)
+    assert err.value.code == code and "--bridge" in err.value.message
+    assert peers.load_peers(uci) == []
+
+
+def test_a_hostile_bridge_in_uci_is_refused(uci, tmp_path: Path) -> None:
+    conf = tmp_path / "config" / "pppossh"
+    conf.write_text(conf.read_text() + f"\nconfig peer\n\toption name 'a'\n\toption key '{KEY_A}'"
+                    "\n\toption mode 'tap'\n\toption unit '1'\n\toption bridge 'br0 up; id'\n")
+    with pytest.raises(ConfigError) as err:
+        setup.setup_script(uci)
+    assert err.value.code == "INVALID_PEER_BRIDGE" and "peer a" in err.value.message
+
+
+def test_a_bridged_tap_peers_key_and_session(uci, tmp_path: Path) -> None:
+    """The key opens its own unit; the session gets '-' for the addresses it has not got,
+    and the login shell runs exactly that line."""
+    peer = peers.add_peer(uci, "a", KEY_A, mode="tap", unit="6", bridge="br0")
+    line = render.managed_block("openssh", peers.load_server(uci), [peer]).splitlines()[1]
+    command = "/etc/pppossh/tun-session tap6 - - pppossh-a"
+    assert line == f'restrict,tunnel="6",command="{command}" {KEY_A} pppossh-peer-a'
+    shell = _login_shell(tmp_path, uci)
+    out = subprocess.run(["/bin/sh", str(shell), "-c",
+                          command.replace(render.TUN_SESSION, str(tmp_path / "session"))],
+                         capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+    assert (out.returncode, out.stdout) == (0, "session tap6 - - pppossh-a\n"), out
+
+
+@pytest.mark.parametrize("modes,permit", [(("tun",), "point-to-point"), (("tap",), "ethernet"),
+                                          (("tun", "tap"), "yes")])
+def test_sshd_permits_the_kinds_of_device_the_peers_have(uci, modes, permit: str) -> None:
+    for name, key, mode in zip("ab", (KEY_A, KEY_B), modes, strict=False):
+        peers.add_peer(uci, name, key, mode=mode)
+    script = setup.setup_script(uci)
+    assert f"Match User pppossh\n\tPermitTunnel {permit}\n" in script
+    assert f'grep -qx "permittunnel {permit}"' in script
+
+
+def test_the_device_script_puts_a_bridged_tap_into_its_bridge(uci, tmp_path: Path) -> None:
+    peers.add_peer(uci, "a", KEY_A, mode="tap", unit="2", bridge="br0")
+    peers.add_peer(uci, "b", KEY_B, mode="tap", unit="4")
+    (tmp_path / "net" / "br0" / "bridge").mkdir(parents=True)
+    out, calls = _devices(tmp_path, uci)
+    assert out.returncode == 0, out
+    assert "ip tuntap add dev tap2 mode tap user vpnpeers" in calls
+    assert "ip link set tap2 master br0" in calls
+    assert not [c for c in calls if c.startswith("ip addr") and "tap2" in c]
+    assert "ip addr add 10.64.0.1 peer 10.64.0.2 dev tap4" in calls
+    assert "tap2 is in bridge br0" in out.stdout
+    # a bridge that is not there: said, and the script fails
+    peers.add_peer(uci, "c", KEY_C, mode="tap", unit="5", bridge="br9")
+    out, calls = _devices(tmp_path, uci)
+    assert out.returncode == 1 and "peer c's bridge br9 does not exist" in out.stderr, out

@@ -70,7 +70,7 @@ def test_plan_for_a_bridged_tap() -> None:
     assert plan.device == "tap1" and value_after(plan.ssh_argv, "-w") == "1:3"
     assert "Tunnel=ethernet" in o_options(plan.ssh_argv)
     assert "Tunnel=point-to-point" not in o_options(plan.ssh_argv)
-    assert sh_split(plan.ssh_argv[-1])[4:] == ["tap3", "", ""]
+    assert sh_split(plan.ssh_argv[-1])[4:] == ["tap3", tun_session.NONE, tun_session.NONE]
     assert plan.task_argv[7:13] == ("tap1", "", "", "netifd", "/usr/bin/python3", "lan")
 
 

@@ -63,7 +63,8 @@ def remote_command(config: Config) -> str:
     pppossh server runs its own forced command instead).  A bridged tap has no addresses:
     the server's device is in a bridge of the server's."""
     return sh_join(["sh", "-c", tun_session.SCRIPT, "sshtun",
-                    f"{config.mode}{config.remote_unit}", config.peeraddr, config.ipaddr])
+                    f"{config.mode}{config.remote_unit}", config.peeraddr or tun_session.NONE,
+                    config.ipaddr or tun_session.NONE])
 
 
 def local_unit(config: Config, devices: frozenset[str]) -> int:

@@ -16,11 +16,14 @@
         option peeraddr '10.64.0.2'             # the address the peer gets
         list route '192.168.10.0/24'            # networks behind the peer
         option enabled '1'
-        option mode 'ppp'                       # ppp (pppd) | tun (OpenSSH's -w, sshtun)
-        option unit '0'                         # tun: the server's device tun<unit>
+        option mode 'ppp'                       # ppp (pppd) | tun | tap (OpenSSH's -w, sshtun)
+        option unit '0'                         # tun, tap: the server's device tun<unit>, tap<unit>
+        option bridge 'br0'                     # tap: the server's bridge its device joins
 
 A peer's addresses are chosen from the pool when it is added and written to UCI, so they
-never change behind the admin's back.
+never change behind the admin's back.  A tap peer in a bridge has none: it takes what the
+bridge's network gives (DHCP, for one).  Tun and tap peers share one range of units, so that
+a key allowed unit N (``tunnel="N"``) finds only its own device whichever mode it asks for.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from . import paths
 
 CONFIG = "pppossh"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-MODES = ("ppp", "tun")
+MODES = ("ppp", "tun", "tap")
+DEVICE_MODES = ("tun", "tap")  # the peers of the router's proto sshtun
 SYSNET = "/sys/class/net"
 USER_KEY_TYPES = tuple(t for t in checks.HOSTKEY_TYPES)
 
@@ -80,16 +84,22 @@ class Peer:
     enabled: bool = True
     section: str = field(default="", compare=False)
     mode: str = "ppp"
-    unit: int | None = None  # tun: the server's device
+    unit: int | None = None  # tun, tap: the server's device
+    bridge: str = ""  # tap: the server's bridge the device joins (then no addresses)
 
     @property
     def ipparam(self) -> str:
         return f"pppossh-{self.name}"
 
     @property
+    def tunnel(self) -> bool:
+        """A peer of the router's proto sshtun: OpenSSH carries its tun or tap device."""
+        return self.mode in DEVICE_MODES
+
+    @property
     def device(self) -> str:
-        """The server's device of a tun peer ('' for ppp: pppd chooses)."""
-        return f"tun{self.unit}" if self.mode == "tun" else ""
+        """The server's device of a tun or tap peer ('' for ppp: pppd chooses)."""
+        return f"{self.mode}{self.unit}" if self.tunnel else ""
 
 
 def check_name(name: str) -> str:
@@ -105,16 +115,26 @@ def check_name(name: str) -> str:
 def check_mode(mode: str) -> str:
     if mode not in MODES:
         raise ConfigError("INVALID_PEER_MODE", f"mode {mode!r}: use ppp (the router's proto"
-                          " pppossh) or tun (its proto sshtun)")
+                          " pppossh), tun or tap (its proto sshtun, mode tun or tap)")
     return mode
 
 
 def check_unit(unit: object) -> int:
     text = str(unit)
     if not re.fullmatch(r"[0-9]{1,3}", text) or int(text) not in UNITS:
-        raise ConfigError("INVALID_PEER_UNIT", f"unit {unit!r}: give the server's tun unit as a"
-                          f" number from {UNITS[0]} to {UNITS[-1]} (tun<unit>)")
+        raise ConfigError("INVALID_PEER_UNIT", f"unit {unit!r}: give the server's tun or tap"
+                          f" unit as a number from {UNITS[0]} to {UNITS[-1]} (tun<unit>)")
     return int(text)
+
+
+def check_bridge(bridge: object) -> str:
+    """A tap peer's bridge: a device name no program takes for an option."""
+    try:
+        if not isinstance(bridge, str):
+            raise ValueError("give the bridge device's name as text, e.g. br0")
+        return checks.bridge(bridge)
+    except ValueError as exc:
+        raise ConfigError("INVALID_PEER_BRIDGE", f"--bridge: {exc}") from None
 
 
 def check_key(text: str) -> str:
@@ -212,18 +232,23 @@ def load_peers(uci: Uci) -> list[Peer]:
         routes = o.get("route", ())
         try:
             mode = check_mode(str(o.get("mode", "ppp")))
-            unit = check_unit(o.get("unit", "")) if mode == "tun" else None
+            unit = check_unit(o.get("unit", "")) if mode in DEVICE_MODES else None
+            bridge = check_bridge(str(o["bridge"])) if mode == "tap" and o.get("bridge") \
+                else ""
+            ends = ("", "") if bridge else (checks.ipv4(str(o.get("ipaddr", ""))),
+                                            checks.ipv4(str(o.get("peeraddr", ""))))
             peer = Peer(
                 name=check_name(name),
                 key=check_key(str(o.get("key", ""))),
-                ipaddr=checks.ipv4(str(o.get("ipaddr", ""))),
-                peeraddr=checks.ipv4(str(o.get("peeraddr", ""))),
+                ipaddr=ends[0],
+                peeraddr=ends[1],
                 routes=tuple(checks.cidr(r) for r in ((routes,) if isinstance(routes, str)
                                                       else routes)),
                 enabled=str(o.get("enabled", "1")) in ("1", "true", "yes", "on"),
                 section=section.name,
                 mode=mode,
                 unit=unit,
+                bridge=bridge,
             )
         except ValueError as exc:
             raise ConfigError("INVALID_PEER", f"peer {name}: {exc}") from None
@@ -285,17 +310,21 @@ def address_problem(server: ServerConfig, others: list[Peer], local: str,
 def check_addresses(server: ServerConfig, peers: list[Peer]) -> None:
     """Refuse peers in UCI (written there by hand or by LuCI) whose addresses collide or
     whose routes ``peer add`` would have refused."""
+    addressed = [p for p in peers if p.peeraddr]
     for i, peer in enumerate(peers):
-        problem = address_problem(server, peers[:i] + peers[i + 1:], peer.ipaddr, peer.peeraddr)
+        others = [p for p in addressed if p is not peer]
+        problem = address_problem(server, others, peer.ipaddr, peer.peeraddr) \
+            if peer.peeraddr else None
         if problem:
             raise ConfigError(problem[0], f"peer {peer.name}: {problem[1]}; give it other"
                               f" addresses (pppossh peer del {peer.name}, then peer add)")
         for route in peer.routes:
             check_route(server, route)
         for other in peers[:i]:
-            if peer.device and other.device == peer.device:
+            if peer.tunnel and other.tunnel and other.unit == peer.unit:
                 raise ConfigError("UNIT_IN_USE", f"peers {other.name} and {peer.name} both have"
-                                  f" the server's {peer.device}; give one another unit")
+                                  f" unit {peer.unit} ({other.device}, {peer.device}); give one"
+                                  " another unit")
 
 
 def check_route(server: ServerConfig, route: str) -> str:
@@ -317,22 +346,33 @@ def check_route(server: ServerConfig, route: str) -> str:
 
 
 def _free_unit(taken: dict[int | None, str]) -> int:
-    """The lowest unit that no peer has (``taken``) and no device on this server uses now."""
+    """The lowest unit that no peer has (``taken``) and no tun or tap device on this server
+    uses now."""
     for unit in UNITS:
-        if unit not in taken and not os.path.exists(f"{SYSNET}/tun{unit}"):
+        if unit not in taken and not any(os.path.exists(f"{SYSNET}/{kind}{unit}")
+                                         for kind in DEVICE_MODES):
             return unit
-    raise ConfigError("NO_FREE_UNIT", f"tun{UNITS[0]} to tun{UNITS[-1]} are all taken; remove"
-                      " a tun peer first")
+    raise ConfigError("NO_FREE_UNIT", f"units {UNITS[0]} to {UNITS[-1]} are all taken; remove"
+                      " a tun or tap peer first")
 
 
 def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
              routes: tuple[str, ...] = (), enabled: bool = True, mode: str = "ppp",
-             unit: int | str | None = None) -> Peer:
+             unit: int | str | None = None, bridge: str = "") -> Peer:
     check_name(name)
     key = check_key(key)
     check_mode(mode)
-    if unit is not None and mode != "tun":
-        raise ConfigError("INVALID_PEER_UNIT", "--unit is for --mode tun peers only")
+    if unit is not None and mode not in DEVICE_MODES:
+        raise ConfigError("INVALID_PEER_UNIT", "--unit is for --mode tun or tap peers only")
+    if bridge:
+        if mode != "tap":
+            raise ConfigError("INVALID_PEER_BRIDGE", "--bridge is for --mode tap peers only:"
+                              " only an Ethernet link joins a bridge")
+        check_bridge(bridge)
+        if ip or routes:
+            raise ConfigError("INVALID_PEER_BRIDGE", f"--bridge {bridge}: the peer takes its"
+                              f" address from {bridge}'s network (DHCP, for one); leave out"
+                              " --ip and --route")
     server = load_server(uci)
     peers = load_peers(uci)
     for other in peers:
@@ -342,7 +382,9 @@ def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
         if other.key == key:
             raise ConfigError("DUPLICATE_KEY", f"this key already belongs to peer {other.name}"
                               "; every router needs its own key")
-    if ip:
+    if bridge:
+        local = remote = ""
+    elif ip:
         if not isinstance(ip, str):
             raise ConfigError("INVALID_PEER_IP", "--ip: give SERVER:PEER as text")
         local, sep, remote = ip.partition(":")
@@ -361,28 +403,31 @@ def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
     if not isinstance(routes, (list, tuple)):
         raise ConfigError("INVALID_ROUTE", "--route: give a list of networks")
     routes = tuple(check_route(server, r) for r in routes)
-    if mode == "tun":
-        taken = {p.unit: p.name for p in peers if p.mode == "tun"}
+    if mode in DEVICE_MODES:
+        taken = {p.unit: p.name for p in peers if p.tunnel}
         unit = _free_unit(taken) if unit is None else check_unit(unit)
         if unit in taken:
-            raise ConfigError("UNIT_IN_USE", f"--unit {unit}: tun{unit} is already peer"
+            raise ConfigError("UNIT_IN_USE", f"--unit {unit}: unit {unit} is already peer"
                               f" {taken[unit]}'s; leave out --unit to get a free one")
     if not uci.sections(CONFIG, "server"):
         uci.set_section(CONFIG, "server", "server")
     section = uci.add_section(CONFIG, "peer")
     uci.set(CONFIG, section, "name", name)
     uci.set(CONFIG, section, "key", key)
-    uci.set(CONFIG, section, "ipaddr", local)
-    uci.set(CONFIG, section, "peeraddr", remote)
+    if not bridge:
+        uci.set(CONFIG, section, "ipaddr", local)
+        uci.set(CONFIG, section, "peeraddr", remote)
     if routes:
         uci.set(CONFIG, section, "route", routes)
     uci.set(CONFIG, section, "enabled", "1" if enabled else "0")
-    if mode == "tun":
+    if mode in DEVICE_MODES:
         uci.set(CONFIG, section, "mode", mode)
         uci.set(CONFIG, section, "unit", str(unit))
+    if bridge:
+        uci.set(CONFIG, section, "bridge", bridge)
     uci.commit(CONFIG)
     return Peer(name, key, local, remote, routes, enabled, section, mode,
-                unit if mode == "tun" else None)
+                unit if mode in DEVICE_MODES else None, bridge)
 
 
 def del_peer(uci: Uci, name: str) -> Peer:

@@ -41,10 +41,12 @@ TTY_WORDS = ("local", "notty")
 
 def pppd_words(server: ServerConfig, peer: Peer, peer_up: str = PEER_UP) -> list[str]:
     """The server's pppd for one peer: its addresses fixed, its ipparam for the routes; the
-    word for its line (:data:`TTY_WORDS`) follows where the command runs.  A tun peer's
-    command is the session script with its device and addresses instead."""
-    if peer.mode == "tun":
-        words = [TUN_SESSION, peer.device, peer.ipaddr, peer.peeraddr, peer.ipparam]
+    word for its line (:data:`TTY_WORDS`) follows where the command runs.  A tun or tap
+    peer's command is the session script with its device and addresses instead (a bridged
+    tap has none: :data:`~pppossh.config.tun_session.NONE` for each)."""
+    if peer.tunnel:
+        words = [TUN_SESSION, peer.device, peer.ipaddr or tun_session.NONE,
+                 peer.peeraddr or tun_session.NONE, peer.ipparam]
     else:
         words = [*server.pppd_argv, "nodetach", "noauth", *REMOTE_LCP_ECHO,
                  "ipparam", peer.ipparam, f"{peer.ipaddr}:{peer.peeraddr}"]
@@ -60,13 +62,14 @@ def pppd_words(server: ServerConfig, peer: Peer, peer_up: str = PEER_UP) -> list
 
 
 def key_line(kind: str, command: str, peer: Peer) -> str:
-    """One peer's authorized_keys line.  A tun peer's key may open its own device alone
-    (``tunnel="N"``), and only OpenSSH's sshd carries tun devices."""
-    if peer.mode == "tun":
+    """One peer's authorized_keys line.  A tun or tap peer's key may open its own unit alone
+    (``tunnel="N"``), and only OpenSSH's sshd carries tun and tap devices."""
+    if peer.tunnel:
         if kind != "openssh":
-            raise ConfigError("TUN_NEEDS_OPENSSH", f"peer {peer.name} is a tun peer, and"
-                              f" {kind} carries no tun devices: serve it with OpenSSH's sshd"
-                              " (pppossh.server.sshd openssh) or make it a ppp peer")
+            raise ConfigError("TUN_NEEDS_OPENSSH", f"peer {peer.name} is a {peer.mode} peer,"
+                              f" and {kind} carries no tun or tap devices: serve it with"
+                              " OpenSSH's sshd (pppossh.server.sshd openssh) or make it a ppp"
+                              " peer")
         return (f'restrict,tunnel="{peer.unit}",command="{command}" {peer.key}'
                 f" pppossh-peer-{peer.name}")
     return f'{RESTRICT[kind]},command="{command}" {peer.key} pppossh-peer-{peer.name}'
@@ -80,7 +83,7 @@ def forced_command(server: ServerConfig, peer: Peer, *, sudo: bool = False,
     never in front of a sudo that remote_pppd already names, and the login shell adds the
     line's word.  Without, root's shell runs the command and chooses the word itself.
     """
-    if peer.mode == "tun":  # no pppd and no root: the device is the account's own
+    if peer.tunnel:  # no pppd and no root: the device is the account's own
         words = pppd_words(server, peer, peer_up)
         return words, " ".join(words)
     if sudo:

@@ -19,7 +19,7 @@ from ..templates import render
 from ..uci import Uci
 from . import paths
 from . import render as r
-from .peers import check_addresses, load_peers, load_server, sshd_kind
+from .peers import Peer, check_addresses, load_peers, load_server, sshd_kind
 
 DELIMITER = "PPPOSSH_END_OF_FILE"
 TUN_DEVICES = "/etc/pppossh/tun-devices"
@@ -90,7 +90,7 @@ def apply(uci: Uci, peer_up: str = r.PEER_UP, tun_script: str = r.TUN_SESSION) -
         if r.write_if_changed(peer_up, r.peer_up_script(peers), 0o755):
             changed.append(peer_up)
     notes = window_notes(uci, kind)
-    if any(p.enabled and p.mode == "tun" for p in peers):
+    if any(p.enabled and p.tunnel for p in peers):
         paths.check_safe(tun_script, "the tun session script")
         if r.write_if_changed(tun_script, tun_session.file_text(), 0o755):
             changed.append(tun_script)
@@ -147,6 +147,15 @@ def _group_exists(name: str) -> bool:
     return True
 
 
+def permit_tunnel(peers: list[Peer]) -> str:
+    """sshd's PermitTunnel for the account: the kinds of device its peers have, no more (a
+    key's tunnel="N" names a unit, not a kind: tun and tap peers never share a unit)."""
+    modes = {p.mode for p in peers}
+    if modes == {"tap"}:
+        return "ethernet"
+    return "yes" if "tap" in modes else "point-to-point"
+
+
 def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
                  login_shell: str = "/usr/local/sbin/pppossh-login-shell") -> str:
     check_account(user)
@@ -158,12 +167,12 @@ def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
     commands, tun_commands, sudo_args = [], [], []
     for peer in peers:
         words, command = r.forced_command(server, peer, sudo=True)
-        if peer.mode == "tun":  # the session script, as the account: no sudo
+        if peer.tunnel:  # the session script, as the account: no sudo
             tun_commands.append(command)
             continue
         commands.append(command)
         sudo_args += [_sudoers_args([*words, tty]) for tty in r.TTY_WORDS]
-    tun_peers = [p for p in peers if p.mode == "tun"]
+    tun_peers = [p for p in peers if p.tunnel]
     files = {
         "login_shell_text": render("login-shell.sh.j2", user=user, commands=commands,
                                    tun_commands=tun_commands, tty_words=r.TTY_WORDS),
@@ -173,9 +182,10 @@ def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
         "tun_session": tun_session.file_text(),
         "tun_devices": render("tun-devices.sh.j2", confdir=uci.confdir, user=user,
                               peers=tun_peers, unit_name=TUN_SERVICE.rsplit("/", 1)[1],
-                              txqueuelen=tun_session.TXQUEUELEN),
+                              txqueuelen=tun_session.TXQUEUELEN, none=tun_session.NONE),
         "tun_service": render("tun-devices.service.j2", user=user, script=TUN_DEVICES),
-        "sshd_conf": render("sshd-tun.conf.j2", user=user),
+        "sshd_conf": render("sshd-tun.conf.j2", user=user,
+                            permit_tunnel=permit_tunnel(tun_peers)),
     }
     for name, text in files.items():
         if DELIMITER in text:
@@ -186,7 +196,7 @@ def setup_script(uci: Uci, user: str = "pppossh", *, masquerade: bool = False,
         pppd=server.pppd_path, masquerade=masquerade, pool=server.pool,
         peer_up_path=r.PEER_UP, tun_peers=bool(tun_peers), tun_session_path=r.TUN_SESSION,
         tun_devices_path=TUN_DEVICES, tun_unit_path=TUN_SERVICE, sshd_conf_path=SSHD_CONF,
-        **files,
+        permit_tunnel=permit_tunnel(tun_peers), **files,
     )
 
 

@@ -12,7 +12,7 @@
 // LuCI turns a bare string child into innerHTML.
 
 var callPeerList = rpc.declare({ object: 'pppossh', method: 'peer_list' });
-var callPeerAdd = rpc.declare({ object: 'pppossh', method: 'peer_add', params: [ 'name', 'key', 'ip', 'routes', 'mode', 'unit' ] });
+var callPeerAdd = rpc.declare({ object: 'pppossh', method: 'peer_add', params: [ 'name', 'key', 'ip', 'routes', 'mode', 'unit', 'bridge' ] });
 var callPeerDel = rpc.declare({ object: 'pppossh', method: 'peer_del', params: [ 'name' ] });
 var callPeerApply = rpc.declare({ object: 'pppossh', method: 'peer_apply' });
 
@@ -41,7 +41,7 @@ return view.extend({
 			rows.push(E('tr', { 'class': 'tr', 'data-peer': p.name }, [
 				E('td', { 'class': 'td' }, [ p.name ]),
 				E('td', { 'class': 'td' }, [ E('code', [ p.fingerprint ]) ]),
-				E('td', { 'class': 'td' }, [ '%s → %s'.format(p.ipaddr, p.peeraddr) ]),
+				E('td', { 'class': 'td' }, [ p.bridge ? _('bridge %s').format(p.bridge) : '%s → %s'.format(p.ipaddr, p.peeraddr) ]),
 				E('td', { 'class': 'td' }, [ p.device ? _('%s (sshtun)').format(p.device) : _('PPP') ]),
 				E('td', { 'class': 'td' }, [ p.routes.join(', ') || '-' ]),
 				E('td', { 'class': 'td' }, [ p.enabled ? _('yes') : _('no') ]),
@@ -85,15 +85,16 @@ return view.extend({
 		    ip = document.getElementById('pppossh-new-ip').value.trim(),
 		    routes = document.getElementById('pppossh-new-routes').value.split(/[\s,]+/).filter(function(r) { return r; }),
 		    mode = document.getElementById('pppossh-new-mode').value,
-		    unit = mode == 'tun' ? document.getElementById('pppossh-new-unit').value.trim() : '';
-		return callPeerAdd(name, key, ip, routes, mode, unit).then(L.bind(function(res) {
+		    unit = mode != 'ppp' ? document.getElementById('pppossh-new-unit').value.trim() : '',
+		    bridge = mode == 'tap' ? document.getElementById('pppossh-new-bridge').value.trim() : '';
+		return callPeerAdd(name, key, ip, routes, mode, unit, bridge).then(L.bind(function(res) {
 			if (msgs.failed(res))
 				return show('pppossh-add-out', 'danger', msgs.describe(res, { name: name }));
 			var p = res.peer;
 			show('pppossh-add-out', 'success', p.device
-				? _('Added peer %s (%s on the server\'s %s: on the router, proto sshtun with remote_unit %s); apply to let it in.').format(p.name, p.peeraddr, p.device, p.device.replace(/^tun/, ''))
+				? _('Added peer %s (%s on the server\'s %s: on the router, proto sshtun with mode %s and remote_unit %s); apply to let it in.').format(p.name, p.bridge ? _('in bridge %s').format(p.bridge) : p.peeraddr, p.device, p.mode, p.device.replace(/^t(un|ap)/, ''))
 				: _('Added peer %s (%s); apply to let it in.').format(p.name, p.peeraddr));
-			[ 'name', 'key', 'ip', 'routes', 'unit' ].forEach(function(f) { document.getElementById('pppossh-new-' + f).value = ''; });
+			[ 'name', 'key', 'ip', 'routes', 'unit', 'bridge' ].forEach(function(f) { document.getElementById('pppossh-new-' + f).value = ''; });
 			return this.refresh();
 		}, this), function(err) {
 			show('pppossh-add-out', 'danger', msgs.describe(err));
@@ -141,9 +142,11 @@ return view.extend({
 				field(_('Routes behind the peer'), E('input', { 'id': 'pppossh-new-routes', 'class': 'cbi-input-text', 'placeholder': '192.168.10.0/24' })),
 				field(_('Link'), E('select', { 'id': 'pppossh-new-mode', 'class': 'cbi-input-select' }, [
 					E('option', { 'value': 'ppp' }, [ _('PPP (the router uses proto pppossh)') ]),
-					E('option', { 'value': 'tun' }, [ _('tun device (proto sshtun, OpenSSH\'s sshd)') ])
+					E('option', { 'value': 'tun' }, [ _('tun device (proto sshtun, OpenSSH\'s sshd)') ]),
+					E('option', { 'value': 'tap' }, [ _('tap device, Ethernet (proto sshtun mode tap, OpenSSH\'s sshd)') ])
 				])),
-				field(_('Tun unit'), E('input', { 'id': 'pppossh-new-unit', 'class': 'cbi-input-text', 'placeholder': _('tun peers: empty = the first free') })),
+				field(_('Tun or tap unit'), E('input', { 'id': 'pppossh-new-unit', 'class': 'cbi-input-text', 'placeholder': _('tun and tap peers: empty = the first free') })),
+				field(_('Bridge'), E('input', { 'id': 'pppossh-new-bridge', 'class': 'cbi-input-text', 'placeholder': _('tap peers: the server\'s bridge to join (then no addresses), e.g. br0') })),
 				E('div', { 'class': 'cbi-page-actions' }, [
 					E('button', { 'class': 'btn cbi-button cbi-button-add', 'id': 'pppossh-add',
 						'click': ui.createHandlerFn(this, 'handleAdd') }, [ _('Add peer') ]), ' ',
