@@ -434,6 +434,7 @@ def test_a_bridged_tap_has_no_addresses_of_its_own() -> None:
     ({"mode": "tap", "bridge": "lan", "ipaddr": "10.9.0.1"}, "ADDRESS_WITH_BRIDGE"),
     ({"mode": "tap", "bridge": "lan", "peeraddr": "10.9.0.2"}, "ADDRESS_WITH_BRIDGE"),
     ({"mode": "tap", "ipaddr": "10.9.0.1"}, "MISSING_PEERADDR"),
+    ({"mode": "tap", "bridge": "lan", "route": ["192.168.9.0/24"]}, "ROUTE_WITH_BRIDGE"),
 ])
 def test_link_mismatches_say_what_to_change(raw: dict[str, str], code: str) -> None:
     with pytest.raises(ConfigError) as err:

@@ -119,7 +119,8 @@ def validate(iface: str, raw: dict[str, Any], proto: str = "pppossh") -> Config:
 
 def _check_link(iface: str, values: dict[str, Any]) -> None:
     """sshtun: a routed link needs both addresses (nothing negotiates them); a tap device
-    in a bridge has none of its own (the bridge's interface holds them)."""
+    in a bridge has neither addresses nor routes of its own (the bridge's interface holds
+    them)."""
     where = f"network.{iface}"
     if values.get("bridge"):
         if values.get("mode", "tun") != "tap":
@@ -131,6 +132,11 @@ def _check_link(iface: str, values: dict[str, Any]) -> None:
                 raise ConfigError("ADDRESS_WITH_BRIDGE", f"{where}.{name} is set, but the tap"
                                   f" device joins {values['bridge']}, whose interface holds"
                                   f" the addresses: uci delete {where}.{name}")
+        if values.get("route"):
+            raise ConfigError("ROUTE_WITH_BRIDGE", f"{where}.route is set, but the tap device"
+                              f" joins {values['bridge']}: routes through it belong to that"
+                              f" interface (uci delete {where}.route; add them to"
+                              f" network.{values['bridge']} or as 'config route')")
         return
     for name in TUN_REQUIRED:
         if not values.get(name):

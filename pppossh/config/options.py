@@ -161,7 +161,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("bridge", "Bridge to join", "string", "", checks.BRIDGE,
            "mode tap: the interface whose bridge the tap device joins (e.g. lan), as gretap's"
            " 'network'; standalone, the bridge device (e.g. br0). The bridge's interface then"
-           " holds the addresses: leave ipaddr and peeraddr empty.",
+           " holds the addresses and routes: leave ipaddr, peeraddr and route empty.",
            "new", "general", placeholder="lan", protos=TUN_ONLY),
     # --- the PPP link -----------------------------------------------------------------------
     Option("keepalive", "LCP echo", "string", "", checks.KEEPALIVE,

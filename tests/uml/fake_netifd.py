@@ -20,6 +20,13 @@ recorded in ``tests/golden/netifd``:
 - ``ubus call network.interface dump`` answers in the layout of
   ``01-ifup-vpn/network.interface-dump.json``: the uplinks the scenario declares, and the tunnel.
 
+Bridges (``bridges``: interface name -> its bridge device), which no golden recording covers
+either, follow netifd's source (``ubus.c`` ``netifd_iface_handle_device``, ``interface.c``
+``interface_add_link``, ``bridge.c`` hotplug members) and OpenWrt's gretap handler, the caller
+it mirrors: ``ubus call network.interface.<name> add_device '{"name": DEV, "link-ext": false}'``
+makes DEV a member of the interface's bridge and brings it up; ``remove_device`` takes it out.
+A call for an interface that has no bridge here is recorded and changes nothing.
+
 Uplinks (``uplinks``), which no golden recording covers, follow netifd's source
 (``proto-shell.c``, ``interface-ip.c``, ``interface-event.c``): a host dependency that names an
 interface is pinned through that interface's route (metric included) and bound to it; one that
@@ -143,9 +150,11 @@ class FakeNetifd:
     hook_timeout = 60.0  # seconds a hook call may take before the bed calls it hung
 
     def __init__(self, iface: str, section: dict[str, Any], uplink_ns: str | None = None,
-                 proto: str = "pppossh", uplinks: list[Uplink] | None = None) -> None:
+                 proto: str = "pppossh", uplinks: list[Uplink] | None = None,
+                 bridges: dict[str, str] | None = None) -> None:
         """``proto``: the handler, ``<proto>.sh`` in the proto dir (the bench adds one);
-        ``uplinks``: the interfaces that lead to the server (see the module's text)."""
+        ``uplinks``: the interfaces that lead to the server; ``bridges``: interfaces whose
+        device is a bridge, and that bridge (see the module's text)."""
         self.iface = iface
         self.proto = proto
         self.section = section
@@ -161,6 +170,8 @@ class FakeNetifd:
         self.teardowns: list[str | None] = []
         self.host_routes: list[str] = []
         self.dynamic: list[dict[str, Any]] = []  # interfaces added with network add_dynamic
+        self.bridges = dict(bridges or {})
+        self.device_calls: list[tuple[str, str, dict[str, Any]]] = []  # (iface, verb, message)
         self.wanted = False
         self.uplinks = {u.name: u for u in uplinks or []}
         self.bound = ""  # the uplink the host dependency is bound to
@@ -203,6 +214,12 @@ class FakeNetifd:
             for line in lines:
                 argv = line.split("\t")[:-1]
                 message = json.loads(argv[-1])
+                verb = argv[2] if len(argv) > 3 else ""
+                if argv[0] == "call" and verb in ("add_device", "remove_device") \
+                        and argv[1].startswith("network.interface."):
+                    self._bridge_member(argv[1].removeprefix("network.interface."), verb,
+                                        message)
+                    continue
                 if argv[:3] == ["call", "network", "add_dynamic"]:
                     # what OpenWrt's ppp6-up asks for with ipv6 auto (no golden recording)
                     if message.get("ifname") == f"@{self.iface}":
@@ -231,6 +248,18 @@ class FakeNetifd:
             self.blocked = True
         elif action == 0:
             self._apply_update(m)
+
+    def _bridge_member(self, iface: str, verb: str, m: dict[str, Any]) -> None:
+        """add_device/remove_device on interface ``iface``: a member of its bridge."""
+        self.device_calls.append((iface, verb, m))
+        bridge, dev = self.bridges.get(iface), m.get("name")
+        if not bridge or not isinstance(dev, str):
+            return  # netifd: NOT_FOUND (no such object) or INVALID_ARGUMENT (no name)
+        if verb == "add_device":
+            subprocess.run(["ip", "link", "set", dev, "master", bridge], check=False)
+            subprocess.run(["ip", "link", "set", dev, "up"], check=False)
+        else:
+            subprocess.run(["ip", "link", "set", dev, "nomaster"], check=False)
 
     def _pin(self, host: str, ifname: str = "") -> None:
         if ifname:

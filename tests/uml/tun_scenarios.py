@@ -11,6 +11,12 @@
   a black-holed path ends the session (SSH keepalive) and the link comes back by itself;
   ``ifdown`` leaves nothing on the router, and the server's device is free for the next:
   the same section standalone (``pppossh up``/``down``), then netifd again.
+  Then, on the same server, a tap peer in the server's bridge ``br-tap``, where a dnsmasq
+  hands out leases: the router's ``proto sshtun`` with ``mode tap`` and ``bridge lan`` joins
+  its tap device to the bridge of interface ``lan`` through netifd (``add_device``), and a
+  DHCP client on that bridge (udhcpc, what netifd's ``proto dhcp`` runs) gets a lease from
+  the server's side across the tunnel; ping and iperf3 to the server's bridge, ifdown takes
+  the device out of the bridge again; standalone, ``bridge`` names the bridge device itself.
 """
 
 from __future__ import annotations
@@ -222,9 +228,115 @@ def sshtun_tun(bed: Bed) -> dict:
     netifd.ifup()
     wait_for(lambda: netifd.status()["up"] and _pings(TUN_REMOTE), 60, "lan2 up again")
     netifd.ifdown()
+    tap = _tap_bridged(bed, keys)
     return {"server_setup": server_setup, "setup_s": setup_s, "mbit": mbit, "device": device,
             "refusals": codes,
-            "dead_path_noticed_s": noticed, "back_after_path_s": back}
+            "dead_path_noticed_s": noticed, "back_after_path_s": back, "tap": tap}
+
+
+TAP_NET, TAP_SERVER = "10.77.0.0/24", "10.77.0.1"  # the server's bridged segment
+UDHCPC_SCRIPT = """#!/bin/sh
+# what netifd's dhcp.script does with a lease, reduced to the address
+case "$1" in
+bound|renew) ip addr replace "$ip/$mask" dev "$interface" && echo "$ip" >"$0.lease" ;;
+esac
+exit 0
+"""
+
+
+def _tap_bridged(bed: Bed, keys) -> dict:
+    """A tap peer in the server's bridge, and the router's tap in the bridge of ``lan``."""
+    import fake_netifd
+    from scenarios import _srv
+
+    step("tap: the server's bridge br-tap with a dnsmasq, and a tap peer in it")
+    netns_leave()
+    sh("modprobe bridge")  # the guest kernel's bridge is a module
+    sh(f"ip link add br-tap type bridge && ip addr add {TAP_SERVER}/24 dev br-tap"
+       " && ip link set br-tap up", ns=SERVER)
+    pidfile = bed.root / "dnsmasq.pid"
+    sh(["dnsmasq", "--conf-file=/dev/null", "--port=0", "--interface=br-tap",
+        "--bind-interfaces", "--dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h",
+        f"--dhcp-leasefile={bed.root / 'dnsmasq.leases'}", f"--pid-file={pidfile}",
+        "--user=root", f"--log-facility={bed.root / 'dnsmasq.log'}", "--log-dhcp"], ns=SERVER)
+    bed.started.append(int(wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(),
+                                    10, "dnsmasq pid")))
+    key = bed.root / "keys" / "id_tap"
+    sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)])
+    pub = " ".join(Path(f"{key}.pub").read_text().split()[:2])
+    added = _srv(bed, "peer", "add", "lan6", "--key", pub, "--mode", "tap", "--bridge",
+                 "br-tap").stdout.strip()
+    step(added)
+    unit = int(re.search(r"remote_unit (\d+)", added)[1])
+    setup = _srv(bed, "server-setup", "--apply", check=False)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    sh(["kill", "-HUP", (bed.root / "sshd.pid").read_text().strip()])
+    server_tap = f"tap{unit}"
+    master = sh(["readlink", f"/sys/class/net/{server_tap}/master"], ns=SERVER).stdout
+    assert master.strip().endswith("/br-tap"), master
+    permit = sh(["/usr/sbin/sshd", "-T", "-f", str(bed.root / "sshd_config"), "-C",
+                 f"user={TUN_USER},host=router,addr={ROUTER_IP}"]).stdout
+    assert "permittunnel yes" in permit.splitlines(), "tun and tap peers: PermitTunnel yes"
+    probe = f"import socket; socket.create_connection(('{SSH_IP}', {SSHD_PORT}), 2).close()"
+    wait_for(lambda: sh([sys.executable, "-c", probe], ns=ROUTER, check=False).returncode == 0,
+             10, "sshd back after its reload")
+
+    step("tap: router's interface lan on bridge br-lan; ifup lan6 (sshtun, mode tap, bridge lan)")
+    sh("ip link add br-lan type bridge && ip link set br-lan up", ns=ROUTER)
+    section = _section(keys, identity=[str(key)], mode="tap", bridge="lan",
+                       remote_unit=str(unit))
+    for name in ("ipaddr", "peeraddr", "route"):
+        del section[name]
+    netns_enter(ROUTER)
+    netifd = fake_netifd.FakeNetifd("lan6", section, proto="sshtun", bridges={"lan": "br-lan"})
+    started = time.monotonic()
+    netifd.ifup()
+    try:
+        wait_for(lambda: netifd.status()["up"] and netifd.device_calls, 60,
+                 "lan6 up and its device in lan's bridge")
+    except Exception:
+        _explain(netifd, bed)
+        raise
+    device = netifd.update["ifname"]
+    assert re.fullmatch(r"tap\d+", device) and not netifd.update.get("ipaddr"), netifd.update
+    assert netifd.device_calls == [("lan", "add_device", {"name": device, "link-ext": False})]
+    # (ip, not /sys: this process entered the namespace without mounting its sysfs)
+    wait_for(lambda: " master br-lan " in sh(["ip", "-o", "link", "show", device]).stdout, 10,
+             "tap in br-lan")
+    script = bed.root / "udhcpc.sh"
+    script.write_text(UDHCPC_SCRIPT)
+    script.chmod(0o755)
+    dhcp = sh(["busybox", "udhcpc", "-i", "br-lan", "-f", "-q", "-n", "-t", "10", "-T", "2",
+               "-s", str(script)], check=False, timeout=60)
+    lease_s = round(time.monotonic() - started, 1)
+    lease = Path(f"{script}.lease").read_text().strip() if Path(f"{script}.lease").exists() \
+        else ""
+    assert lease.startswith("10.77.0.1"), dhcp.stdout + dhcp.stderr
+    step(f"tap: {device} in br-lan, lease {lease} from the server's dnsmasq after {lease_s} s")
+    assert _pings(TAP_SERVER), "the server's bridge does not answer across the tap"
+    mbit = bed.iperf(TAP_SERVER, seconds=3)
+    assert mbit > 0.5, f"iperf3 through the tap gave only {mbit} Mbit/s"
+    netifd.ifdown()
+    wait_for(lambda: device not in sh(["ip", "-o", "link"]).stdout, 15, f"{device} gone")
+    netifd.status()  # reads what ip-down sent while the task ended
+    assert netifd.device_calls[-1] == ("lan", "remove_device",
+                                       {"name": device, "link-ext": False}), netifd.device_calls
+    assert not _pings(TAP_SERVER), "the server's bridge still answers with the tap down"
+    wait_for(lambda: "NO-CARRIER" in sh(["ip", "link", "show", server_tap],
+                                        ns=SERVER).stdout, 15, "the server's tap to be free")
+
+    step("tap standalone: bridge names the bridge device, pppossh up lan7")
+    bed.write_network({"lan7": {**section, "bridge": "br-lan", "unit": "5"}})
+    up = bed.pppossh("up", "lan7")
+    assert up.returncode == 0, up.stdout + up.stderr
+    wait_for(lambda: _pings(TAP_SERVER), 30, "the server's bridge across lan7's tap5")
+    status = bed.status("lan7")
+    assert status["up"] is True and status["device"] == "tap5", status
+    down = bed.pppossh("down", "lan7")
+    assert down.returncode == 0, down.stdout + down.stderr
+    wait_for(lambda: "tap5" not in sh(["ip", "-o", "link"]).stdout, 15, "tap5 to be gone")
+    assert not processes(r"(^|/)ssh .*-w"), processes(r"(^|/)ssh .*-w")
+    return {"device": device, "lease": lease, "lease_s": lease_s, "mbit": mbit}
 
 
 def _explain(netifd, bed: Bed) -> None:

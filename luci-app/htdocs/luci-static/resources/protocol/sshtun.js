@@ -155,7 +155,7 @@ return network.registerProtocol('sshtun', {
 		o.datatype = "range(0,255)";
 
 		o = s.taboption('general', form.Value, 'bridge', _("Bridge to join"),
-			_("mode tap: the interface whose bridge the tap device joins (e.g. lan), as gretap's 'network'; standalone, the bridge device (e.g. br0). The bridge's interface then holds the addresses: leave ipaddr and peeraddr empty."));
+			_("mode tap: the interface whose bridge the tap device joins (e.g. lan), as gretap's 'network'; standalone, the bridge device (e.g. br0). The bridge's interface then holds the addresses and routes: leave ipaddr, peeraddr and route empty."));
 		o.placeholder = "lan";
 
 		o = s.taboption('advanced', form.Value, 'mtu', _("MTU"),
