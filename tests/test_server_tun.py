@@ -296,7 +296,7 @@ def test_sshd_gives_tunnels_to_the_account_alone(tmp_path: Path) -> None:
     assert {k: seen["pppossh"][k] for k in ("permittunnel", "allowtcpforwarding",
                                             "x11forwarding", "clientaliveinterval")} == {
         "permittunnel": "point-to-point", "allowtcpforwarding": "no", "x11forwarding": "no",
-        "clientaliveinterval": "5"}
+        "clientaliveinterval": "3"}
     for user in ("root", "alice"):
         assert (seen[user]["permittunnel"], seen[user]["x11forwarding"],
                 seen[user]["allowtcpforwarding"]) == ("no", "yes", "yes"), user

@@ -262,6 +262,100 @@ def test_remote_script_waits_for_the_device(tmp_path: Path, shell: str) -> None:
     assert out.stdout == f"{sshtun.READY}\n"
 
 
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("how", ["argument", "forced"])
+def test_remote_script_answers_a_state_question(tmp_path: Path, shell: str, how: str) -> None:
+    """Asked 'state' (as the router's own remote command, or through a pppossh server's forced
+    command, which sees it in SSH_ORIGINAL_COMMAND), the script says missing, busy or free
+    at once and opens no session."""
+    sysnet = tmp_path / "net"
+    sysnet.mkdir()
+    script = tun_session.SCRIPT.replace("/sys/class/net", str(sysnet))
+    argv = ([shell, "sh"] if shell.endswith("busybox") else [shell])
+    config = tun_config(remote_unit=3)
+    if how == "argument":
+        run, env = [*argv, "-c", script, *sh_split(sshtun.state_command(config))[3:]], {}
+    else:  # tun-session tun3 10.64.0.1 10.64.0.2 pppossh-a, the client's command in the env
+        run = [*argv, "-c", script, "sshtun", "tun3", "10.64.0.1", "10.64.0.2", "pppossh-a"]
+        env = {"SSH_ORIGINAL_COMMAND": sshtun.state_command(config)}
+
+    def answer() -> str:
+        out = subprocess.run(run, input="", capture_output=True, text=True, timeout=5,
+                             env={"PATH": "/usr/bin:/bin", **env})
+        assert out.returncode == 0, out
+        return out.stdout
+
+    assert answer() == f"{tun_session.STATE} tun3 missing\n"
+    (sysnet / "tun3").mkdir()
+    (sysnet / "tun3" / "carrier").write_text("0\n")
+    assert answer() == f"{tun_session.STATE} tun3 free\n"
+    (sysnet / "tun3" / "carrier").write_text("1\n")
+    assert answer() == f"{tun_session.STATE} tun3 busy\n"
+
+
+@pytest.mark.parametrize("answer,code,words", [
+    (f"{tun_session.STATE} tun3 busy", "TUNNEL_BUSY", "held by another session"),
+    (f"{tun_session.STATE} tun3 missing", "TUNNEL_NO_DEVICE", "ip tuntap add dev tun3 mode tun"),
+    (f"{tun_session.STATE} tun5 free", "TUNNEL_UNIT", "network.lan2.remote_unit=5"),
+    (f"{tun_session.STATE} tap5 free", "TUNNEL_UNIT", "network.lan2.mode=tap"),
+    (f"{tun_session.STATE} tun3 free", "TUNNEL_DEVICE", "free now"),
+    ("", "TUNNEL_DEVICE", "busy with another session"),  # no answer: as sshd said it
+    (f"{tun_session.STATE} tun3 $(reboot)", "TUNNEL_DEVICE", "busy with another session"),
+])
+def test_the_servers_answer_makes_tunnel_device_precise(answer: str, code: str,
+                                                        words: str) -> None:
+    told = outcome.classify(255, "debug1: Remote: Failed to open the tunnel device.\n"
+                            "Tunnel forwarding failed", iface="lan2", server="s", port=22,
+                            user="u", session_seconds=None, proto="sshtun")
+    assert told.code == "TUNNEL_DEVICE"
+    precise = outcome.tun_device(told, answer, "tun3", iface="lan2", server="s", user="u")
+    assert precise.code == code and words in precise.message, precise
+
+
+def test_only_tunnel_device_asks_the_server(tmp_path: Path) -> None:
+    """record_end asks after TUNNEL_DEVICE alone: any other ending costs no login."""
+    from pppossh.run.state import State
+
+    asked: list[int] = []
+
+    def ask() -> str:
+        asked.append(1)
+        return f"{tun_session.STATE} tun0 busy"
+
+    state = State(str(tmp_path), "lan2")
+    state.update(mode="netifd", proto="sshtun")
+    for text, code in (("debug1: Remote: Failed to open the tunnel device.", "TUNNEL_BUSY"),
+                       ("debug1: Remote: Server has rejected tunnel device forwarding",
+                        "TUNNEL_DISABLED")):
+        state.path("ssh.log").write_text(text + "\nTunnel forwarding failed\n")
+        ending = outcome.record_end(state, 255, iface="lan2", server="s", port=22, user="u",
+                                    ask_device=ask, remote_device="tun0")
+        assert ending.outcome.code == code
+        assert state.load()["last_error"]["code"] == code
+    assert asked == [1]
+
+
+def test_a_busy_device_is_retried_soon_then_backs_off(tmp_path: Path) -> None:
+    """The server's device held by the router's own last session: the shortest step for
+    a while (the server's ClientAlive frees it), then the growing back-off."""
+    from pppossh.run.state import State
+
+    state = State(str(tmp_path), "lan2")
+    state.update(mode="netifd", proto="sshtun", failures=3)
+    state.path("ssh.log").write_text("debug1: Remote: Failed to open the tunnel device.\n")
+    seen = []
+    for _ in range(outcome.BUSY_QUICK + 2):
+        ending = outcome.record_end(state, 255, iface="lan2", server="s", port=22, user="u",
+                                    ask_device=lambda: f"{tun_session.STATE} tun0 busy",
+                                    remote_device="tun0")
+        seen.append(ending.failures)
+    assert seen[:outcome.BUSY_QUICK] == [1] * outcome.BUSY_QUICK  # the shortest step
+    assert seen[outcome.BUSY_QUICK:] == [2, 3]
+    state.path("ssh.log").write_text("Connection closed by 192.0.2.2\n")
+    outcome.record_end(state, 255, iface="lan2", server="s", port=22, user="u")
+    assert state.load()["busy_endings"] == 0
+
+
 def test_the_commands_on_an_sshtun_section(tmp_path: Path) -> None:
     """plan shows the tunnel's task; keys and pins work on it as on pppossh; check says it
     tests pppossh interfaces only for now, and nothing starts."""

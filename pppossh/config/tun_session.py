@@ -14,6 +14,8 @@ READY = "pppossh-tun ready"
 UNITS = range(256)  # tun0 to tun255: the units either end may name
 PEER_UP = "/etc/pppossh/peer-up"  # a pppossh server's routes to the networks behind peers
 NONE = "-"  # the addresses of a tap in a bridge: a word, as forced commands split on spaces
+STATE = "pppossh-tun-state"  # the line that answers a state question: STATE DEVICE WHAT
+STATES = ("missing", "busy", "free")
 
 # The transmit queue of both ends' tun devices, in packets: what the kernel gives a PPP
 # device.  A tun device starts with 500, and under load that queue in front of the SSH
@@ -24,8 +26,18 @@ TXQUEUELEN = 3
 
 # $1 the device, $2 the server's address, $3 the peer's (both NONE: a tap in a bridge),
 # $4 the peer's ipparam (a pppossh server's forced command gives it: then, as root, the
-# routes behind the peer are added)
+# routes behind the peer are added).  Asked "state" instead ($5, or the last word of the
+# command the client sent, which sshd passes a forced command in SSH_ORIGINAL_COMMAND), it
+# only says whether the device is missing, busy (a session holds it: it has a carrier) or
+# free: sshd tells the client no more than "Failed to open the tunnel device".
 SCRIPT = f"""dev=$1 i=0
+if [ "$5" = state ] || [ "${{SSH_ORIGINAL_COMMAND##* }}" = state ]; then
+	if [ ! -e "/sys/class/net/$dev" ]; then s=missing
+	elif [ "$(cat "/sys/class/net/$dev/carrier" 2>/dev/null)" = 1 ]; then s=busy
+	else s=free; fi
+	echo "{STATE} $dev $s"
+	exit 0
+fi
 [ "$2" = {NONE} ] && set -- "$1" "" "" "$4"
 while [ ! -e "/sys/class/net/$dev" ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done
 if [ "$(id -u)" = 0 ]; then

@@ -67,6 +67,15 @@ def remote_command(config: Config) -> str:
                     config.ipaddr or tun_session.NONE])
 
 
+def state_command(config: Config) -> str:
+    """The remote command that asks the server about its device instead of opening a session
+    (``tun_session.SCRIPT`` with ``state``; a pppossh server's forced command reads it from
+    the command the client sent)."""
+    return sh_join(["sh", "-c", tun_session.SCRIPT, "sshtun",
+                    f"{config.mode}{config.remote_unit}", tun_session.NONE, tun_session.NONE,
+                    "", "state"])
+
+
 def local_unit(config: Config, devices: frozenset[str]) -> int:
     """The local unit: the option's, or the first that no device of the mode uses now."""
     if config.unit is not None:

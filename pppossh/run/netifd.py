@@ -25,7 +25,7 @@ from ..config import Config, from_netifd_json
 from ..errors import ConfigError, PppsshError, TransientError
 from ..plan import Plan, make_plan
 from ..plan.facts import HostFacts, known_hosts_files, probe, search_path, which
-from . import backoff, outcome, relay, ubus, uplink
+from . import backoff, outcome, relay, tunstate, ubus, uplink
 from .ppphook import NETIFD_UPDATE, netifd_update_text
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
@@ -327,7 +327,7 @@ def teardown(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
 
         for proc in end_clients(state):
             log.info("%s: ended %s (pid %d), left by the session", iface, proc.name, proc.pid)
-        _record_end(iface, int(error), state, config, bus)
+        _record_end(iface, int(error), state, config, bus, rundir)
     else:
         with state.edit() as data:
             # A setup that failed on the configuration stays "failed" until the next setup.
@@ -340,13 +340,17 @@ def teardown(iface: str, config_json: str, rundir: str, bus: ubus.Ubus) -> int:
 
 
 def _record_end(
-    iface: str, status: int, state: State, config: Config | None, bus: ubus.Ubus
+    iface: str, status: int, state: State, config: Config | None, bus: ubus.Ubus,
+    rundir: str,
 ) -> None:
+    tun = config if config and config.proto == "sshtun" else None
     ending = outcome.record_end(
         state, status, iface=iface,
         server=config.server if config else "the server",
         port=config.port if config else 22,
         user=config.sshuser if config else "the SSH user",
+        ask_device=(lambda: tunstate.ask(tun, rundir, "netifd")) if tun else None,
+        remote_device=f"{tun.mode}{tun.remote_unit}" if tun else "",
     )
     result, failures, ssh_log = ending.outcome, ending.failures, ending.ssh_log
     state.update(phase="failed" if result.block else "backoff")

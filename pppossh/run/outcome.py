@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..config import tun_session
 from ..plan.facts import TERMINAL_REFUSED
 from ..plan.ssh import EXIT_NOTE
 from .backoff import failures_after
@@ -114,8 +115,9 @@ _TUN_PATTERNS: list[tuple[str, str, str, bool]] = [
     # the server's reasons reach the client's log as "debug1: Remote: ..." (it runs with -v)
     (r"Remote: Server has (rejected|disabled) tunnel device forwarding",
      "TUNNEL_DISABLED",
-     "{server} does not allow tunnels to {user}: set 'PermitTunnel point-to-point' for that"
-     " user in its sshd_config (a 'Match User {user}' block; pppossh server-setup writes it)",
+     "{server} does not allow tunnels to {user}: set 'PermitTunnel point-to-point' (tun),"
+     " 'ethernet' (tap) or 'yes' for that user in its sshd_config (a 'Match User {user}'"
+     " block; pppossh server-setup writes it)",
      False),
     (r"Remote: Failed to open the tunnel device",
      "TUNNEL_DEVICE",
@@ -204,10 +206,20 @@ class Ending:
     ssh_log: str
 
 
+# TUNNEL_BUSY endings in a row that keep the shortest back-off step (about 2 s each): the
+# server still holds the device for this router's last session, until its ClientAlive ends
+# that (a pppossh server: 9-12 s after the path died).  Past that, another router most
+# likely has the unit, and the back-off grows as for any failure.
+BUSY_QUICK = 8
+
+
 def record_end(state: State, status: int, *, iface: str, server: str, port: int,
-               user: str) -> Ending:
+               user: str, ask_device: Callable[[], str] | None = None,
+               remote_device: str = "") -> Ending:
     """Classify how a session ended (from its state and logs) and record it in the state:
-    the failure count the back-off reads, the last error status shows."""
+    the failure count the back-off reads, the last error status shows.  sshtun: after
+    ``TUNNEL_DEVICE``, ``ask_device`` asks the server about ``remote_device``
+    (:mod:`.tunstate`)."""
     data = state.load()
     up_since = data.get("up_since")
     session = (data.get("down_at") or time.time()) - up_since if up_since else None
@@ -217,17 +229,52 @@ def record_end(state: State, status: int, *, iface: str, server: str, port: int,
         session_seconds=session, pinned=data.get("pinned", []),
         pppd_log=tail_file(state.path("pppd.log")), proto=data.get("proto", "pppossh"),
     )
+    if result.code == "TUNNEL_DEVICE" and ask_device is not None:
+        result = tun_device(result, ask_device(), remote_device, iface=iface, server=server,
+                            user=user)
     if result.code == "TERMINAL_REFUSED":  # the next plans ask for none (plan.facts)
         state.path(TERMINAL_REFUSED).write_text(f"{server} {port}\n")
     with state.edit() as current:
         failures = int(current.get("failures", 0))
-        if result.code != "TERMINAL_REFUSED":  # the next attempt, without one, is no retry
+        busy = int(current.get("busy_endings", 0)) + 1 if result.code == "TUNNEL_BUSY" else 0
+        if busy and busy <= BUSY_QUICK:
+            failures = 1  # the shortest step: the device is about to be free
+        elif result.code != "TERMINAL_REFUSED":  # the next attempt, without one, is no retry
             failures = failures_after(failures, session)
         current.update(failures=failures, up_since=None, last_session_seconds=session,
-                       last_exit=status)
+                       last_exit=status, busy_endings=busy)
         if result.code != "RETRY":
             current["last_error"] = {**result.as_dict(), "time": time.time()}
     return Ending(result, session, failures, ssh_log)
+
+
+def tun_device(result: Outcome, answer: str, wanted: str, *, iface: str, server: str,
+               user: str) -> Outcome:
+    """``TUNNEL_DEVICE`` made precise by the server's state line for its device (``answer``,
+    '' when none came): another unit than the key allows, missing, or busy."""
+    words = answer.split()
+    if len(words) != 3 or words[0] != tun_session.STATE or words[2] not in tun_session.STATES:
+        return result
+    device, what = words[1], words[2]
+    values = (("device", device), ("wanted", wanted))
+    kind, unit = device[:3], device[3:]
+    if device != wanted:
+        mode = f" and network.{iface}.mode={kind}" if not wanted.startswith(kind) else ""
+        return Outcome("TUNNEL_UNIT", f"{server}'s key for {user} opens {device} alone, not"
+                       f" {wanted}: set network.{iface}.remote_unit={unit}{mode}", True, values)
+    if what == "missing":
+        return Outcome("TUNNEL_NO_DEVICE", f"{server} has no {device}: on a pppossh server run"
+                       " 'pppossh server-setup --apply' (its pppossh-tun-devices unit makes"
+                       f" the devices at boot); set up by hand: ip tuntap add dev {device}"
+                       f" mode {kind} user {user}", False, values)
+    if what == "busy":
+        return Outcome("TUNNEL_BUSY", f"{server}'s {device} is held by another session:"
+                       f" another router with the same remote_unit, or this router's last"
+                       " session, which the server has not noticed is gone yet (a pppossh"
+                       " server ends it within about 12 s); pppossh tries again", False, values)
+    return Outcome(result.code, f"{result.message} ({device} is there and free now: if this"
+                   f" repeats, it is owned by another user than {user}, or /dev/net/tun is"
+                   " closed to that user)", result.block, values)
 
 
 def tail(text: str, lines: int = 6) -> str:

@@ -30,7 +30,7 @@ from ..errors import PppsshError
 from ..plan import Plan, make_plan
 from ..plan.facts import probe
 from ..uci import Uci
-from . import backoff, leftovers, outcome, routes, uplink
+from . import backoff, leftovers, outcome, routes, tunstate, uplink
 from .ppphook import resolv_path
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
@@ -316,8 +316,13 @@ class Supervisor:
             log.info("%s: %s answers on port %d again", self.iface, address, port)
 
     def _classify(self, config: Config, status: int) -> outcome.Ending:
-        ending = outcome.record_end(self.state, status, iface=self.iface, server=config.server,
-                                    port=config.port, user=config.sshuser)
+        tun = config.proto == "sshtun"
+        ending = outcome.record_end(
+            self.state, status, iface=self.iface, server=config.server, port=config.port,
+            user=config.sshuser,
+            ask_device=partial(tunstate.ask, config, str(self.state.dir.parent), "standalone")
+            if tun else None,
+            remote_device=f"{config.mode}{config.remote_unit}" if tun else "")
         log.warning("%s: %s: %s", self.iface, ending.outcome.code, ending.outcome.message)
         return ending
 

@@ -95,9 +95,9 @@ def apply(uci: Uci, peer_up: str = r.PEER_UP, tun_script: str = r.TUN_SESSION) -
         if r.write_if_changed(tun_script, tun_session.file_text(), 0o755):
             changed.append(tun_script)
         if not account:
-            notes.append("tun peers log in as root here: sshd must let root open tun devices"
-                         " (PermitTunnel point-to-point); 'pppossh server-setup' serves them"
-                         " from an unprivileged account instead")
+            notes.append("tun and tap peers log in as root here: sshd must let root open"
+                         f" their devices (PermitTunnel {permit_tunnel(peers)}); 'pppossh"
+                         " server-setup' serves them from an unprivileged account instead")
     return Applied(target, changed, sum(p.enabled for p in peers), notes)
 
 
@@ -150,7 +150,7 @@ def _group_exists(name: str) -> bool:
 def permit_tunnel(peers: list[Peer]) -> str:
     """sshd's PermitTunnel for the account: the kinds of device its peers have, no more (a
     key's tunnel="N" names a unit, not a kind: tun and tap peers never share a unit)."""
-    modes = {p.mode for p in peers}
+    modes = {p.mode for p in peers if p.tunnel and p.enabled}
     if modes == {"tap"}:
         return "ethernet"
     return "yes" if "tap" in modes else "point-to-point"
