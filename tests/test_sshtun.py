@@ -9,6 +9,7 @@ the test bed (``tests/uml/tun_scenarios.py``).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ import pytest
 from test_hook_contract import router  # noqa: F401
 from test_plan import KEY, SSH, facts, golden_config, o_options, value_after
 
+from pppossh.admin.check import TUN_STEPS
 from pppossh.config import tun_session
 from pppossh.config.options import for_proto
 from pppossh.errors import ConfigError
@@ -357,8 +359,8 @@ def test_a_busy_device_is_retried_soon_then_backs_off(tmp_path: Path) -> None:
 
 
 def test_the_commands_on_an_sshtun_section(tmp_path: Path) -> None:
-    """plan shows the tunnel's task; keys and pins work on it as on pppossh; check says it
-    tests pppossh interfaces only for now, and nothing starts."""
+    """plan shows the tunnel's task; check walks sshtun's own steps (the server's device and
+    the local tun control device instead of pppd's), and nothing starts."""
     from test_cli import network_file, pppossh
 
     key = tmp_path / "id_ed25519"
@@ -369,9 +371,41 @@ def test_the_commands_on_an_sshtun_section(tmp_path: Path) -> None:
     plan = pppossh(*common, "plan", "vpn")
     assert plan.returncode == 0, plan.stderr
     assert " -w 5:2 " in plan.stdout and "pppossh-tun" not in plan.stderr
-    check = pppossh(*common, "check", "vpn")
-    assert check.returncode == 1 and "CHECK_PPPOSSH_ONLY" in check.stdout + check.stderr
+    network_file(tmp_path / "config", str(key), proto="sshtun", ipaddr="10.9.0.1",
+                 peeraddr="10.9.0.2", remote_unit="2", unit="5", server="127.0.0.1", port="1")
+    check = pppossh(*common, "check", "vpn", "--json")
+    assert check.returncode == 1, check.stderr
+    steps = json.loads(check.stdout)["steps"]
+    assert [s["name"] for s in steps] == list(TUN_STEPS)
+    assert [s["ok"] for s in steps[:3]] == [True, True, False]  # port 1: refused
     assert not (tmp_path / "run" / "vpn" / "ssh.log").exists()
+
+
+def _check_context(state: str):
+    from pppossh.admin.check import Context
+
+    ctx = Context(None, "lan2", "/nonexistent", None)  # type: ignore[arg-type]
+    ctx.config, ctx.tun_state = tun_config(iface="lan2"), state
+    return ctx
+
+
+@pytest.mark.parametrize("state,code", [
+    (f"{tun_session.STATE} tun3 free", ""),
+    (f"{tun_session.STATE} tun3 busy", "TUNNEL_BUSY"),
+    (f"{tun_session.STATE} tun3 missing", "TUNNEL_NO_DEVICE"),
+    (f"{tun_session.STATE} tun1 free", "TUNNEL_UNIT"),
+    ("", "REMOTE_NOT_PPPOSSH"),
+])
+def test_check_words_the_servers_device(state: str, code: str) -> None:
+    from pppossh.admin import check
+
+    ctx = _check_context(state)
+    if not code:
+        assert check.CHECKS["remote_device"](ctx)[0] == "tun3 is there and free"
+        return
+    with pytest.raises(check.Failed) as failed:
+        check.CHECKS["remote_device"](ctx)
+    assert failed.value.code == code and failed.value.fix
 
 
 def test_the_hook_declares_sshtun_and_hands_its_setup_to_the_helper(

@@ -2,7 +2,10 @@
 
 Each step says what it saw and, when it fails, the one thing to change.  The order follows
 the connection: configuration, name, TCP, host key, login, remote pppd, local pppd and
-kernel PPP, and the route the SSH connection will take once the tunnel is up.
+kernel PPP, and the route the SSH connection will take once the tunnel is up.  For proto
+sshtun the login asks the server's session script about its device (``tun_session``'s
+state question), which stands in for the remote pppd, and the local step opens the tun
+control device instead of PPP's.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..config import Config
+from ..config import Config, tun_session
 from ..errors import PppsshError
-from ..plan import Plan, make_plan
+from ..plan import Plan, make_plan, sshtun
 from ..plan.facts import HostFacts, pppd_version, probe
 from ..plan.knownhosts import fingerprint
 from ..run import outcome, routes
@@ -33,6 +36,9 @@ from ..uci import Uci
 from . import trust
 
 STEPS = ("config", "resolve", "tcp", "hostkey", "auth", "remote_pppd", "local_ppp", "route")
+TUN_STEPS = ("config", "resolve", "tcp", "hostkey", "auth", "remote_device", "local_tun",
+             "route")
+DEV_TUN = "/dev/net/tun"
 # An LCP Configure-Request as pppd frames it on an async line: flag, address 0xff, control
 # 0x03 escaped as 0x7d 0x23, protocol 0xc021.
 LCP_START = b"\x7e\xff\x7d\x23\xc0\x21"
@@ -64,6 +70,11 @@ class Context:
     facts: HostFacts | None = None
     plan: Plan | None = None
     addresses: list[str] = field(default_factory=list)
+    tun_state: str = ""  # sshtun: the server's answer to the state question
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return TUN_STEPS if self.config and self.config.proto == "sshtun" else STEPS
 
 
 class Failed(Exception):
@@ -78,11 +89,6 @@ Done = tuple[str, dict[str, Any]]  # what a passed step saw: the sentence and it
 def _config(ctx: Context) -> Done:
     try:
         ctx.config = load_config(ctx.uci, ctx.iface)
-        if ctx.config.proto != "pppossh":
-            # its later steps ask for PPP from the server; sshtun's own steps are to come
-            raise PppsshError("CHECK_PPPOSSH_ONLY", f"pppossh check tests proto pppossh"
-                              f" interfaces; network.{ctx.iface} is proto"
-                              f" {ctx.config.proto} (its errors show in ifstatus/logread)")
         ctx.facts = probe(ctx.config, rundir=ctx.rundir, keydir=ctx.keydir)
         ctx.plan = make_plan(ctx.config, ctx.facts, mode="standalone", require_hostkey=False)
     except PppsshError as exc:
@@ -220,7 +226,14 @@ def _fail_from_log(ctx: Context, err: str, what: str) -> Failed:
 
 def _auth(ctx: Context) -> Done:
     assert ctx.config
-    ended, _, err, took = _session(ctx, "exit 0", ctx.config.connect_timeout)
+    tun = ctx.config.proto == "sshtun"
+    # sshtun: a pppossh server's key runs the session script whatever is asked; its state
+    # question is answered at once by that script and by a server set up by hand alike
+    command = sshtun.state_command(ctx.config) if tun else "exit 0"
+    ended, out, err, took = _session(ctx, command, ctx.config.connect_timeout)
+    if tun:
+        ctx.tun_state = next((line for line in out.decode(errors="replace").splitlines()
+                              if line.startswith(f"{tun_session.STATE} ")), "")
     values = {"user": ctx.config.sshuser, "seconds": round(took, 1)}
     if ended == "exit 0":
         return f"{ctx.config.sshuser} logged in ({took:.1f} s)", {**values, "forced": False}
@@ -255,6 +268,40 @@ def _remote_pppd(ctx: Context) -> Done:
         failed.code = "REMOTE_NOT_PPPD"
     failed.values["command"] = command
     raise failed
+
+
+def _remote_device(ctx: Context) -> Done:
+    assert ctx.config
+    wanted = f"{ctx.config.mode}{ctx.config.remote_unit}"
+    if not ctx.tun_state:
+        raise Failed("no answer about the server's device",
+                     "the server ran something else than pppossh's session script: a forced"
+                     " command for this key that is not 'pppossh peer add --mode"
+                     f" {ctx.config.mode}''s, or a login shell that is not POSIX sh",
+                     "REMOTE_NOT_PPPOSSH", device=wanted)
+    asked = outcome.Outcome("TUNNEL_DEVICE", "")
+    told = outcome.tun_device(asked, ctx.tun_state, wanted, iface=ctx.iface,
+                              server=ctx.config.server, user=ctx.config.sshuser)
+    if told.code != "TUNNEL_DEVICE":
+        raise Failed(ctx.tun_state.split(" ", 1)[1], told.message, told.code,
+                     **dict(told.values))
+    return (f"{wanted} is there and free", {"device": wanted})
+
+
+def _local_tun(ctx: Context) -> Done:
+    try:
+        fd = os.open(DEV_TUN, os.O_RDWR)
+        os.close(fd)
+    except OSError as exc:
+        no_kernel = exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO)
+        raise Failed(
+            f"{DEV_TUN}: {exc.strerror}",
+            "the kernel has no tun support: install kmod-tun (OpenWrt) or load it (modprobe"
+            " tun)" if no_kernel else f"run pppossh as root ({DEV_TUN} needs it)",
+            "NO_LOCAL_TUN" if no_kernel else "TUN_DEVICE_DENIED", device=DEV_TUN,
+            reason=errno.errorcode.get(exc.errno or 0, ""),
+        ) from None
+    return f"{DEV_TUN} opens", {"device": DEV_TUN}
 
 
 def _local_ppp(ctx: Context) -> Done:
@@ -292,7 +339,8 @@ def _route(ctx: Context) -> Done:
         if not dev:
             raise Failed(f"no route to {address}", "check the router's uplink", "NO_ROUTE",
                          address=address)
-        if dev.startswith("pppossh-"):
+        if dev.startswith("pppossh-") or (ctx.config.proto == "sshtun"
+                                          and dev.startswith(ctx.config.mode)):
             raise Failed(
                 f"{address} is routed through {dev}",
                 "the SSH connection would run through its own tunnel; keep use_hostdep 1 (a"
@@ -314,6 +362,7 @@ def _route(ctx: Context) -> Done:
 CHECKS: dict[str, Callable[[Context], Done]] = {
     "config": _config, "resolve": _resolve, "tcp": _tcp, "hostkey": _hostkey, "auth": _auth,
     "remote_pppd": _remote_pppd, "local_ppp": _local_ppp, "route": _route,
+    "remote_device": _remote_device, "local_tun": _local_tun,
 }
 
 
@@ -322,7 +371,8 @@ def run(uci: Uci, iface: str, rundir: str, keydir: str | None = None,
     ctx = Context(uci, iface, rundir, keydir)
     steps: list[Step] = []
     failed = False
-    for name in STEPS:
+    for i in range(len(STEPS)):
+        name = ctx.steps[i]  # the protocol's steps, known once the config step has run
         if failed:
             steps.append(Step(name, None))
             continue

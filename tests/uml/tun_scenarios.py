@@ -181,6 +181,12 @@ def sshtun_tun(bed: Bed) -> dict:
             other.ifdown()
     step(f"reported: {codes}")
     assert _pings(TUN_REMOTE), "the tunnel broke while its unit was asked for again"
+    step("pppossh check on a second section for the same unit, while lan2 holds it")
+    bed.write_network({"lan3": _section(keys, unit="7")})
+    busy_check = _check(bed, "lan3")
+    assert [(s["name"], s["ok"]) for s in busy_check[4:6]] == [
+        ("auth", True), ("remote_device", False)], busy_check
+    assert busy_check[5]["code"] == "TUNNEL_BUSY", busy_check[5]
 
     step("black hole between router and server (iptables DROP both ways)")
     holed, mark = time.monotonic(), len(netifd.log)
@@ -207,8 +213,9 @@ def sshtun_tun(bed: Bed) -> dict:
                                         ns=SERVER).stdout, 15, "the server's device to be free")
     routes = sh(["ip", "route"], ns=ROUTER).stdout
     assert "198.51.100.0/24" not in routes and SSH_IP not in routes, routes
-    step("the same section standalone: pppossh up lan3")
-    bed.write_network({"lan3": _section(keys, unit="7")})
+    step("the same section standalone: pppossh check, then pppossh up lan3")
+    free_check = _check(bed, "lan3")
+    assert all(s["ok"] for s in free_check), free_check
     up = bed.pppossh("up", "lan3")
     assert up.returncode == 0, up.stdout + up.stderr
     wait_for(lambda: _pings(TUN_REMOTE) and _pings(FAR_IP), 30, "lan3 to carry traffic")
@@ -349,6 +356,17 @@ def _tap_bridged(bed: Bed, keys) -> dict:
     wait_for(lambda: "tap5" not in sh(["ip", "-o", "link"]).stdout, 15, "tap5 to be gone")
     assert not processes(r"(^|/)ssh .*-w"), processes(r"(^|/)ssh .*-w")
     return {"device": device, "lease": lease, "lease_s": lease_s, "mbit": mbit}
+
+
+def _check(bed: Bed, iface: str) -> list[dict]:
+    """``pppossh check IFACE --json``'s steps; sshtun's are TUN_STEPS."""
+    import json
+
+    out = bed.pppossh("check", iface, "--json", timeout=120)
+    steps = json.loads(out.stdout)["steps"]
+    step("check: " + ", ".join(f"{s['name']} {'ok' if s['ok'] else s['code'] or '-'}"
+                               for s in steps))
+    return steps
 
 
 def _explain(netifd, bed: Bed) -> None:
