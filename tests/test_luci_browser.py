@@ -605,8 +605,8 @@ def test_form_shows_every_option_of_the_table_on_its_tab(tab: Tab) -> None:
 
 def test_the_sshtun_form_has_its_own_options(tab: Tab, bed: Bed) -> None:
     """proto sshtun: protocol/sshtun.js from the same table draws its options and none that
-    only pppossh has, offers no connection check (it tests pppossh interfaces only), and
-    saves what is edited."""
+    only pppossh has, offers the connection check (sshtun's own steps), and saves what is
+    edited."""
     tab.open_protocol("tun")
     page = tab.page
     own = {o.name for o in for_proto("sshtun")}
@@ -617,7 +617,7 @@ def test_the_sshtun_form_has_its_own_options(tab: Tab, bed: Bed) -> None:
             rows = page.locator(f'{MODAL} .cbi-value[data-name="{name}"]').count()
             assert rows == (1 if option.name in own else 0), name
     assert tab.input("tun", "remote_unit").get_attribute("placeholder") == "0"
-    assert page.locator("#pppossh-checkbtn-tun").count() == 0
+    assert page.locator("#pppossh-checkbtn-tun").count() == 1
     choices = tab.input("tun", "proto").locator("option").evaluate_all(
         "os => os.map(o => [o.value, o.textContent])")
     assert ["sshtun", "Tunnel device over OpenSSH (sshtun)"] in choices, choices

@@ -177,3 +177,28 @@ def test_every_server_refusal_has_words_on_the_peers_page() -> None:
     codes -= {"ACCOUNT_NOT_OURS", "INVALID_USER", "NOT_ROOT"}
     worded = set(re.findall(r"^\t([A-Z_]+): function", MESSAGES.read_text(), re.M))
     assert codes and not codes - worded, sorted(codes - worded)
+
+
+def test_every_check_step_and_tunnel_code_has_words() -> None:
+    """Both protocols' check steps have a title and a 'passed' sentence, and every code a
+    tun or tap link can end with (outcome) or a check of one can fail with has its sentence
+    and its fix: the status and the check show no backend English."""
+    from pppossh.admin.check import STEPS, TUN_STEPS
+
+    text = MESSAGES.read_text()
+    for table in ("STEPS", "PASSED"):
+        body = text.split(f"var {table} = {{", 1)[1].split("\n};", 1)[0]
+        named = set(re.findall(r"^\t([a-z_]+): function", body, re.M))
+        assert set(STEPS) | set(TUN_STEPS) <= named, (table, set(TUN_STEPS) - named)
+    package = Path(__file__).resolve().parents[1] / "pppossh"
+    source = (package / "run/outcome.py").read_text() + (package / "admin/check.py").read_text()
+    codes = set(re.findall(r'"(TUNNEL_[A-Z_]+|NO_LOCAL_TUN|TUN_DEVICE_DENIED|'
+                           r'REMOTE_NOT_PPPOSSH)"', source))
+    assert {"TUNNEL_BUSY", "TUNNEL_NO_DEVICE", "TUNNEL_UNIT", "REMOTE_NOT_PPPOSSH"} <= codes
+    errors = text.split("var ERRORS = {", 1)[1].split("\n};", 1)[0]
+    fixes = text.split("var FIXES = {", 1)[1].split("\n};", 1)[0]
+    for table, body in (("ERRORS", errors), ("FIXES", fixes)):
+        worded = set(re.findall(r"^\t([A-Z_]+): function", body, re.M))
+        missing = codes - worded - ({"TUNNEL_REFUSED", "TUNNEL_NOT_READY"}
+                                    if table == "FIXES" else set())
+        assert not missing, (table, sorted(missing))

@@ -49,6 +49,17 @@ var ERRORS = {
 	INVALID_IDENTITY: function() { return _('A private key file is not usable by the chosen SSH client.'); },
 	UNREADABLE_IDENTITY: function() { return _('A private key file cannot be read.'); },
 	NO_SSH_CLIENT: function() { return _('No SSH client is installed: install dropbear or openssh-client.'); },
+	// proto sshtun: the server's device and the router's
+	TUNNEL_DISABLED: function() { return _('The server does not allow tunnels to this user (PermitTunnel).'); },
+	TUNNEL_BUSY: function(v) { return _('The server\'s %s is held by another session.').format(val(v, 'device')); },
+	TUNNEL_NO_DEVICE: function(v) { return _('The server has no %s.').format(val(v, 'device')); },
+	TUNNEL_UNIT: function(v) { return _('The key opens the server\'s %s alone, not %s.').format(val(v, 'device'), val(v, 'wanted')); },
+	TUNNEL_DEVICE: function() { return _('The server could not open its tun or tap device.'); },
+	TUNNEL_REFUSED: function() { return _('The server refused the tunnel.'); },
+	TUNNEL_NOT_READY: function() { return _('The tunnel ended before the server said its end was attached.'); },
+	REMOTE_NOT_PPPOSSH: function(v) { return _('The server did not answer about its %s: the key runs something else than pppossh\'s session script.').format(val(v, 'device')); },
+	NO_LOCAL_TUN: function() { return _('The router has no tun support.'); },
+	TUN_DEVICE_DENIED: function(v) { return _('%s cannot be opened by pppossh.').format(val(v, 'device')); },
 
 	// the server key
 	HOSTKEY_FETCH_FAILED: function(v, c) { return _('%s port %d offered no host key; "Check connection" shows where it stops.').format(c.server || '?', c.port || 22); },
@@ -149,7 +160,15 @@ var FIXES = {
 	HOSTDEP_NEEDED: function() { return _('Turn "Pin route to server" on: once the tunnel takes the default route, the SSH connection would follow it.'); },
 	SSH_FAILED: function(c) { return _('Run "pppossh check %s" on the router to read the message of the SSH client.').format(c.iface); },
 	RUNDIR_UNWRITABLE: function() { return _('Free space in /var/run (System > Processes shows what runs; a reboot empties it), then start the interface again.'); },
-	NO_SSH_CLIENT: function() { return _('Install dropbear or openssh-client.'); }
+	NO_SSH_CLIENT: function() { return _('Install dropbear or openssh-client.'); },
+	TUNNEL_DISABLED: function() { return _('On the server: "pppossh server-setup --apply" allows tunnels to its account; set up by hand, PermitTunnel point-to-point (tun), ethernet (tap) or yes for this user.'); },
+	TUNNEL_BUSY: function() { return _('Another router uses the same server unit, or the server has not yet noticed this router\'s last session (a pppossh server ends it within about 12 s); pppossh tries again.'); },
+	TUNNEL_NO_DEVICE: function() { return _('On the server: run "pppossh server-setup --apply", which makes the devices now and at boot.'); },
+	TUNNEL_UNIT: function() { return _('Set the server\'s device unit (and link) to the one the key opens: "pppossh peer list" on the server shows it.'); },
+	TUNNEL_DEVICE: function() { return _('On the server, the device must belong to the login user, and /dev/net/tun be open to it.'); },
+	REMOTE_NOT_PPPOSSH: function() { return _('Add this router as a tun or tap peer on the server ("pppossh peer add --mode tun"), or use a login with a POSIX shell.'); },
+	NO_LOCAL_TUN: function() { return _('Install kmod-tun.'); },
+	TUN_DEVICE_DENIED: function() { return _('Run pppossh as root.'); }
 };
 
 var STEPS = {
@@ -160,6 +179,8 @@ var STEPS = {
 	auth: function() { return _('SSH login'); },
 	remote_pppd: function() { return _('pppd on the server'); },
 	local_ppp: function() { return _('pppd and PPP on the router'); },
+	remote_device: function() { return _('Device on the server'); },
+	local_tun: function() { return _('tun on the router'); },
 	route: function() { return _('Route to the server'); }
 };
 
@@ -176,6 +197,8 @@ var PASSED = {
 	},
 	remote_pppd: function(v) { return _('"%s" answered with PPP (%.1f s)').format(val(v, 'command'), val(v, 'seconds')); },
 	local_ppp: function(v) { return _('pppd %s, %s opens').format(val(v, 'version'), val(v, 'device')); },
+	remote_device: function(v) { return _('%s is there and free').format(val(v, 'device')); },
+	local_tun: function(v) { return _('%s opens').format(val(v, 'device')); },
 	route: function(v) {
 		return (v && Array.isArray(v.routes) ? v.routes : []).map(function(r) {
 			return _('%s goes through %s, not through the tunnel').format(r.address, r.device);

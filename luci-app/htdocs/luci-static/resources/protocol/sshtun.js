@@ -172,8 +172,8 @@ return network.registerProtocol('sshtun', {
 			_("Networks to send through the tunnel (address/prefix), in addition to or instead of the default route."));
 		o.datatype = "cidr";
 
-		// 'pppossh check' tests pppossh interfaces only so far: the status alone
-		o = s.taboption('general', form.DummyValue, '_check', _('Connection'));
+		o = s.taboption('general', form.DummyValue, '_check', _('Connection'),
+			_('Tests every step of the connection and says what to fix.'));
 		o.render = function(option_index, section_id) {
 			var out = E('div', { 'id': 'pppossh-check-' + section_id, 'class': 'pppossh-out' });
 			var status = E('div', { 'id': 'pppossh-status-' + section_id }, [ E('em', [ _('Loading status…') ]) ]);
@@ -198,6 +198,12 @@ return network.registerProtocol('sshtun', {
 				E('label', { 'class': 'cbi-value-title' }, [ _('Connection') ]),
 				E('div', { 'class': 'cbi-value-field' }, [
 					status,
+					E('button', { 'class': 'btn cbi-button cbi-button-action', 'id': 'pppossh-checkbtn-' + section_id,
+						'click': ui.createHandlerFn(this, function(ev) {
+							ev.preventDefault();
+							dom.content(out, E('em', [ _('Checking…') ]));
+							return pf.runCheck(section_id, out);
+						}) }, [ _('Check connection') ]),
 					out
 				])
 			]);
