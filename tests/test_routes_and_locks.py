@@ -64,3 +64,21 @@ def test_busybox_ip_output_parses() -> None:
     refused = subprocess.run(["busybox", "ip", "-j", "-4", "route", "get", "127.0.0.1"],
                              capture_output=True, text=True, check=False)
     assert refused.returncode != 0
+
+
+def test_a_route_through_a_tap_goes_via_the_gateway(monkeypatch) -> None:
+    """sshtun's tap is Ethernet: routes via the server's address of the same family; a tun's
+    (no gateway) through the device alone."""
+    from pppossh.run import routes
+
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(routes, "_ip", lambda *a: calls.append(a) or
+                        subprocess.CompletedProcess(a, 0, "", ""))
+    routes.add_device_route("198.51.100.0/24", "tap0", 0, "10.64.0.1")
+    routes.add_device_route("2001:db8:9::/48", "tap0", 0, "10.64.0.1")  # not its family
+    routes.add_device_route("198.51.100.0/24", "tun0", 0)
+    assert calls == [
+        ("-4", "route", "replace", "198.51.100.0/24", "via", "10.64.0.1", "dev", "tap0",
+         "metric", "0"),
+        ("-6", "route", "replace", "2001:db8:9::/48", "dev", "tap0", "metric", "0"),
+        ("-4", "route", "replace", "198.51.100.0/24", "dev", "tun0", "metric", "0")]

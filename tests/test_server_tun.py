@@ -371,7 +371,7 @@ def test_sshd_permits_the_kinds_of_device_the_peers_have(uci, modes, permit: str
 
 def test_the_device_script_puts_a_bridged_tap_into_its_bridge(uci, tmp_path: Path) -> None:
     peers.add_peer(uci, "a", KEY_A, mode="tap", unit="2", bridge="br0")
-    peers.add_peer(uci, "b", KEY_B, mode="tap", unit="4")
+    peers.add_peer(uci, "b", KEY_B, mode="tap", unit="4", routes=("192.168.40.0/24",))
     (tmp_path / "net" / "br0" / "bridge").mkdir(parents=True)
     out, calls = _devices(tmp_path, uci)
     assert out.returncode == 0, out
@@ -379,8 +379,20 @@ def test_the_device_script_puts_a_bridged_tap_into_its_bridge(uci, tmp_path: Pat
     assert "ip link set tap2 master br0" in calls
     assert not [c for c in calls if c.startswith("ip addr") and "tap2" in c]
     assert "ip addr add 10.64.0.1 peer 10.64.0.2 dev tap4" in calls
+    # Ethernet: the network behind the peer via its address, not asked for with ARP
+    assert "ip route replace 192.168.40.0/24 via 10.64.0.2 dev tap4" in calls
     assert "tap2 is in bridge br0" in out.stdout
     # a bridge that is not there: said, and the script fails
     peers.add_peer(uci, "c", KEY_C, mode="tap", unit="5", bridge="br9")
     out, calls = _devices(tmp_path, uci)
     assert out.returncode == 1 and "peer c's bridge br9 does not exist" in out.stderr, out
+
+
+def test_routes_behind_a_tap_peer_go_via_its_address(uci) -> None:
+    """peer-up (root's session script, pppd's ip-up-script): a tun peer's routes through the
+    device, a tap peer's via the peer's address."""
+    peers.add_peer(uci, "a", KEY_A, mode="tun", routes=("192.168.30.0/24",))
+    peers.add_peer(uci, "b", KEY_B, mode="tap", routes=("192.168.40.0/24",))
+    text = render.peer_up_script(peers.load_peers(uci))
+    assert 'ip route replace 192.168.30.0/24 dev "$1"' in text
+    assert 'ip route replace 192.168.40.0/24 via 10.64.0.3 dev "$1"' in text

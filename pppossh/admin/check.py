@@ -288,19 +288,24 @@ def _remote_device(ctx: Context) -> Done:
     return (f"{wanted} is there and free", {"device": wanted})
 
 
-def _local_tun(ctx: Context) -> Done:
+def _opens(path: str, no_kernel_fix: str, codes: tuple[str, str]) -> None:
+    """Open a kernel device the link needs, or fail with (no kernel support, no access)."""
     try:
-        fd = os.open(DEV_TUN, os.O_RDWR)
+        fd = os.open(path, os.O_RDWR)
         os.close(fd)
     except OSError as exc:
         no_kernel = exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO)
         raise Failed(
-            f"{DEV_TUN}: {exc.strerror}",
-            "the kernel has no tun support: install kmod-tun (OpenWrt) or load it (modprobe"
-            " tun)" if no_kernel else f"run pppossh as root ({DEV_TUN} needs it)",
-            "NO_LOCAL_TUN" if no_kernel else "TUN_DEVICE_DENIED", device=DEV_TUN,
+            f"{path}: {exc.strerror}",
+            no_kernel_fix if no_kernel else f"run pppossh as root ({path} needs it)",
+            codes[0] if no_kernel else codes[1], device=path,
             reason=errno.errorcode.get(exc.errno or 0, ""),
         ) from None
+
+
+def _local_tun(ctx: Context) -> Done:
+    _opens(DEV_TUN, "the kernel has no tun support: install kmod-tun (OpenWrt) or load it"
+           " (modprobe tun)", ("NO_LOCAL_TUN", "TUN_DEVICE_DENIED"))
     return f"{DEV_TUN} opens", {"device": DEV_TUN}
 
 
@@ -310,24 +315,15 @@ def _local_ppp(ctx: Context) -> Done:
         raise Failed(f"{ctx.facts.pppd} not found", "install pppd (opkg install ppp)",
                      "PPPD_MISSING", path=ctx.facts.pppd)
     version = ".".join(map(str, pppd_version(ctx.facts.pppd)))
-    try:
+    fix = ("the kernel has no PPP support: install kmod-ppp (OpenWrt) or load ppp_generic"
+           " (modprobe ppp_generic ppp_async)")
+    with contextlib.suppress(OSError):  # missing: opening it says so
         info = os.stat(DEV_PPP)
         if not stat.S_ISCHR(info.st_mode) or os.major(info.st_rdev) != 108:
-            raise OSError(errno.ENODEV, "not the PPP character device (108, 0)")
-        fd = os.open(DEV_PPP, os.O_RDWR)
-        os.close(fd)
-    except OSError as exc:
-        no_kernel = exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO)
-        raise Failed(
-            f"{DEV_PPP}: {exc.strerror}",
-            "the kernel has no PPP support: install kmod-ppp (OpenWrt) or load ppp_generic"
-            " (modprobe ppp_generic ppp_async)" if no_kernel
-            else f"run pppossh as root ({DEV_PPP} needs it)",
-            "NO_KERNEL_PPP" if no_kernel else "PPP_DEVICE_DENIED", device=DEV_PPP,
-            reason=errno.errorcode.get(exc.errno or 0, ""),
-        ) from None
+            raise Failed(f"{DEV_PPP}: not the PPP character device (108, 0)", fix,
+                         "NO_KERNEL_PPP", device=DEV_PPP, reason="ENODEV")
+    _opens(DEV_PPP, fix, ("NO_KERNEL_PPP", "PPP_DEVICE_DENIED"))
     return f"pppd {version}, {DEV_PPP} opens", {"version": version, "device": DEV_PPP}
-
 
 
 def _route(ctx: Context) -> Done:

@@ -94,8 +94,10 @@ def _standalone(event: str, iface: str, ifname: str, info: dict[str, Any], state
         if info.get("defaultroute"):
             wanted += routes.DEFAULT_SPLIT
         added = []
+        # sshtun's tap is Ethernet: its routes go via the server's address
+        gateway = os.environ.get("IPREMOTE", "") if ifname.startswith("tap") else ""
         for network in wanted:
-            if routes.add_device_route(network, ifname, metric):
+            if routes.add_device_route(network, ifname, metric, gateway):
                 added.append(network)
             else:
                 log.warning("%s: could not add route %s via %s", iface, network, ifname)

@@ -21,8 +21,11 @@ def family(address: str) -> str:
     return "-6" if ":" in address else "-4"
 
 
-def add_device_route(network: str, device: str, metric: int) -> bool:
-    return _ip(family(network), "route", "replace", network, "dev", device,
+def add_device_route(network: str, device: str, metric: int, gateway: str = "") -> bool:
+    """A route through ``device``; ``gateway`` for an Ethernet one (sshtun's tap), whose
+    destinations would otherwise each be asked for with ARP."""
+    via = ["via", gateway] if gateway and family(gateway) == family(network) else []
+    return _ip(family(network), "route", "replace", network, *via, "dev", device,
                "metric", str(metric)).returncode == 0
 
 
