@@ -19,6 +19,7 @@
   DHCP client on that bridge (udhcpc, what netifd's ``proto dhcp`` runs) gets a lease from
   the server's side across the tunnel; ping and iperf3 to the server's bridge, ifdown takes
   the device out of the bridge again; standalone, ``bridge`` names the bridge device itself.
+  Last, a routed tap peer (pool addresses, no bridge): standalone, far is reached through it.
 """
 
 from __future__ import annotations
@@ -355,7 +356,38 @@ def _tap_bridged(bed: Bed, keys) -> dict:
     assert down.returncode == 0, down.stdout + down.stderr
     wait_for(lambda: "tap5" not in sh(["ip", "-o", "link"]).stdout, 15, "tap5 to be gone")
     assert not processes(r"(^|/)ssh .*-w"), processes(r"(^|/)ssh .*-w")
-    return {"device": device, "lease": lease, "lease_s": lease_s, "mbit": mbit}
+    routed = _tap_routed(bed, keys)
+    return {"device": device, "lease": lease, "lease_s": lease_s, "mbit": mbit,
+            "routed": routed}
+
+
+def _tap_routed(bed: Bed, keys) -> dict:
+    """A tap peer addressed from the pool, no bridge: the router reaches far through it, its
+    route via the server's address (Ethernet asks ARP for the gateway, not for far)."""
+    from scenarios import _srv
+
+    step("tap routed: a tap peer with pool addresses; standalone lan8 routes far through it")
+    key = bed.root / "keys" / "id_tap_routed"
+    sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)])
+    pub = " ".join(Path(f"{key}.pub").read_text().split()[:2])
+    added = _srv(bed, "peer", "add", "lan8", "--key", pub, "--mode", "tap").stdout.strip()
+    step(added)
+    unit = re.search(r"remote_unit (\d+)", added)[1]
+    server_addr, peer_addr = re.search(r"server (\S+), peer (\S+)", added).groups()
+    setup = _srv(bed, "server-setup", "--apply", check=False)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    section = _section(keys, identity=[str(key)], mode="tap", remote_unit=unit,
+                       ipaddr=peer_addr, peeraddr=server_addr, unit="6")
+    bed.write_network({"lan8": section})
+    up = bed.pppossh("up", "lan8")
+    assert up.returncode == 0, up.stdout + up.stderr
+    wait_for(lambda: _pings(FAR_IP), 30, "far through lan8's tap6")
+    route = sh(["ip", "route", "show", "198.51.100.0/24"]).stdout
+    assert f"via {server_addr} dev tap6" in route, route
+    down = bed.pppossh("down", "lan8")
+    assert down.returncode == 0, down.stdout + down.stderr
+    wait_for(lambda: "tap6" not in sh(["ip", "-o", "link"]).stdout, 15, "tap6 to be gone")
+    return {"route": route.strip()}
 
 
 def _check(bed: Bed, iface: str) -> list[dict]:
