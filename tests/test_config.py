@@ -327,6 +327,8 @@ def test_missing_required(missing: str) -> None:
 
 # One bad (typed) value per option: every error must name network.<iface>.<option>.
 BAD = {
+    "ip6addr": "2001:db8::2",  # no prefix
+    "peer6addr": "ff02::1",
     "mode": "tunnel",
     "bridge": "-lan",
     "remote_unit": 256,
@@ -429,12 +431,37 @@ def test_a_bridged_tap_has_no_addresses_of_its_own() -> None:
     assert routed.device == "tap0" and not routed.bridge
 
 
+def test_ipv6_on_the_link() -> None:
+    config = validate("lan2", {**TUN_BASE, "ipaddr": "10.9.0.1", "peeraddr": "10.9.0.2",
+                               "ip6addr": "2001:DB8:64::2/64", "peer6addr": "2001:db8:64::1"},
+                      "sshtun")
+    assert (config.ip6addr, config.peer6addr) == ("2001:db8:64::2/64", "2001:db8:64::1")
+
+
+@pytest.mark.parametrize("value", ["2001:db8::2", "::/0", "::1/128", "2001:db8::2/129",
+                                   "2001:db8::2/64;reboot", "$(x)/64", "10.0.0.1/24"])
+def test_hostile_or_wrong_ipv6_prefixes_are_refused(value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        validate("lan2", {**TUN_BASE, "ipaddr": "10.9.0.1", "peeraddr": "10.9.0.2",
+                          "ip6addr": value, "peer6addr": "2001:db8::1"}, "sshtun")
+    assert err.value.code == "INVALID_IP6ADDR"
+
+
 @pytest.mark.parametrize(("raw", "code"), [
     ({"bridge": "lan"}, "BRIDGE_NEEDS_TAP"),
     ({"mode": "tap", "bridge": "lan", "ipaddr": "10.9.0.1"}, "ADDRESS_WITH_BRIDGE"),
     ({"mode": "tap", "bridge": "lan", "peeraddr": "10.9.0.2"}, "ADDRESS_WITH_BRIDGE"),
     ({"mode": "tap", "ipaddr": "10.9.0.1"}, "MISSING_PEERADDR"),
     ({"mode": "tap", "bridge": "lan", "route": ["192.168.9.0/24"]}, "ROUTE_WITH_BRIDGE"),
+    ({"mode": "tap", "bridge": "lan", "ip6addr": "2001:db8:64::2/64"}, "ADDRESS_WITH_BRIDGE"),
+    ({"ipaddr": "10.9.0.1", "peeraddr": "10.9.0.2", "ip6addr": "2001:db8:64::2/64"},
+     "MISSING_PEER6ADDR"),
+    ({"ipaddr": "10.9.0.1", "peeraddr": "10.9.0.2", "peer6addr": "2001:db8:64::1"},
+     "MISSING_IP6ADDR"),
+    ({"ipaddr": "10.9.0.1", "peeraddr": "10.9.0.2", "ip6addr": "2001:db8:64::2/64",
+      "peer6addr": "2001:db8:65::1"}, "INVALID_PEER6ADDR"),
+    ({"ipaddr": "10.9.0.1", "peeraddr": "10.9.0.2", "ip6addr": "2001:db8:64::2/64",
+      "peer6addr": "2001:db8:64::2"}, "INVALID_PEER6ADDR"),
 ])
 def test_link_mismatches_say_what_to_change(raw: dict[str, str], code: str) -> None:
     with pytest.raises(ConfigError) as err:

@@ -294,7 +294,7 @@ def test_netifd_json_sshtun(bench: dict, tmp_path: Path, monkeypatch: pytest.Mon
         if task[0] != "/bin/sh":  # behind the back-off wait: the task follows its words
             task = task[task.index("/bin/sh", 1):]
         assert task[1:4] == ["-c", task[2], "sshtun"] and sshtun.READY in task[2]
-        ssh = task[13:]  # after the task script's eight values and the bridge
+        ssh = task[15:]  # after the task script's eight values, the bridge, the IPv6 ends
         assert ssh[0] == str(bench["recorder"])
         for i, word in enumerate(ssh[:-2]):
             if word == "-o":

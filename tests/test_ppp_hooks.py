@@ -241,6 +241,35 @@ def test_ipv6_auto_adds_a_dhcpv6_interface_as_ppp6_up_does(shell: str, auto: str
 
 
 @pytest.mark.parametrize("shell", SHELLS)
+def test_sshtun_ipv6_ends_reach_netifd(shell: str, tmp_path: Path) -> None:
+    """sshtun with ip6addr: ip-up adds the router's IPv6 address with the link's prefix, and
+    the IPv6 routes go via the server's address."""
+    import dataclasses
+
+    from helpers import ed25519_key, setup_json, with_hostkey
+
+    from pppossh.config import from_netifd_json
+    from pppossh.run.ppphook import NETIFD_UPDATE, netifd_update_text
+
+    rundir, env = _netifd_session(tmp_path)
+    config = from_netifd_json("vpn", with_hostkey(setup_json("01-ifup-vpn", "vpn"),
+                                                  ed25519_key()))
+    config = dataclasses.replace(config, proto="sshtun", route=NETIFD_ROUTES,
+                                 ip6addr="2001:db8:64::2/64", peer6addr="2001:db8:64::1")
+    State(str(rundir), "vpn").path(NETIFD_UPDATE).write_text(
+        netifd_update_text(config, "openssh"))
+    env.update(IFNAME="tun2", PPPOSSH_TUN="1")
+    args = ["tun2", "", "0", "10.99.0.1", "10.99.0.2", "vpn"]
+    up = (_run_through_fd(HOOKS / "ip-up", env, shell=BUSYBOX, args=args) if shell == BUSYBOX
+          else _run_through_fd(HOOKS / "ip-up", env, args=args))
+    assert up.returncode == 0, up.stderr
+    update = json.loads(_last_update(tmp_path))
+    assert update["ip6addr"] == [{"ipaddr": "2001:db8:64::2", "mask": "64"}]
+    assert update["routes6"] == [{"target": "2001:db8:20::", "netmask": "48",
+                                  "gateway": "2001:db8:64::1"}]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
 def test_a_bridged_tap_joins_its_bridge_through_netifd(shell: str, tmp_path: Path) -> None:
     """sshtun, mode tap, bridge lan: ip-up reports the device with no address and no route,
     then asks netifd to add it to lan's bridge with the call and fields of OpenWrt's gretap

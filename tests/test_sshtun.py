@@ -55,12 +55,22 @@ def test_plan_asks_openssh_for_the_tunnel() -> None:
     assert sh_split(argv[-1]) == ["sh", "-c", tun_session.SCRIPT, "sshtun", "tun3",
                                   "10.9.0.2", "10.9.0.1"]
     task = plan.task_argv
-    assert task[:2] == ("/bin/sh", "-c") and task[4:13] == (
+    assert task[:2] == ("/bin/sh", "-c") and task[4:15] == (
         "/var/run/pppossh/vpn", plan_hooks(plan), "vpn", "tun1", "10.9.0.1", "10.9.0.2",
-        "netifd", "/usr/bin/python3", "")
-    assert task[13:] == argv
+        "netifd", "/usr/bin/python3", "", "", "")
+    assert task[15:] == argv
     fixed = make_plan(tun_config(unit=7), facts("openssh"), "standalone")
     assert fixed.device == "tun7" and fixed.task_argv[10] == "standalone"
+
+
+def test_plan_for_ipv6_on_the_link() -> None:
+    """The router's IPv6 end goes to the task, the server's (with the link's prefix) to the
+    server's command, which sets it as root."""
+    config = tun_config(ip6addr="2001:db8:64::2/64", peer6addr="2001:db8:64::1")
+    plan = make_plan(config, facts("openssh"), "netifd")
+    assert plan.task_argv[13:15] == ("2001:db8:64::2/64", "2001:db8:64::1")
+    assert sh_split(plan.ssh_argv[-1])[4:] == ["tun3", "10.9.0.2", "10.9.0.1", "",
+                                               "2001:db8:64::1/64"]
 
 
 def test_plan_for_a_bridged_tap() -> None:
@@ -73,7 +83,8 @@ def test_plan_for_a_bridged_tap() -> None:
     assert "Tunnel=ethernet" in o_options(plan.ssh_argv)
     assert "Tunnel=point-to-point" not in o_options(plan.ssh_argv)
     assert sh_split(plan.ssh_argv[-1])[4:] == ["tap3", tun_session.NONE, tun_session.NONE]
-    assert plan.task_argv[7:13] == ("tap1", "", "", "netifd", "/usr/bin/python3", "lan")
+    assert plan.task_argv[7:15] == ("tap1", "", "", "netifd", "/usr/bin/python3", "lan", "",
+                                    "")
 
 
 def plan_hooks(plan) -> str:
@@ -178,7 +189,9 @@ def test_task_runs_the_hooks_around_a_ready_tunnel(bench: dict[str, Path], shell
 
 @pytest.mark.parametrize("config", [
     tun_config(iface="lan2", mode="tap", bridge="br0", ipaddr="", peeraddr=""),
-    tun_config(iface="lan2", mode="tap")])
+    tun_config(iface="lan2", mode="tap"),
+    tun_config(iface="lan2", mode="tap", ip6addr="2001:db8:64::2/64",
+               peer6addr="2001:db8:64::1")])
 def test_standalone_task_bridges_or_addresses_the_tap(bench: dict[str, Path], config) -> None:
     """Standalone, the task itself puts a bridged tap into its bridge device, or addresses a
     routed one, once the server is ready (dash: busybox would run its own ip applet)."""
@@ -197,6 +210,9 @@ def test_standalone_task_bridges_or_addresses_the_tap(bench: dict[str, Path], co
     assert steps[0] == "ip link set tap4 txqueuelen 3"
     if config.bridge:
         assert steps[1:] == ["ip link set tap4 master br0 up"]
+    elif config.ip6addr:
+        assert steps[1:] == ["ip addr add 10.9.0.1 peer 10.9.0.2 dev tap4", "ip link set tap4 up",
+                             "ip -6 addr add 2001:db8:64::2/64 dev tap4"]
     else:
         assert steps[1:] == ["ip addr add 10.9.0.1 peer 10.9.0.2 dev tap4", "ip link set tap4 up"]
 

@@ -122,6 +122,33 @@ def ipaddr(value: str) -> str:
         raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
 
 
+def ipv6(value: str) -> str:
+    """A unicast IPv6 address, no prefix."""
+    try:
+        addr = ipaddress.IPv6Address(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv6 address such as 2001:db8:64::1") from None
+    if addr.is_unspecified or addr.is_multicast or addr.is_loopback:
+        raise ValueError(f"{value!r} cannot be an address on a link")
+    return str(addr)
+
+
+def ipv6_prefix(value: str) -> str:
+    """A unicast IPv6 address with its prefix length, as a link's address is written."""
+    text = value.strip()
+    try:
+        if "/" not in text:
+            raise ValueError
+        iface = ipaddress.IPv6Interface(text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv6 address with its prefix such as"
+                         " 2001:db8:64::2/64") from None
+    ipv6(str(iface.ip))
+    if iface.network.prefixlen == 0:
+        raise ValueError(f"{value!r}: a link's prefix is longer than /0, e.g. /64")
+    return str(iface)
+
+
 def cidr(value: str) -> str:
     try:
         return str(ipaddress.ip_network(value.strip(), strict=False))
@@ -291,6 +318,8 @@ REMOTE_COMMAND = Check("remote_command", "string", remote_command)
 SSH_CLIENT = Check("ssh_client", "string", choice("auto", "dbclient", "openssh"))
 IPV6 = Check("ipv6", "string", ipv6_mode)
 TUN_MODE = Check("tun_mode", "string", choice("tun", "tap"))
+IPV6_PREFIX = Check("ipv6_prefix", "cidr6", ipv6_prefix)
+IPV6_ADDR = Check("ipv6_addr", 'ip6addr("nomask")', ipv6)
 BRIDGE = Check("bridge", "string", bridge)
 TEXT = Check("text", "string", secret)
 BOOL = Check("bool", "bool", lambda v: v)

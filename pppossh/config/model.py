@@ -7,6 +7,7 @@ converted here exactly as netifd would convert them).  Both end in the same chec
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -53,6 +54,8 @@ class Config:
     metric: int = 0
     route: tuple[str, ...] = ()
     mode: str = "tun"  # sshtun: tun or tap
+    ip6addr: str = ""  # sshtun: the router's IPv6 address with the link's prefix
+    peer6addr: str = ""  # sshtun: the server's, inside that prefix
     remote_unit: int = 0
     unit: int | None = None
     bridge: str = ""
@@ -127,7 +130,7 @@ def _check_link(iface: str, values: dict[str, Any]) -> None:
             raise ConfigError("BRIDGE_NEEDS_TAP", f"{where}.bridge is set, but only an"
                               " Ethernet link can join a bridge: uci set"
                               f" {where}.mode=tap (or delete {where}.bridge)")
-        for name in TUN_REQUIRED:
+        for name in (*TUN_REQUIRED, *IPV6_PAIR):
             if values.get(name):
                 raise ConfigError("ADDRESS_WITH_BRIDGE", f"{where}.{name} is set, but the tap"
                                   f" device joins {values['bridge']}, whose interface holds"
@@ -138,6 +141,7 @@ def _check_link(iface: str, values: dict[str, Any]) -> None:
                               f" interface (uci delete {where}.route; add them to"
                               f" network.{values['bridge']} or as 'config route')")
         return
+    _check_ipv6(where, values)
     for name in TUN_REQUIRED:
         if not values.get(name):
             raise ConfigError(
@@ -149,6 +153,24 @@ def _check_link(iface: str, values: dict[str, Any]) -> None:
 
 
 TUN_REQUIRED = ("ipaddr", "peeraddr")
+IPV6_PAIR = ("ip6addr", "peer6addr")
+
+
+def _check_ipv6(where: str, values: dict[str, Any]) -> None:
+    """Both IPv6 ends or neither; the server's inside the router's prefix, not the same."""
+    given = [name for name in IPV6_PAIR if values.get(name)]
+    if len(given) == 1:
+        other = next(name for name in IPV6_PAIR if name not in given)
+        raise ConfigError(f"MISSING_{other.upper()}", f"{where}.{given[0]} is set but"
+                          f" {where}.{other} is not: IPv6 on the link needs both ends"
+                          f" (uci set {where}.{other}=..., or uci delete {where}.{given[0]})")
+    if given:
+        own = ipaddress.IPv6Interface(values["ip6addr"])
+        peer = ipaddress.IPv6Address(values["peer6addr"])
+        if peer not in own.network or peer == own.ip:
+            raise ConfigError("INVALID_PEER6ADDR", f"{where}.peer6addr {peer} must be another"
+                              f" address of the link's prefix {own.network}: uci set"
+                              f" {where}.peer6addr=<the server's address in {own.network}>")
 
 
 def _check(iface: str, option: Option, value: Any) -> Any:

@@ -158,10 +158,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("unit", "Local device unit", "int", None, _TUN_UNIT,
            "Number of the local device (tunN or tapN); empty: the first one not in use.",
            "new", protos=TUN_ONLY),
+    Option("ip6addr", "Local IPv6 address", "string", "", checks.IPV6_PREFIX,
+           "The router's IPv6 address on the link, with the link's prefix, e.g."
+           " 2001:db8:64::2/64 (with peer6addr); empty: IPv4 alone.",
+           "new", "general", placeholder="2001:db8:64::2/64", protos=TUN_ONLY),
+    Option("peer6addr", "Remote IPv6 address", "string", "", checks.IPV6_ADDR,
+           "The server's IPv6 address on the link, inside ip6addr's prefix: IPv6 routes go"
+           " via it, and the server's session script sets it when it runs as root.",
+           "new", "general", placeholder="2001:db8:64::1", protos=TUN_ONLY),
     Option("bridge", "Bridge to join", "string", "", checks.BRIDGE,
            "mode tap: the interface whose bridge the tap device joins (e.g. lan), as gretap's"
            " 'network'; standalone, the bridge device (e.g. br0). The bridge's interface then"
-           " holds the addresses and routes: leave ipaddr, peeraddr and route empty.",
+           " holds the addresses and routes: leave ipaddr, peeraddr, ip6addr, peer6addr and"
+           " route empty.",
            "new", "general", placeholder="lan", protos=TUN_ONLY),
     # --- the PPP link -----------------------------------------------------------------------
     Option("keepalive", "LCP echo", "string", "", checks.KEEPALIVE,

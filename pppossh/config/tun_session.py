@@ -26,7 +26,8 @@ TXQUEUELEN = 3
 
 # $1 the device, $2 the server's address, $3 the peer's (both NONE: a tap in a bridge),
 # $4 the peer's ipparam (a pppossh server's forced command gives it: then, as root, the
-# routes behind the peer are added).  Asked "state" instead ($5, or the last word of the
+# routes behind the peer are added), $5 the server's IPv6 address with the link's prefix (set
+# as root; empty: none).  Asked "state" instead ($5, or the last word of the
 # command the client sent, which sshd passes a forced command in SSH_ORIGINAL_COMMAND), it
 # only says whether the device is missing, busy (a session holds it: it has a carrier) or
 # free: sshd tells the client no more than "Failed to open the tunnel device".
@@ -38,10 +39,11 @@ if [ "$5" = state ] || [ "${{SSH_ORIGINAL_COMMAND##* }}" = state ]; then
 	echo "{STATE} $dev $s"
 	exit 0
 fi
-[ "$2" = {NONE} ] && set -- "$1" "" "" "$4"
+[ "$2" = {NONE} ] && set -- "$1" "" "" "$4" "$5"
 while [ ! -e "/sys/class/net/$dev" ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done
 if [ "$(id -u)" = 0 ]; then
 	[ -z "$2" ] || ip addr replace "$2" peer "$3" dev "$dev" || exit 1
+	[ -z "$5" ] || ip -6 addr replace "$5" dev "$dev" || exit 1
 	ip link set "$dev" up txqueuelen {TXQUEUELEN} || exit 1
 	[ -z "$2" ] || [ -z "$4" ] || [ ! -x {PEER_UP} ] ||
 		PPPOSSH_TUN=1 {PEER_UP} "$dev" "" "" "$2" "$3" "$4"

@@ -24,7 +24,8 @@ READY, UNITS = tun_session.READY, tun_session.UNITS
 # $1 state dir, $2 hooks dir, $3 interface, $4 device, $5 local, $6 remote address,
 # $7 mode (netifd or standalone), $8 the Python the standalone hooks run, $9 the bridge a
 # tap device joins (standalone: the bridge device; under netifd the ip-up hook asks netifd to
-# add it to the bridge's interface); then the client.
+# add it to the bridge's interface), $10 the router's IPv6 address with its prefix, $11 the
+# server's (standalone: its routes' gateway on a tap); then the client.
 # The client's stdin is a FIFO nobody writes to (the server's command holds the session while
 # it stays open), its stdout a FIFO this shell reads the ready line from.  Its messages reach
 # the log through sed, which drops its debug lines (-v) but the server's ("debug1: Remote:"):
@@ -36,7 +37,8 @@ TASK_SCRIPT = (
     'PPPOSSH_MODE=$7 PPPOSSH_RUNDIR=${1%/*} PPPOSSH_PYTHON=$8 HOME=$1/home IFNAME=$4 '
     'IPLOCAL=$5 IPREMOTE=$6 PPPOSSH_TUN=1; '
     'export PPPOSSH_MODE PPPOSSH_RUNDIR PPPOSSH_PYTHON HOME IFNAME IPLOCAL IPREMOTE PPPOSSH_TUN; '
-    'bridge=$9; shift 9; in=$dir/tun-in out=$dir/tun-out err=$dir/tun-err log=$dir/ssh.log up=; '
+    'bridge=$9 ip6=${10} PPPOSSH_PEER6=${11}; export PPPOSSH_PEER6; shift 11; '
+    'in=$dir/tun-in out=$dir/tun-out err=$dir/tun-err log=$dir/ssh.log up=; '
     'rm -f "$in" "$out" "$err"; mkfifo -m 600 "$in" "$out" "$err" || exit 1; exec 4<>"$in"; '
     "sed -n -e '/^debug1: Remote: /p' -e '/^debug/!p' <\"$err\" >\"$log\" & f=$!; "
     '"$@" <"$in" 2>"$err" >"$out" & c=$!; '
@@ -47,6 +49,7 @@ TASK_SCRIPT = (
     '[ "$mode" = standalone ] && if [ -n "$bridge" ]; then '
     'ip link set "$dev" master "$bridge" up; else ip addr add "$local" peer "$remote" dev "$dev"; '
     'ip link set "$dev" up; fi; '
+    '[ "$mode" = standalone ] && [ -n "$ip6" ] && ip -6 addr add "$ip6" dev "$dev"; '
     '"$hooks/ip-up" "$dev" "" 0 "$local" "$remote" "$iface" && up=1; fi; '
     'wait $c; status=$?; while kill -0 $c 2>/dev/null; do wait $c; status=$?; done; wait $f; '
     '[ -n "$up" ] && "$hooks/ip-down" "$dev" "" 0 "$local" "$remote" "$iface"; '
@@ -62,9 +65,12 @@ def remote_command(config: Config) -> str:
     """What the server's login shell runs: the session script with its three values (a
     pppossh server runs its own forced command instead).  A bridged tap has no addresses:
     the server's device is in a bridge of the server's."""
-    return sh_join(["sh", "-c", tun_session.SCRIPT, "sshtun",
-                    f"{config.mode}{config.remote_unit}", config.peeraddr or tun_session.NONE,
-                    config.ipaddr or tun_session.NONE])
+    words = ["sh", "-c", tun_session.SCRIPT, "sshtun", f"{config.mode}{config.remote_unit}",
+             config.peeraddr or tun_session.NONE, config.ipaddr or tun_session.NONE]
+    if config.ip6addr:  # the server's IPv6 address with the link's prefix
+        prefix = config.ip6addr.rsplit("/", 1)[1]
+        words += ["", f"{config.peer6addr}/{prefix}"]
+    return sh_join(words)
 
 
 def state_command(config: Config) -> str:
@@ -112,4 +118,5 @@ def task_argv(statedir: str, hooks_dir: str, config: Config, device: str, mode: 
     client's argv.  ``note`` starts the line that records the client's exit status."""
     script = TASK_SCRIPT.replace("{note}", note)
     return ["/bin/sh", "-c", script, "sshtun", statedir, hooks_dir, config.iface, device,
-            config.ipaddr, config.peeraddr, mode, python, config.bridge, *ssh]
+            config.ipaddr, config.peeraddr, mode, python, config.bridge, config.ip6addr,
+            config.peer6addr, *ssh]

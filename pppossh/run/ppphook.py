@@ -77,8 +77,11 @@ def _dns(env: os._Environ[str] | dict[str, str]) -> list[str]:
 def netifd_update_text(config: Config, client: str) -> str:
     """What the shell ip-up hook adds to netifd's link update, one fact per line (the hook
     reads it with ``read``, never as code): the client, the server, the extra routes and
-    the interface whose bridge sshtun's tap device joins."""
+    the interface whose bridge sshtun's tap device joins, sshtun's IPv6 ends."""
     lines = [f"transport {client}", f"server {config.server}"]
+    if config.ip6addr:
+        address, prefix = config.ip6addr.rsplit("/", 1)
+        lines += [f"local6 {address} {prefix}", f"remote6 {config.peer6addr}"]
     if config.bridge:
         lines.append(f"bridge {config.bridge}")
     for text in config.route:
@@ -94,9 +97,11 @@ def _standalone(event: str, iface: str, ifname: str, info: dict[str, Any], state
         if info.get("defaultroute"):
             wanted += routes.DEFAULT_SPLIT
         added = []
-        # sshtun's tap is Ethernet: its routes go via the server's address
-        gateway = os.environ.get("IPREMOTE", "") if ifname.startswith("tap") else ""
+        # sshtun's tap is Ethernet: its routes go via the server's address of their family
+        tap = ifname.startswith("tap")
         for network in wanted:
+            gateway = os.environ.get("PPPOSSH_PEER6" if ":" in network else "IPREMOTE", "") \
+                if tap else ""
             if routes.add_device_route(network, ifname, metric, gateway):
                 added.append(network)
             else:

@@ -313,7 +313,16 @@ class FakeNetifd:
             if entry.get("ptp"):
                 cmd += ["peer", entry["ptp"]]
             subprocess.run([*cmd, "dev", dev], check=False)
+        for entry in m.get("ip6addr", []):
+            subprocess.run(["ip", "-6", "addr", "replace",
+                            f"{entry['ipaddr']}/{entry.get('mask', '128')}", "dev", dev],
+                           check=False)
         subprocess.run(["ip", "link", "set", dev, "up"], check=False)
+        for route in m.get("routes6", []):
+            via = ["via", route["gateway"]] if route.get("gateway") else []
+            subprocess.run(["ip", "-6", "route", "replace",
+                            f"{route['target']}/{route['netmask']}", *via, "dev", dev],
+                           check=False)
         defaultroute = self.section.get("defaultroute", "1") in ("1", "true")
         for route in m.get("routes", []):
             target = f"{route['target']}/{route['netmask']}"

@@ -5,7 +5,8 @@
   account alone (``Match User``), whose key may open one persistent tun device the account
   owns (``tunnel="0"``) and runs the session script alone.  Then ``proto sshtun`` under the
   netifd double, OpenSSH.  The link
-  comes up with its addresses and a route to ``far`` through it; ping both ways and iperf3;
+  comes up with its addresses (IPv6 too) and a route to ``far`` through it; ping both ways
+  (IPv4 and IPv6) and iperf3;
   the key gets no shell, no other unit, no port forwarding, and root gets no tunnel at all;
   netifd is told TUNNEL_BUSY for the busy unit (the server's answer to a state question made
   sshd's "Failed to open the tunnel device" precise), TUNNEL_DISABLED for root, and
@@ -47,6 +48,7 @@ from scenarios import netns_enter, netns_leave
 
 TUN_USER, PEER_NAME, PEER_NET = "pppossh", "lan2", "192.168.77.0/24"
 TUN_LOCAL, TUN_REMOTE = "10.64.0.2", "10.64.0.1"  # the first peer of the default pool
+TUN6_LOCAL, TUN6_REMOTE = "2001:db8:64::2", "2001:db8:64::1"
 
 
 def _tun_server(bed: Bed) -> tuple[object, int, dict]:
@@ -119,11 +121,15 @@ def sshtun_tun(bed: Bed) -> dict:
     keys, unit, server_setup = _tun_server(bed)
     assert unit == 0, unit  # the first free unit of a server without tun devices
     server_dev = f"tun{unit}"
+    # IPv6 on the link: a pppossh server sets no IPv6 yet, its admin adds the address
+    sh("modprobe ipv6")
+    sh(["ip", "-6", "addr", "add", f"{TUN6_REMOTE}/64", "dev", server_dev], ns=SERVER)
     server_routes = sh(["ip", "route"], ns=SERVER).stdout
     assert f"{PEER_NET} dev {server_dev}" in server_routes, server_routes
     fake_netifd.install(VENV_BIN)
     netns_enter(ROUTER)
-    netifd = fake_netifd.FakeNetifd("lan2", _section(keys), proto="sshtun")
+    netifd = fake_netifd.FakeNetifd("lan2", _section(keys, ip6addr=f"{TUN6_LOCAL}/64",
+                                                     peer6addr=TUN6_REMOTE), proto="sshtun")
     step("ifup lan2 (proto sshtun)")
     started = time.monotonic()
     netifd.ifup()
@@ -138,6 +144,8 @@ def sshtun_tun(bed: Bed) -> dict:
     step(f"lan2 up on {device} after {setup_s} s: {netifd.update.get('ipaddr')}")
     assert re.fullmatch(r"tun\d+", device), device
     assert _pings(TUN_LOCAL, ns=SERVER), "no answer from the router through the tunnel"
+    assert _pings(TUN6_REMOTE), "no IPv6 answer from the server through the tunnel"
+    assert _pings(TUN6_LOCAL, ns=SERVER), "no IPv6 answer from the router through the tunnel"
     assert _pings(FAR_IP), "far is not reached through the tunnel's route"
     mbit = bed.iperf(TUN_REMOTE, seconds=3)
     assert mbit > 0.5, f"iperf3 through the tunnel gave only {mbit} Mbit/s"

@@ -24,6 +24,8 @@ proto_sshtun_init_config() {
 	proto_config_add_string mode
 	proto_config_add_int remote_unit
 	proto_config_add_int unit
+	proto_config_add_string ip6addr
+	proto_config_add_string peer6addr
 	proto_config_add_string bridge
 	proto_config_add_int mtu
 	proto_config_add_boolean defaultroute

@@ -154,8 +154,18 @@ return network.registerProtocol('sshtun', {
 			_("Number of the local device (tunN or tapN); empty: the first one not in use."));
 		o.datatype = "range(0,255)";
 
+		o = s.taboption('general', form.Value, 'ip6addr', _("Local IPv6 address"),
+			_("The router's IPv6 address on the link, with the link's prefix, e.g. 2001:db8:64::2/64 (with peer6addr); empty: IPv4 alone."));
+		o.datatype = "cidr6";
+		o.placeholder = "2001:db8:64::2/64";
+
+		o = s.taboption('general', form.Value, 'peer6addr', _("Remote IPv6 address"),
+			_("The server's IPv6 address on the link, inside ip6addr's prefix: IPv6 routes go via it, and the server's session script sets it when it runs as root."));
+		o.datatype = "ip6addr(\"nomask\")";
+		o.placeholder = "2001:db8:64::1";
+
 		o = s.taboption('general', form.Value, 'bridge', _("Bridge to join"),
-			_("mode tap: the interface whose bridge the tap device joins (e.g. lan), as gretap's 'network'; standalone, the bridge device (e.g. br0). The bridge's interface then holds the addresses and routes: leave ipaddr, peeraddr and route empty."));
+			_("mode tap: the interface whose bridge the tap device joins (e.g. lan), as gretap's 'network'; standalone, the bridge device (e.g. br0). The bridge's interface then holds the addresses and routes: leave ipaddr, peeraddr, ip6addr, peer6addr and route empty."));
 		o.placeholder = "lan";
 
 		o = s.taboption('advanced', form.Value, 'mtu', _("MTU"),
