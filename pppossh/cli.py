@@ -158,8 +158,13 @@ def cmd_peer(args: argparse.Namespace) -> int:
             if peer.device else ""
         ends = f"in bridge {peer.bridge}" if peer.bridge else \
             f"server {peer.ipaddr}, peer {peer.peeraddr}"
+        ipv6 = ""
+        if peer.ip6addr:
+            prefix = peers.load_server(uci).network6.prefixlen  # type: ignore[union-attr]
+            ipv6 = (f"; IPv6: the router's ip6addr {peer.peer6addr}/{prefix}, peer6addr"
+                    f" {peer.ip6addr}")
         print(f"added peer {peer.name}{device}: {ends}"
-              f"{' routes ' + ' '.join(peer.routes) if peer.routes else ''}"
+              f"{' routes ' + ' '.join(peer.routes) if peer.routes else ''}{ipv6}"
               " (run 'pppossh peer apply' to let it in)")
     elif args.action == "del":
         peer = peers.del_peer(uci, args.name)
@@ -173,7 +178,8 @@ def cmd_peer(args: argparse.Namespace) -> int:
     else:
         listed = [{"name": p.name, "fingerprint": fingerprint(p.key), "ipaddr": p.ipaddr,
                    "peeraddr": p.peeraddr, "routes": list(p.routes), "enabled": p.enabled,
-                   "key": p.key, "mode": p.mode, "device": p.device, "bridge": p.bridge}
+                   "key": p.key, "mode": p.mode, "device": p.device, "bridge": p.bridge,
+                   "ip6addr": p.ip6addr, "peer6addr": p.peer6addr}
                   for p in peers.load_peers(uci)]
         if args.json:
             print(json.dumps({"peers": listed}, indent=1))

@@ -226,7 +226,8 @@ def _peer_json(p: Any) -> dict[str, Any]:
 
     return {"name": p.name, "fingerprint": fingerprint(p.key), "key": p.key,
             "ipaddr": p.ipaddr, "peeraddr": p.peeraddr, "routes": list(p.routes),
-            "enabled": p.enabled, "mode": p.mode, "device": p.device, "bridge": p.bridge}
+            "enabled": p.enabled, "mode": p.mode, "device": p.device, "bridge": p.bridge,
+            "ip6addr": p.ip6addr, "peer6addr": p.peer6addr}
 
 
 def peer_list(a: dict[str, Any]) -> dict[str, Any]:

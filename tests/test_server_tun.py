@@ -170,7 +170,7 @@ def test_the_set_up_script_serves_tun_peers_without_sudo(uci) -> None:
     sudoers = sudoers.split("PPPOSSH_END_OF_FILE")[0]
     assert "tun-session" not in sudoers and "pppossh-b" in sudoers
     assert "Match User pppossh\n\tPermitTunnel point-to-point\n" in script
-    assert "device tun tun3 10.64.0.1 10.64.0.2 a '' 192.168.20.0/24\n" in script
+    assert "device tun tun3 10.64.0.1 10.64.0.2 '' '' a '' 192.168.20.0/24\n" in script
     assert 'ExecStart=/etc/pppossh/tun-devices\n' in script
     assert "removed what tun peers needed" not in script
     peers.del_peer(uci, "a")
@@ -396,3 +396,35 @@ def test_routes_behind_a_tap_peer_go_via_its_address(uci) -> None:
     text = render.peer_up_script(peers.load_peers(uci))
     assert 'ip route replace 192.168.30.0/24 dev "$1"' in text
     assert 'ip route replace 192.168.40.0/24 via 10.64.0.3 dev "$1"' in text
+
+
+def test_pool6_gives_tun_and_routed_tap_peers_an_ipv6_end(uci, tmp_path: Path) -> None:
+    """With pppossh.server.pool6 the server is the prefix's first address on every link and
+    each tun or routed tap peer gets its own; a bridged tap and a ppp peer get none.  The
+    device script puts the server's end on the device and a host route to the peer's."""
+    uci = uci_with(tmp_path, pool6="2001:db8:64::/64")
+    a = peers.add_peer(uci, "a", KEY_A, mode="tun", unit="3")
+    b = peers.add_peer(uci, "b", KEY_B, mode="tap", unit="4", bridge="br0")
+    c = peers.add_peer(uci, "c", KEY_C, mode="tap", unit="5")
+    assert (a.ip6addr, a.peer6addr) == ("2001:db8:64::1", "2001:db8:64::2")
+    assert (b.ip6addr, c.peer6addr) == ("", "2001:db8:64::3")
+    line = render.managed_block("openssh", peers.load_server(uci), [a]).splitlines()[1]
+    assert 'command="/etc/pppossh/tun-session tun3 10.64.0.1 10.64.0.2 pppossh-a' \
+        ' 2001:db8:64::1/64"' in line
+    assert peers.load_peers(uci) == [a, b, c]
+    (tmp_path / "net" / "br0" / "bridge").mkdir(parents=True)
+    out, calls = _devices(tmp_path, uci)
+    assert out.returncode == 0, out
+    assert "ip -6 addr replace 2001:db8:64::1/128 dev tun3" in calls
+    assert "ip -6 route replace 2001:db8:64::2/128 dev tun3" in calls
+    assert "ip -6 route replace 2001:db8:64::3/128 dev tap5" in calls
+    assert not [c for c in calls if c.startswith("ip -6") and "tap4" in c]
+
+
+@pytest.mark.parametrize("pool6", ["2001:db8::/32", "2001:db8::/121", "10.0.0.0/24",
+                                   "ff02::/64", "2001:db8::/64;reboot"])
+def test_a_bad_pool6_is_refused(uci, tmp_path: Path, pool6: str) -> None:
+    uci = uci_with(tmp_path, pool6=pool6)
+    with pytest.raises(ConfigError) as err:
+        peers.add_peer(uci, "a", KEY_A, mode="tun")
+    assert err.value.code == "INVALID_POOL6"

@@ -5,6 +5,7 @@
     config server 'server'
         option remote_pppd '/usr/sbin/pppd'     # pppd as the login user runs it
         option pool '10.64.0.0/24'              # the server side takes the first address
+        option pool6 '2001:db8:64::/64'         # tun, tap peers: IPv6 too (empty: none)
         list dns '192.0.2.53'                   # ms-dns for peers; default: our resolvers
         option authorized_keys '/etc/dropbear/authorized_keys'
         option sshd 'auto'                      # dropbear | openssh: restriction syntax
@@ -19,6 +20,8 @@
         option mode 'ppp'                       # ppp (pppd) | tun | tap (OpenSSH's -w, sshtun)
         option unit '0'                         # tun, tap: the server's device tun<unit>, tap<unit>
         option bridge 'br0'                     # tap: the server's bridge its device joins
+        option ip6addr '2001:db8:64::1'         # tun, tap with pool6: the server's IPv6 end
+        option peer6addr '2001:db8:64::2'       # and the peer's (in pool6's prefix)
 
 A peer's addresses are chosen from the pool when it is added and written to UCI, so they
 never change behind the admin's back.  A tap peer in a bridge has none: it takes what the
@@ -55,6 +58,11 @@ class ServerConfig:
     dns: tuple[str, ...] = ()
     authorized_keys: str = ""
     sshd: str = "auto"
+    pool6: str = ""  # tun and tap peers' IPv6 link: the server ::1, each peer one address
+
+    @property
+    def network6(self) -> ipaddress.IPv6Network | None:
+        return ipaddress.IPv6Network(self.pool6) if self.pool6 else None
 
     @property
     def pppd_argv(self) -> tuple[str, ...]:
@@ -86,6 +94,8 @@ class Peer:
     mode: str = "ppp"
     unit: int | None = None  # tun, tap: the server's device
     bridge: str = ""  # tap: the server's bridge the device joins (then no addresses)
+    ip6addr: str = ""  # tun, tap with the server's pool6: the server's IPv6 end
+    peer6addr: str = ""  # and the peer's
 
     @property
     def ipparam(self) -> str:
@@ -175,6 +185,20 @@ def _default_dns(server_address: str) -> tuple[str, ...]:
     return tuple(found[:2]) or (server_address,)
 
 
+def _pool6(text: str) -> str:
+    """pppossh.server.pool6: an IPv6 prefix of /48 to /120, or '' (no IPv6 on the links)."""
+    if not text:
+        return ""
+    try:
+        net = ipaddress.IPv6Network(text, strict=False)
+        if not 48 <= net.prefixlen <= 120 or net.is_multicast or net.is_loopback:
+            raise ValueError
+    except ValueError:
+        raise ConfigError("INVALID_POOL6", f"pppossh.server.pool6 {text!r} is not an IPv6"
+                          " prefix of /48 to /120 such as 2001:db8:64::/64") from None
+    return str(net)
+
+
 def load_server(uci: Uci) -> ServerConfig:
     sections = uci.sections(CONFIG, "server")
     opts = sections[0].options if sections else {}
@@ -186,7 +210,7 @@ def load_server(uci: Uci) -> ServerConfig:
                           " network such as 10.64.0.0/24") from None
     if net.num_addresses < 4:
         raise ConfigError("INVALID_POOL", f"pppossh.server.pool {pool} is too small")
-    server = ServerConfig(pool=str(net))
+    server = ServerConfig(pool=str(net), pool6=_pool6(str(opts.get("pool6", ""))))
     remote = " ".join(paths.remote_pppd_argv(str(opts.get("remote_pppd", server.remote_pppd))))
     dns = opts.get("dns", ())
     dns_list = (dns,) if isinstance(dns, str) else tuple(dns)
@@ -211,6 +235,7 @@ def load_server(uci: Uci) -> ServerConfig:
         dns=dns_list or _default_dns(server.server_address),
         authorized_keys=target,
         sshd=sshd,
+        pool6=server.pool6,
     )
 
 
@@ -237,6 +262,8 @@ def load_peers(uci: Uci) -> list[Peer]:
                 else ""
             ends = ("", "") if bridge else (checks.ipv4(str(o.get("ipaddr", ""))),
                                             checks.ipv4(str(o.get("peeraddr", ""))))
+            ends6 = (checks.ipv6(str(o["ip6addr"])), checks.ipv6(str(o.get("peer6addr", ""))))\
+                if mode in DEVICE_MODES and not bridge and o.get("ip6addr") else ("", "")
             peer = Peer(
                 name=check_name(name),
                 key=check_key(str(o.get("key", ""))),
@@ -249,6 +276,8 @@ def load_peers(uci: Uci) -> list[Peer]:
                 mode=mode,
                 unit=unit,
                 bridge=bridge,
+                ip6addr=ends6[0],
+                peer6addr=ends6[1],
             )
         except ValueError as exc:
             raise ConfigError("INVALID_PEER", f"peer {name}: {exc}") from None
@@ -265,6 +294,22 @@ def _allocate(server: ServerConfig, peers: list[Peer]) -> str:
             return str(host)
     raise ConfigError("POOL_EXHAUSTED", f"no free address left in {server.pool}; enlarge"
                       " pppossh.server.pool")
+
+
+def _allocate6(server: ServerConfig, peers: list[Peer]) -> tuple[str, str]:
+    """(the server's, the peer's) IPv6 end from pool6, or ('', '') without one: the server
+    is the prefix's first address on every link, as it is in the IPv4 pool."""
+    net = server.network6
+    if net is None:
+        return "", ""
+    first = net.network_address + 1
+    used = {p.peer6addr for p in peers} | {str(first)}
+    for offset in range(2, min(net.num_addresses, 1 << 16)):
+        candidate = str(net.network_address + offset)
+        if candidate not in used:
+            return str(first), candidate
+    raise ConfigError("POOL_EXHAUSTED", f"no free address left in {server.pool6}; enlarge"
+                      " pppossh.server.pool6")
 
 
 def _instead(server: ServerConfig, peers: list[Peer]) -> str:
@@ -403,6 +448,7 @@ def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
     if not isinstance(routes, (list, tuple)):
         raise ConfigError("INVALID_ROUTE", "--route: give a list of networks")
     routes = tuple(check_route(server, r) for r in routes)
+    ends6 = _allocate6(server, peers) if mode in DEVICE_MODES and not bridge else ("", "")
     if mode in DEVICE_MODES:
         taken = {p.unit: p.name for p in peers if p.tunnel}
         unit = _free_unit(taken) if unit is None else check_unit(unit)
@@ -425,9 +471,12 @@ def add_peer(uci: Uci, name: str, key: str, ip: str | None = None,
         uci.set(CONFIG, section, "unit", str(unit))
     if bridge:
         uci.set(CONFIG, section, "bridge", bridge)
+    if ends6[0]:
+        uci.set(CONFIG, section, "ip6addr", ends6[0])
+        uci.set(CONFIG, section, "peer6addr", ends6[1])
     uci.commit(CONFIG)
     return Peer(name, key, local, remote, routes, enabled, section, mode,
-                unit if mode in DEVICE_MODES else None, bridge)
+                unit if mode in DEVICE_MODES else None, bridge, *ends6)
 
 
 def del_peer(uci: Uci, name: str) -> Peer:

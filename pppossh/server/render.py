@@ -47,6 +47,8 @@ def pppd_words(server: ServerConfig, peer: Peer, peer_up: str = PEER_UP) -> list
     if peer.tunnel:
         words = [TUN_SESSION, peer.device, peer.ipaddr or tun_session.NONE,
                  peer.peeraddr or tun_session.NONE, peer.ipparam]
+        if peer.ip6addr and server.network6:  # set by the script when root runs it
+            words.append(f"{peer.ip6addr}/{server.network6.prefixlen}")
     else:
         words = [*server.pppd_argv, "nodetach", "noauth", *REMOTE_LCP_ECHO,
                  "ipparam", peer.ipparam, f"{peer.ipaddr}:{peer.peeraddr}"]

@@ -48,7 +48,7 @@ from scenarios import netns_enter, netns_leave
 
 TUN_USER, PEER_NAME, PEER_NET = "pppossh", "lan2", "192.168.77.0/24"
 TUN_LOCAL, TUN_REMOTE = "10.64.0.2", "10.64.0.1"  # the first peer of the default pool
-TUN6_LOCAL, TUN6_REMOTE = "2001:db8:64::2", "2001:db8:64::1"
+POOL6, TUN6_LOCAL, TUN6_REMOTE = "2001:db8:64::/64", "2001:db8:64::2", "2001:db8:64::1"
 
 
 def _tun_server(bed: Bed) -> tuple[object, int, dict]:
@@ -64,10 +64,15 @@ def _tun_server(bed: Bed) -> tuple[object, int, dict]:
     bed.start_sshd(keys, extra="Include /etc/ssh/sshd_config.d/*.conf\n")
     bed.start_iperf()
     sh("modprobe ip_tables; modprobe iptable_filter; true", check=False)
+    sh("modprobe ipv6")  # the links' IPv6 (pool6)
+    confdir = bed.root / "server-config"
+    confdir.mkdir(exist_ok=True)
+    (confdir / "pppossh").write_text(f"config server 'server'\n\toption pool6 '{POOL6}'\n")
     added = _srv(bed, "peer", "add", PEER_NAME, "--key", keys.client_openssh_pub, "--mode",
                  "tun", "--route", PEER_NET).stdout.strip()
     step(added)
     unit = int(re.search(r"remote_unit (\d+)", added)[1])
+    assert f"ip6addr {TUN6_LOCAL}/64, peer6addr {TUN6_REMOTE}" in added, added
     first = _srv(bed, "server-setup", "--apply", check=False)
     assert first.returncode == 0, first.stdout + first.stderr
     step(first.stdout.strip())
@@ -121,9 +126,6 @@ def sshtun_tun(bed: Bed) -> dict:
     keys, unit, server_setup = _tun_server(bed)
     assert unit == 0, unit  # the first free unit of a server without tun devices
     server_dev = f"tun{unit}"
-    # IPv6 on the link: a pppossh server sets no IPv6 yet, its admin adds the address
-    sh("modprobe ipv6")
-    sh(["ip", "-6", "addr", "add", f"{TUN6_REMOTE}/64", "dev", server_dev], ns=SERVER)
     server_routes = sh(["ip", "route"], ns=SERVER).stdout
     assert f"{PEER_NET} dev {server_dev}" in server_routes, server_routes
     fake_netifd.install(VENV_BIN)
@@ -381,7 +383,7 @@ def _tap_routed(bed: Bed, keys) -> dict:
     added = _srv(bed, "peer", "add", "lan8", "--key", pub, "--mode", "tap").stdout.strip()
     step(added)
     unit = re.search(r"remote_unit (\d+)", added)[1]
-    server_addr, peer_addr = re.search(r"server (\S+), peer (\S+)", added).groups()
+    server_addr, peer_addr = re.search(r"server ([\d.]+), peer ([\d.]+)", added).groups()
     setup = _srv(bed, "server-setup", "--apply", check=False)
     assert setup.returncode == 0, setup.stdout + setup.stderr
     section = _section(keys, identity=[str(key)], mode="tap", remote_unit=unit,
