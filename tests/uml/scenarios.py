@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -302,11 +303,16 @@ def remote_terminal(bed: Bed) -> dict:
         bed.write_network({"vpn": _vpn(keys, client)})
         line = _up_through(bed, "local")
         # data holding the bytes that end (CR ~ .) or suspend (CR ~ ^Z) an SSH session that
-        # has an escape character: in PPP a raw '~' only ever flags a frame
+        # has an escape character: in PPP a raw '~' only ever flags a frame.  An escape would
+        # end the session or stop the replies; one packet of a 50-per-second burst may fall
+        # out of the link's 3-packet queue on a loaded machine (seen once in CI), and says
+        # nothing about the bytes, which ping checks in every reply ("wrong data byte")
         for pattern in ("0d7e2e", "0d7e1a", "0a7e2e", "7e7e7e"):
             sent = sh(["ping", "-c", "30", "-i", "0.02", "-s", "1400", "-p", pattern, "-W", "2",
                        REMOTE_TUN], ns=ROUTER, check=False)
-            assert " 0% packet loss" in sent.stdout, (pattern, sent.stdout)
+            received = re.search(r"(\d+) received", sent.stdout)
+            assert received and int(received[1]) >= 29, (pattern, sent.stdout)
+            assert "wrong data" not in sent.stdout, (pattern, sent.stdout)
         assert bed.status()["up"] is True
         metrics[f"{client}_mbit_on_terminal"] = bed.iperf(REMOTE_TUN, seconds=3)
         step(f"{client}: server's pppd on {line}; CR~. and CR~^Z in the data passed;"
