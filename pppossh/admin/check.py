@@ -232,8 +232,7 @@ def _auth(ctx: Context) -> Done:
     command = sshtun.state_command(ctx.config) if tun else "exit 0"
     ended, out, err, took = _session(ctx, command, ctx.config.connect_timeout)
     if tun:
-        ctx.tun_state = next((line for line in out.decode(errors="replace").splitlines()
-                              if line.startswith(f"{tun_session.STATE} ")), "")
+        ctx.tun_state = tun_session.state_line(out.decode(errors="replace"))
     values = {"user": ctx.config.sshuser, "seconds": round(took, 1)}
     if ended == "exit 0":
         return f"{ctx.config.sshuser} logged in ({took:.1f} s)", {**values, "forced": False}
@@ -272,7 +271,7 @@ def _remote_pppd(ctx: Context) -> Done:
 
 def _remote_device(ctx: Context) -> Done:
     assert ctx.config
-    wanted = f"{ctx.config.mode}{ctx.config.remote_unit}"
+    wanted = ctx.config.remote_device
     if not ctx.tun_state:
         raise Failed("no answer about the server's device",
                      "the server ran something else than pppossh's session script: a forced"

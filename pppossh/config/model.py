@@ -69,6 +69,11 @@ class Config:
         return f"pppossh-{self.iface}"
 
     @property
+    def remote_device(self) -> str:
+        """sshtun: the server's device the link asks for (tunN or tapN)."""
+        return f"{self.mode}{self.remote_unit}"
+
+    @property
     def ipv6_on(self) -> bool:
         """IPv6CP on the link: ipv6 1 or auto."""
         return self.ipv6 != "0"

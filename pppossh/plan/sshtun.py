@@ -65,7 +65,7 @@ def remote_command(config: Config) -> str:
     """What the server's login shell runs: the session script with its three values (a
     pppossh server runs its own forced command instead).  A bridged tap has no addresses:
     the server's device is in a bridge of the server's."""
-    words = ["sh", "-c", tun_session.SCRIPT, "sshtun", f"{config.mode}{config.remote_unit}",
+    words = ["sh", "-c", tun_session.SCRIPT, "sshtun", config.remote_device,
              config.peeraddr or tun_session.NONE, config.ipaddr or tun_session.NONE]
     if config.ip6addr:  # the server's IPv6 address with the link's prefix
         prefix = config.ip6addr.rsplit("/", 1)[1]
@@ -78,7 +78,7 @@ def state_command(config: Config) -> str:
     (``tun_session.SCRIPT`` with ``state``; a pppossh server's forced command reads it from
     the command the client sent)."""
     return sh_join(["sh", "-c", tun_session.SCRIPT, "sshtun",
-                    f"{config.mode}{config.remote_unit}", tun_session.NONE, tun_session.NONE,
+                    config.remote_device, tun_session.NONE, tun_session.NONE,
                     "", "state"])
 
 

@@ -350,7 +350,7 @@ def _record_end(
         port=config.port if config else 22,
         user=config.sshuser if config else "the SSH user",
         ask_device=(lambda: tunstate.ask(tun, rundir, "netifd")) if tun else None,
-        remote_device=f"{tun.mode}{tun.remote_unit}" if tun else "",
+        remote_device=tun.remote_device if tun else "",
     )
     result, failures, ssh_log = ending.outcome, ending.failures, ending.ssh_log
     state.update(phase="failed" if result.block else "backoff")

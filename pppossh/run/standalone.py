@@ -322,7 +322,7 @@ class Supervisor:
             user=config.sshuser,
             ask_device=partial(tunstate.ask, config, str(self.state.dir.parent), "standalone")
             if tun else None,
-            remote_device=f"{config.mode}{config.remote_unit}" if tun else "")
+            remote_device=config.remote_device if tun else "")
         log.warning("%s: %s: %s", self.iface, ending.outcome.code, ending.outcome.message)
         return ending
 

@@ -37,5 +37,4 @@ def ask(config: Config, rundir: str, mode: str) -> str:
             timeout=min(ASK_TIMEOUT, config.connect_timeout), start_new_session=True)
     except (OSError, subprocess.TimeoutExpired):
         return ""
-    return next((line for line in out.stdout.splitlines()
-                 if line.startswith(f"{tun_session.STATE} ")), "")
+    return tun_session.state_line(out.stdout)
