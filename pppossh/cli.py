@@ -104,8 +104,8 @@ def cmd_trust(args: argparse.Namespace) -> int:
             return False
         return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
-    def show(key: trust.HostKey) -> None:
-        print(key.describe() + ".")
+    def show(key: trust.HostKey, whose: str) -> None:
+        print(f"{whose}: " * bool(whose) + key.describe() + ".")
 
     result = trust.trust(_uci(args), args.iface, yes=args.yes, expected=args.fingerprint,
                          confirm=confirm, show=show)

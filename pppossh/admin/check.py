@@ -26,7 +26,7 @@ from ..config import Config, tun_session
 from ..errors import PppsshError
 from ..plan import Plan, make_plan, sshtun
 from ..plan.facts import HostFacts, pppd_version, probe
-from ..plan.knownhosts import fingerprint
+from ..plan.knownhosts import fingerprint, hop_keys
 from ..run import outcome, routes
 from ..run.prepare import write_known_hosts
 from ..run.resolve import resolve, tcp_connect
@@ -101,16 +101,18 @@ def _config(ctx: Context) -> Done:
 
 def _resolve(ctx: Context) -> Done:
     assert ctx.config
+    first = ctx.config.first_hop[0]  # with jump hosts, the first: where TCP goes
     try:
-        ctx.addresses = resolve(ctx.config.server, ctx.config.connect_timeout)
+        ctx.addresses = resolve(first, ctx.config.connect_timeout)
     except PppsshError as exc:
-        raise Failed(exc.code, exc.message, exc.code, server=ctx.config.server) from None
-    return " ".join(ctx.addresses), {"server": ctx.config.server, "addresses": ctx.addresses}
+        raise Failed(exc.code, exc.message, exc.code, server=first) from None
+    return " ".join(ctx.addresses), {"server": first, "addresses": ctx.addresses}
 
 
 def _tcp(ctx: Context) -> Done:
     assert ctx.config
-    port, last = ctx.config.port, ""
+    server, port = ctx.config.first_hop
+    last = ""
     for address in ctx.addresses:
         started = time.monotonic()
         try:
@@ -123,7 +125,6 @@ def _tcp(ctx: Context) -> Done:
         except OSError as exc:
             last = {errno.ECONNREFUSED: "refused", errno.ENETUNREACH: "no route",
                     errno.EHOSTUNREACH: "no route"}.get(exc.errno or 0, exc.strerror or str(exc))
-    server = ctx.config.server
     fixes = {
         "refused": f"nothing listens on port {port} of {server}: check option port and that"
                    " the SSH server runs",
@@ -139,8 +140,17 @@ def _tcp(ctx: Context) -> Done:
 
 def _hostkey(ctx: Context) -> Done:
     assert ctx.config and ctx.plan and ctx.facts
-    offered = trust.fetch(ctx.plan.client, ctx.plan.ssh_argv[0], ctx.config.server,
-                          ctx.config.port, ctx.config.sshuser, ctx.config.connect_timeout)
+    config = ctx.config
+    if config.hops:  # the server's key comes through the jump hosts, whose keys are pinned
+        chain = [(user, host, port, hop_keys(config.jump_hostkey, host, port))
+                 for user, host, port in config.hops]
+        offered = [trust.HostKey(k) for k in trust.fetch_through(
+            ctx.plan.client, ctx.plan.ssh_argv[0], chain,
+            (config.sshuser, config.server, config.port), list(ctx.plan.identities),
+            config.connect_timeout)]
+    else:
+        offered = trust.fetch(ctx.plan.client, ctx.plan.ssh_argv[0], config.server,
+                              config.port, config.sshuser, config.connect_timeout)
     if not offered:
         raise Failed("the server offered no host key",
                      "the SSH server did not complete the key exchange; look at its log",

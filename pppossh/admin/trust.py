@@ -108,6 +108,51 @@ def fetch(client: str, program: str, server: str, port: int, user: str,
     return [HostKey(k) for k in keys]
 
 
+def fetch_through(client: str, program: str, chain: list[tuple[str, str, int, tuple[str, ...]]],
+                  target: tuple[str, str, int], identities: list[str],
+                  timeout: float) -> list[str]:
+    """The key ``target`` (user, host, port) offers, reached through the jump hosts of
+    ``chain`` (user, host, port, their pinned keys), which must log us in: a throw-away HOME
+    whose known_hosts holds the chain's keys, so that only the target's is new."""
+    from ..plan.knownhosts import host_token, render
+
+    with tempfile.TemporaryDirectory(prefix="pppossh-trust-") as home:
+        os.makedirs(f"{home}/.ssh", mode=0o700)
+        known = Path(home, ".ssh", "known_hosts")
+        known.write_text("".join(render(h, p, client, keys) for _, h, p, keys in chain))
+        user, host, port = target
+        hops = [(u, h, p) for u, h, p, _ in chain]
+        ids = [w for path in identities for w in ("-i", path)]
+        if client == "dbclient":
+            chained = [f"{u + '@' if u else ''}{h}/{p}" for u, h, p in hops]
+            argv = [program, "-T", *ids,
+                    ",".join([*chained, f"{user + '@' if user else ''}{host}/{port}"]), "true"]
+            answer = b"y\n"
+        else:
+            config = Path(home, ".ssh", "config")
+            config.write_text(
+                f'BatchMode yes\nStrictHostKeyChecking accept-new\nUserKnownHostsFile "{known}"\n'
+                "GlobalKnownHostsFile /dev/null\nUpdateHostKeys no\nIdentitiesOnly yes\n"
+                + "".join(f'IdentityFile "{i}"\n' for i in identities if '"' not in i
+                          and "%" not in i) + f"ConnectTimeout {max(1, int(timeout))}\n")
+            jump = ",".join(f"{u + '@' if u else ''}{f'[{h}]' if ':' in h else h}:{p}"
+                            for u, h, p in hops)
+            argv = [program, "-T", "-F", str(config), *(["-J", jump] if jump else []),
+                    "-p", str(port), *(["-l", user] if user else []), host, "true"]
+            answer = b""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            subprocess.run(argv, env={"HOME": home, "PATH": os.environ.get("PATH", "")},
+                           input=answer, capture_output=True, timeout=timeout,
+                           start_new_session=True, check=False)
+        token = host_token(host, port, client)
+        try:
+            lines = [line for line in known.read_text().splitlines()
+                     if line.split(" ", 1)[0] == token]
+        except OSError:
+            return []
+        return _keys_from_known_hosts("\n".join(lines))
+
+
 def fetch_or_fail(client: str, program: str, server: str, port: int, user: str,
                   timeout: float) -> HostKey:
     keys = fetch(client, program, server, port, user, timeout)
@@ -135,24 +180,52 @@ class TrustResult:
 
 def trust(uci: Uci, iface: str, *, yes: bool, expected: str | None,
           confirm: Callable[[str], bool] | None = None,
-          show: Callable[[HostKey], None] | None = None,
+          show: Callable[[HostKey, str], None] | None = None,
           timeout: float | None = None) -> TrustResult:
     """Fetch the key of the interface's server and pin it when allowed.
 
     ``confirm(question) -> bool`` asks a person; without it, only ``yes`` or a matching
-    ``expected`` fingerprint pin the key.
+    ``expected`` fingerprint pin the key.  With jump hosts, each hop's key is fetched
+    through the hops before it and pinned in ``jump_hostkey`` first (``expected`` is the
+    server's); ``show(key, whose)`` names the hop.
     """
-    from ..plan import choose_client
+    from ..plan import choose_client, make_plan
     from ..plan.facts import probe
+    from ..plan.knownhosts import hop_keys, pin_line
     from ..run.standalone import load_config
 
     config = load_config(uci, iface)
-    client, program = choose_client(config, probe(config))
-    offered = fetch_or_fail(client, program, config.server, config.port, config.sshuser,
-                            min(config.connect_timeout, timeout or config.connect_timeout))
+    facts = probe(config)
+    client, program = choose_client(config, facts)
+    wait = min(config.connect_timeout, timeout or config.connect_timeout)
+    chain: list[tuple[str, str, int, tuple[str, ...]]] = []
+    if config.hops:
+        identities = list(make_plan(config, facts, require_hostkey=False).identities)
+        pins = list(config.jump_hostkey)
+        for user, host, port in config.hops:
+            keys = _fetched(client, program, chain, (user, host, port), identities, wait)
+            pinned = hop_keys(tuple(pins), host, port)
+            if show:
+                show(keys[0], f"jump host {host} port {port}")
+            if keys[0].key not in pinned:
+                if not yes and (confirm is None or not confirm(_question(
+                        f"jump host {host} of {iface}", pinned))):
+                    raise PppsshError("NOT_PINNED", f"nothing pinned for jump host {host};"
+                                      " check its fingerprint, then run 'pppossh trust"
+                                      f" {iface}' again (or with --yes)")
+                pins = [p for p in pins if not hop_keys((p,), host, port)]
+                pins.append(pin_line(host, port, keys[0].key))
+                uci.set("network", iface, "jump_hostkey", tuple(pins))
+                uci.commit("network")
+            chain.append((user, host, port, (keys[0].key,)))
+        offered = _fetched(client, program, chain, (config.sshuser, config.server, config.port),
+                           identities, wait)[0]
+    else:
+        offered = fetch_or_fail(client, program, config.server, config.port, config.sshuser,
+                                wait)
     before = config.hostkey
     if show:
-        show(offered)
+        show(offered, f"server {config.server}" if config.hops else "")
     # a fingerprint that does not match is refused, even when the offered key is pinned
     if expected is not None and normalize_fingerprint(expected) != offered.fingerprint:
         raise PppsshError(
@@ -162,18 +235,40 @@ def trust(uci: Uci, iface: str, *, yes: bool, expected: str | None,
         )
     if offered.key in before:
         return TrustResult(offered, before, True, f"{iface}: this key is already pinned")
-    if expected is None and not yes:
-        question = f"Pin this key for {iface}?"
-        if before:
-            question = (f"The server's key CHANGED (pinned: "
-                        f"{', '.join(fingerprint(k) for k in before)}). Replace the pin?")
-        if confirm is None or not confirm(question):
-            raise PppsshError(
-                "NOT_PINNED",
-                "nothing pinned; confirm the fingerprint with the server's admin, then run"
-                f" 'pppossh trust {iface} --fingerprint {offered.fingerprint}'",
-            )
-    uci.set("network", iface, "hostkey", (offered.key,))
+    if expected is None and not yes and (
+            confirm is None or not confirm(_question(iface, before))):
+        raise PppsshError(
+            "NOT_PINNED",
+            "nothing pinned; confirm the fingerprint with the server's admin, then run"
+            f" 'pppossh trust {iface} --fingerprint {offered.fingerprint}'",
+        )
+    uci.set("network", iface, "hostkey", (offered.key,))  # after every hop's
     uci.commit("network")
     return TrustResult(offered, before, True,
                        f"{iface}: pinned {offered.describe().replace(' key fingerprint is', '')}")
+
+
+def _question(what: str, before: tuple[str, ...]) -> str:
+    if before:
+        return (f"The key of {what} CHANGED (pinned: "
+                f"{', '.join(fingerprint(k) for k in before)}). Replace the pin?")
+    return f"Pin this key for {what}?"
+
+
+def _fetched(client: str, program: str, chain: list[tuple[str, str, int, tuple[str, ...]]],
+             target: tuple[str, str, int], identities: list[str],
+             timeout: float) -> list[HostKey]:
+    """The keys of a hop or the server: straight for the first, through the hops before
+    it (pinned already) for the others."""
+    user, host, port = target
+    if chain:
+        keys = [HostKey(k) for k in fetch_through(client, program, chain, target, identities,
+                                                  timeout)]
+    else:
+        keys = fetch(client, program, host, port, user, timeout)
+    if not keys:
+        via = f" through {', '.join(h for _, h, _, _ in chain)}" if chain else ""
+        raise PppsshError("HOSTKEY_FETCH_FAILED", f"{host} port {port} offered no host key"
+                          f"{via} within {timeout:.0f} s; check that it is reachable"
+                          " ('pppossh check' says where it stops)")
+    return keys

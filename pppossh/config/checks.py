@@ -302,6 +302,78 @@ def bridge(value: str) -> str:
     return value
 
 
+def parse_hop(value: str) -> tuple[str, str, int]:
+    """A jump host ``[user@]host[:port]`` as (user or "", host, port); an IPv6 address
+    with a port in brackets (``[2001:db8::1]:2222``), as OpenSSH's ``-J`` reads it."""
+    text = _printable(value, "the jump host").strip()
+    user, at, rest = text.rpartition("@")
+    if at:
+        username(user)
+    port_text = ""
+    if rest.startswith("["):
+        inner, closed, after = rest[1:].partition("]")
+        if not closed or (after and not after.startswith(":")):
+            raise ValueError(f"{value!r}: write an IPv6 jump host as [address]:port")
+        name, port_text = inner, after[1:]
+        if ":" not in name:
+            raise ValueError(f"{value!r}: brackets are for IPv6 addresses only")
+    elif rest.count(":") == 1:
+        name, _, port_text = rest.partition(":")
+    else:
+        name = rest
+    if at and not user:
+        raise ValueError(f"{value!r}: give the user before '@', or leave 'user@' out")
+    if (port_text or rest.endswith(":")) and not re.fullmatch(r"[0-9]{1,5}", port_text):
+        raise ValueError(f"{value!r}: the port after ':' must be a number from 1 to 65535")
+    if "%" in name:  # OpenSSH would read it as a token of the command it builds
+        raise ValueError(f"{value!r}: a jump host cannot carry an IPv6 scope ('%')")
+    try:
+        hostname = host(name)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not [user@]host[:port]: {exc}") from None
+    return user, hostname, port(int(port_text)) if port_text else 22
+
+
+def hop_text(user: str, hostname: str, port_number: int) -> str:
+    """The normal form of a jump host: ``user@host:port``, IPv6 in brackets."""
+    name = f"[{hostname}]" if ":" in hostname else hostname
+    return f"{user + '@' if user else ''}{name}:{port_number}"
+
+
+def jump(value: str) -> str:
+    """One jump host: only names, numbers and '@', ':', '[', ']' reach the SSH client, so no
+    option (``-oProxyCommand=...``) or second hop can hide in it."""
+    return hop_text(*parse_hop(value))
+
+
+def known_host(token: str) -> tuple[str, int]:
+    """A known_hosts host field, ``host`` or ``[host]:port``, as (host, port)."""
+    bracketed = re.fullmatch(r"\[([^]]+)\]:([0-9]{1,5})", token)
+    if bracketed:
+        return host(bracketed.group(1)), port(int(bracketed.group(2)))
+    return host(token), 22
+
+
+def known_host_token(hostname: str, port_number: int) -> str:
+    """The known_hosts form of a host: ``[host]:port`` for another port than 22."""
+    return hostname if port_number == 22 else f"[{hostname}]:{port_number}"
+
+
+def jump_hostkey(value: str) -> str:
+    """A jump host's pinned key, a known_hosts line: ``HOST TYPE BASE64`` (``[HOST]:PORT``
+    for another port than 22), as ``pppossh trust`` writes it."""
+    token, _, key = _printable(value, "the jump host key").strip().partition(" ")
+    if not key:
+        raise ValueError(f"{value[:40]!r}: give the jump host, then its key: 'jump.example.net"
+                         " ssh-ed25519 AAAA...' ('[host]:port ...' for another port than 22)")
+    try:
+        hostname, port_number = known_host(token)
+    except ValueError as exc:
+        raise ValueError(f"{token!r} is not a jump host as known_hosts names it: {exc}") \
+            from None
+    return f"{known_host_token(hostname, port_number)} {hostkey(key)}"
+
+
 HOST = Check("host", "host(0)", host)
 PORT = Check("port", "port", port)
 USER = Check("username", "string", username)
@@ -322,6 +394,8 @@ IPV6_PREFIX = Check("ipv6_prefix", "cidr6", ipv6_prefix)
 IPV6_ADDR = Check("ipv6_addr", 'ip6addr("nomask")', ipv6)
 BRIDGE = Check("bridge", "string", bridge)
 TEXT = Check("text", "string", secret)
+JUMP = Check("jump", "string", jump)
+JUMP_HOSTKEY = Check("jump_hostkey", "string", jump_hostkey)
 BOOL = Check("bool", "bool", lambda v: v)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..errors import ConfigError
-from .checks import interface_name
+from .checks import interface_name, parse_hop
 from .convert import convert_uci_value
 from .options import BY_NAME, PROTOCOLS, Option, for_proto
 
@@ -59,6 +59,23 @@ class Config:
     remote_unit: int = 0
     unit: int | None = None
     bridge: str = ""
+    jump: tuple[str, ...] = ()  # checks.jump's normal form: user@host:port
+    jump_hostkey: tuple[str, ...] = ()  # "HOST[:PORT] TYPE BASE64"
+    system_dns: bool = False
+
+    @property
+    def hops(self) -> tuple[tuple[str, str, int], ...]:
+        """The jump hosts as (user or "", host, port), first hop first."""
+        return tuple(parse_hop(hop) for hop in self.jump)
+
+    @property
+    def first_hop(self) -> tuple[str, int]:
+        """Where the TCP connection goes: the first jump host, else the server.  The host
+        dependency and the pinned route follow it."""
+        if self.jump:
+            _, host, port = parse_hop(self.jump[0])
+            return host, port
+        return self.server, self.port
 
     @property
     def device(self) -> str:

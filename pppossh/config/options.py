@@ -94,6 +94,16 @@ OPTIONS: tuple[Option, ...] = (
            "Pinned public host keys of the server ('ssh-ed25519 AAAA...'); the connection is"
            " refused when the server shows another key. Fill it with 'pppossh trust'.",
            "new", "general"),
+    Option("jump", "Jump hosts", "list", [], checks.JUMP,
+           "SSH servers to pass through on the way to the server, first hop first, each"
+           " [user@]host[:port] (OpenSSH's -J, dbclient's multi-hop). The route to the"
+           " server is pinned to the first hop, and every hop's key must be pinned"
+           " (jump_hostkey, 'pppossh trust' fills it).",
+           "new", placeholder="admin@bastion.example.net"),
+    Option("jump_hostkey", "Pinned jump host keys", "list", [], checks.JUMP_HOSTKEY,
+           "Pinned public keys of the jump hosts, one 'HOST[:PORT] TYPE BASE64' each, e.g."
+           " 'bastion.example.net ssh-ed25519 AAAA...'. Fill it with 'pppossh trust'.",
+           "new"),
     Option("ipaddr", "Local tunnel address", "string", "", checks.IPV4,
            "Local address of the tunnel; empty: accept the one the server assigns (sshtun:"
            " required, nothing negotiates one, unless the tap device joins a bridge).",
@@ -220,6 +230,11 @@ OPTIONS: tuple[Option, ...] = (
            protos=PPP_ONLY),
     Option("dns", "Use custom DNS servers", "list", [], checks.IPADDR,
            "DNS servers to use while the tunnel is up, in addition to the peer's.", "netifd"),
+    Option("system_dns", "Set the system's DNS", "bool", False, checks.BOOL,
+           "Standalone (plain Linux) only: while the tunnel is up, the DNS servers it"
+           " gets go into the system's resolver (resolvconf, systemd-resolved, or"
+           " /etc/resolv.conf, restored exactly afterwards). netifd does this itself on"
+           " OpenWrt.", "new"),
     Option("metric", "Gateway metric", "int", 0, checks.uint(0, 2147483647),
            "Metric of the routes through the tunnel.", "netifd"),
     Option("route", "Routes through the tunnel", "list", [], checks.CIDR,

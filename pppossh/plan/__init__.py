@@ -16,7 +16,7 @@ from . import knownhosts, sshtun
 from .facts import HostFacts
 from .identity import select_identities
 from .pppd import pppd_argv, secrets_text
-from .ssh import EXIT_NOTE, pty_command, remote_command, ssh_argv
+from .ssh import EXIT_NOTE, pty_command, remote_command, ssh_argv, ssh_config_text
 from .ssh_options import ssh_option_words
 
 SECRETS_FILE = "pppd-secrets"  # in the state directory: the options file with the password
@@ -47,6 +47,8 @@ class Plan:
     secrets_text: str = field(default="", repr=False)  # the file's content: never shown
     proto: str = "pppossh"
     tun_argv: tuple[str, ...] = ()  # sshtun: the proto task (plan.sshtun.TASK_SCRIPT)
+    ssh_config: str = ""  # OpenSSH through jump hosts: the client's -F file
+    ssh_config_text: str = ""
 
     @property
     def task_argv(self) -> tuple[str, ...]:
@@ -115,17 +117,28 @@ def make_plan(
             f" (or set network.{config.iface}.hostkey to the server's 'ssh-ed25519 AAAA...' key)",
         )
     statedir, home, known_hosts, ssh_log = _session_paths(facts, config.iface)
+    known_text = _known_hosts_text(config, facts, client, host_keys, require_hostkey)
+    ssh_config = os.path.join(home, ".ssh", "config") if config.jump and client == "openssh" \
+        else ""
+    try:
+        config_text = ssh_config_text(config, identities, known_hosts) if ssh_config else ""
+    except ValueError as exc:
+        raise ConfigError("INVALID_IDENTITY", f"network.{config.iface}.identity: {exc}") \
+            from None
     pppd_log = os.path.join(statedir, "pppd.log")
     secrets = os.path.join(statedir, SECRETS_FILE) if config.username else ""
     if config.remote_pty and facts.terminal_refused:
         config = replace(config, remote_pty=False)
         notes = [*notes, f"{config.server} refused a terminal: its pppd runs with 'notty'"
                  f" (set network.{config.iface}.remote_pty=0 to say so)"]
+    jump = {"ssh_config": ssh_config, "ssh_config_text": config_text}
     if config.proto == "sshtun":
-        return _tun_plan(config, facts, mode, program, identities, host_keys, extra, notes)
+        return _tun_plan(config, facts, mode, program, identities, host_keys, extra, notes,
+                         known_text, jump)
     argv = ssh_argv(config, client, program, identities, known_hosts, extra,
-                    pty=config.remote_pty)
-    probe = ssh_argv(config, client, program, identities, known_hosts, extra)[:-1]
+                    pty=config.remote_pty, ssh_config=ssh_config)
+    probe = ssh_argv(config, client, program, identities, known_hosts, extra,
+                     ssh_config=ssh_config)[:-1]
     pty = pty_command(argv, home, ssh_log,
                       prompt_guard=config.connect_timeout if client == "dbclient" else 0)
     pppd = pppd_argv(
@@ -150,7 +163,7 @@ def make_plan(
         host_keys=tuple(host_keys),
         home=home,
         known_hosts=known_hosts,
-        known_hosts_text=knownhosts.render(config.server, config.port, client, host_keys),
+        known_hosts_text=known_text,
         ssh_log=ssh_log,
         pppd_log=pppd_log,
         ssh_argv=tuple(argv),
@@ -162,7 +175,29 @@ def make_plan(
         secrets=secrets,
         password="(set)" if config.password else "",
         secrets_text=secrets_text(config),
+        **jump,
     )
+
+
+def _known_hosts_text(config: Config, facts: HostFacts, client: str,
+                      host_keys: tuple[str, ...], require_hostkey: bool) -> str:
+    """The session's known_hosts: the server's keys, then each jump host's (option
+    jump_hostkey, else the user's known_hosts); a hop without one is refused like the
+    server."""
+    text = knownhosts.render(config.server, config.port, client, host_keys)
+    for index, (_, host, port) in enumerate(config.hops):
+        keys = knownhosts.hop_keys(config.jump_hostkey, host, port) or (
+            facts.known_jump_keys[index] if index < len(facts.known_jump_keys) else ())
+        if not keys and require_hostkey:
+            raise ConfigError(
+                "HOSTKEY_UNKNOWN",
+                f"the host key of jump host {host} (port {port}) is not pinned; pin every"
+                f" hop with: pppossh trust {config.iface} (or add"
+                f" '{knownhosts.pin_line(host, port, 'ssh-ed25519 AAAA...')}' to"
+                f" network.{config.iface}.jump_hostkey)",
+            )
+        text += knownhosts.render(host, port, client, keys)
+    return text
 
 
 def _session_paths(facts: HostFacts, iface: str) -> tuple[str, str, str, str]:
@@ -175,24 +210,25 @@ def _session_paths(facts: HostFacts, iface: str) -> tuple[str, str, str, str]:
 
 def _tun_plan(config: Config, facts: HostFacts, mode: str, program: str,
               identities: list[str], host_keys: tuple[str, ...] | list[str],
-              extra: list[str], notes: list[str]) -> Plan:
+              extra: list[str], notes: list[str], known_text: str,
+              jump: dict[str, str]) -> Plan:
     """proto sshtun: the OpenSSH client asks for the tunnel; no pppd (:mod:`.sshtun`)."""
     statedir, home, known_hosts, ssh_log = _session_paths(facts, config.iface)
     unit = sshtun.local_unit(config, facts.net_devices)
     device = f"{config.mode}{unit}"
     command = sshtun.remote_command(config)
     base = ssh_argv(config, "openssh", program, identities, known_hosts, extra,
-                    command=command)
+                    command=command, ssh_config=jump["ssh_config"])
     argv = [base[0], *sshtun.tunnel_words(unit, config.remote_unit, config.ssh_keepalive,
                                           config.mode), *base[1:]]
     return Plan(
         iface=config.iface, device=device, client="openssh", server=config.server,
         port=config.port, identities=tuple(identities), host_keys=tuple(host_keys),
         home=home, known_hosts=known_hosts,
-        known_hosts_text=knownhosts.render(config.server, config.port, "openssh", host_keys),
-        ssh_log=ssh_log, pppd_log="",
+        known_hosts_text=known_text, ssh_log=ssh_log, pppd_log="",
         ssh_argv=tuple(argv), probe_argv=tuple(base[:-1]), remote_command=command, pty="",
         pppd_argv=(), notes=tuple(notes), proto="sshtun",
         tun_argv=tuple(sshtun.task_argv(statedir, facts.hooks_dir, config, device, mode,
                                         facts.python, argv, EXIT_NOTE)),
+        **jump,
     )

@@ -41,6 +41,7 @@ class HostFacts:
     python: str = sys.executable
     hooks_dir: str = str(PACKAGE_DIR / "ppp")
     known_host_keys: tuple[str, ...] = ()  # keys the user's known_hosts has for the server
+    known_jump_keys: tuple[tuple[str, ...], ...] = ()  # the same for each jump host
     terminal_refused: bool = False  # the server ended a login that asked for a terminal
     net_devices: frozenset[str] = frozenset()  # sshtun: the devices there are (a free unit)
 
@@ -97,13 +98,17 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
                 formats[candidate] = key_format(fh.read(4096))
         except OSError:
             unreadable.add(candidate)
-    known: list[str] = []
+    texts = []
     for kh in known_hosts_files(home):
-        try:
-            text = Path(kh).read_text(errors="replace")
-        except OSError:
-            continue
-        known += [k for k in matching_keys(text, config.server, config.port) if k not in known]
+        with contextlib.suppress(OSError):
+            texts.append(Path(kh).read_text(errors="replace"))
+
+    def known_for(server: str, port: int) -> tuple[str, ...]:
+        keys: list[str] = []
+        for text in texts:
+            keys += [k for k in matching_keys(text, server, port) if k not in keys]
+        return tuple(keys)
+
     rundir = rundir or rundir_from_env()
     try:
         note = Path(rundir, config.iface, TERMINAL_REFUSED)
@@ -125,7 +130,8 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
         home=home,
         keydir=keydir,
         rundir=rundir,
-        known_host_keys=tuple(known),
+        known_host_keys=known_for(config.server, config.port),
+        known_jump_keys=tuple(known_for(host, port) for _, host, port in config.hops),
         terminal_refused=refused == [config.server, str(config.port)],
     )
 

@@ -67,3 +67,22 @@ def render(server: str, port: int, client: str, keys: list[str] | tuple[str, ...
     template: this runs on every netifd setup, and the client package has no jinja2."""
     host = host_token(server, port, client)
     return "".join(f"{host} {key}\n" for key in keys)
+
+
+def hop_keys(pins: tuple[str, ...], server: str, port: int) -> tuple[str, ...]:
+    """The keys option ``jump_hostkey`` pins for the jump host ``server``/``port``."""
+    from ..config.checks import known_host
+
+    keys = []
+    for pin in pins:
+        token, _, key = pin.partition(" ")
+        if known_host(token) == (server, port) and key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+def pin_line(server: str, port: int, key: str) -> str:
+    """A ``jump_hostkey`` entry: ``HOST[:PORT] TYPE BASE64`` in its normal form."""
+    from ..config.checks import known_host_token
+
+    return f"{known_host_token(server, port)} {key}"

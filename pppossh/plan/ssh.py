@@ -38,6 +38,7 @@ def ssh_argv(
     extra: list[str],
     pty: bool = False,
     command: str | None = None,
+    ssh_config: str = "",
 ) -> list[str]:
     """argv of the SSH client; ``extra`` are the checked words of ``ssh_options``.
 
@@ -48,6 +49,8 @@ def ssh_argv(
     no frame starts with '.' or ^Z); OpenSSH's escape character is turned off.
 
     ``command``: the remote command, when it is not the remote pppd (sshtun's).
+    ``ssh_config``: OpenSSH with jump hosts: the file (:func:`ssh_config_text`) the client
+    and each jump host's client read, as ``-J`` hands those nothing but ``-F``.
     """
     if not pty:
         argv = [program, "-T"]
@@ -81,9 +84,42 @@ def ssh_argv(
                 "-o", f"ServerAliveInterval={config.ssh_keepalive}",
                 "-o", "ServerAliveCountMax=3",
             ]
+    if config.jump and client != "dbclient":
+        argv += ["-F", ssh_config, "-J", ",".join(config.jump)]
     argv += extra
-    argv += [config.server, remote_command(config) if command is None else command]
+    argv += [target(config, client), remote_command(config) if command is None else command]
     return argv
+
+
+def target(config: Config, client: str) -> str:
+    """The server as the client's last word; with jump hosts and dbclient, its multi-hop
+    chain ``[user@]hop/port,...,user@server/port`` (OpenSSH takes them with ``-J``)."""
+    if not config.jump or client != "dbclient":
+        return config.server
+    hops = [f"{user + '@' if user else ''}{host}/{port}" for user, host, port in config.hops]
+    return ",".join([*hops, f"{config.sshuser}@{config.server}/{config.port}"])
+
+
+def ssh_config_text(config: Config, identities: list[str], known_hosts: str) -> str:
+    """The OpenSSH client configuration for a session through jump hosts: the same checks
+    as on the command line, for the clients ``-J`` starts as well.  Paths are quoted and
+    their '%' doubled, as ssh_config expands tokens in them."""
+    def path(value: str) -> str:
+        if '"' in value:
+            raise ValueError(f"{value!r}: a path with '\"' cannot go into ssh_config")
+        return '"' + value.replace("%", "%%") + '"'
+
+    lines = [
+        f"# pppossh: the SSH client of interface {config.iface} and its jump hosts' (-F)",
+        "BatchMode yes", "StrictHostKeyChecking yes",
+        f"UserKnownHostsFile {path(known_hosts)}", "GlobalKnownHostsFile /dev/null",
+        "UpdateHostKeys no", "IdentitiesOnly yes",
+        *(f"IdentityFile {path(identity)}" for identity in identities),
+        f"ConnectTimeout {config.connect_timeout}",
+    ]
+    if config.ssh_keepalive:
+        lines += [f"ServerAliveInterval {config.ssh_keepalive}", "ServerAliveCountMax 3"]
+    return "".join(f"{line}\n" for line in lines)
 
 
 # What pppossh adds to the client's log when it ends a login at a password prompt; the

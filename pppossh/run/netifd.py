@@ -132,7 +132,9 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
     plan = make_plan(config, facts, mode="netifd")
     for note in plan.notes:
         log.warning("%s: %s", iface, note)
-    addresses = resolve(config.server, config.connect_timeout)
+    # the host dependency follows where TCP goes: the first jump host, else the server
+    first, port = config.first_hop
+    addresses = resolve(first, config.connect_timeout)
     hosts = dependencies(addresses) if config.use_hostdep else []
     uplinks, choices = _uplinks(iface, hosts, bus)
     for address in hosts:
@@ -143,7 +145,7 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
                     iface, state.file)
     failures = int(previous.get("failures", 0))
     wait = backoff.delay(failures)
-    argv = task_argv(plan, wait, _watch(previous, hosts or addresses, config.port, wait))
+    argv = task_argv(plan, wait, _watch(previous, hosts or addresses, port, wait))
     prepare_state_dir(state, plan)
     write_atomic(state.path(NETIFD_UPDATE), netifd_update_text(config, plan.client))
     state.update(
@@ -167,7 +169,7 @@ def _prepare(iface: str, config_json: str, rundir: str, state: State,
     # the hook's relay pins without naming an uplink: netifd's own choice, the same as the
     # helper's only while one uplink at most leads to the server
     saved = None if wait or plan.secrets or choices > 1 else relay.relay_text(
-        config_json, needs=list(needs), server=config.server, addresses=addresses,
+        config_json, needs=list(needs), server=first, addresses=addresses,
         hosts=hosts, empty=[p for p in (plan.ssh_log, plan.pppd_log) if p], argv=argv)
     return _Prepared(argv, announce, saved, max(needs.values(), default=0.0))
 

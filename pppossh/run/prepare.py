@@ -16,6 +16,8 @@ def write_known_hosts(state: State, plan: Plan) -> None:
     ensure_private_dir(state.dir)
     ensure_private_dir(f"{plan.home}/.ssh")
     write_atomic(plan.known_hosts, plan.known_hosts_text, mode=0o600)
+    if plan.ssh_config:
+        write_atomic(plan.ssh_config, plan.ssh_config_text, mode=0o600)
 
 
 def prepare_state_dir(state: State, plan: Plan) -> None:
@@ -45,6 +47,8 @@ def session_info(config: Config, plan: Plan) -> dict[str, Any]:
         "transport": plan.client,
         "server": config.server,
         "port": config.port,
+        "jump": list(config.jump),
+        "tcp_port": config.first_hop[1],  # what the back-off watches: where TCP goes
         "defaultroute": config.defaultroute,
         "peerdns": config.peerdns,
         "metric": config.metric,

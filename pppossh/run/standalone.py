@@ -244,7 +244,7 @@ class Supervisor:
 
     def _attempt(self, config: Config, plan: Plan) -> int:
         """One pppd session from resolving the server to pppd's exit; its exit status."""
-        addresses = resolve(config.server, config.connect_timeout)
+        addresses = resolve(config.first_hop[0], config.connect_timeout)
         self._unpin()
         if config.use_hostdep:
             for address in addresses:
@@ -307,7 +307,7 @@ class Supervisor:
         wait = backoff.delay(int(data.get("failures", 1)))
         self.state.update(phase="backoff", wait=wait, next_attempt=time.time() + wait)
         log.info("%s: reconnecting in %g s", self.iface, wait)
-        port = int(data.get("port") or 22)
+        port = int(data.get("tcp_port") or data.get("port") or 22)
         target = backoff.watch_target((data.get("last_error") or {}).get("code"),
                                       data.get("addresses") or [])
         address, down = target or ("", False)

@@ -16,6 +16,8 @@ proto_pppossh_init_config() {
 	proto_config_add_string sshuser
 	proto_config_add_array 'identity:list(string)'
 	proto_config_add_array 'hostkey:list(string)'
+	proto_config_add_array 'jump:list(string)'
+	proto_config_add_array 'jump_hostkey:list(string)'
 	proto_config_add_string ipaddr
 	proto_config_add_string peeraddr
 	proto_config_add_string ssh_client
@@ -38,6 +40,7 @@ proto_pppossh_init_config() {
 	proto_config_add_boolean defaultroute
 	proto_config_add_boolean peerdns
 	proto_config_add_array 'dns:list(string)'
+	proto_config_add_boolean system_dns
 	proto_config_add_int metric
 	proto_config_add_array 'route:list(string)'
 	available=1

@@ -15,6 +15,8 @@ proto_sshtun_init_config() {
 	proto_config_add_string sshuser
 	proto_config_add_array 'identity:list(string)'
 	proto_config_add_array 'hostkey:list(string)'
+	proto_config_add_array 'jump:list(string)'
+	proto_config_add_array 'jump_hostkey:list(string)'
 	proto_config_add_string ipaddr
 	proto_config_add_string peeraddr
 	proto_config_add_string ssh_options
@@ -30,6 +32,7 @@ proto_sshtun_init_config() {
 	proto_config_add_int mtu
 	proto_config_add_boolean defaultroute
 	proto_config_add_array 'dns:list(string)'
+	proto_config_add_boolean system_dns
 	proto_config_add_int metric
 	proto_config_add_array 'route:list(string)'
 	available=1

@@ -110,6 +110,13 @@ return network.registerProtocol('pppossh', {
 			]);
 		};
 
+		o = s.taboption('advanced', form.DynamicList, 'jump', _("Jump hosts"),
+			_("SSH servers to pass through on the way to the server, first hop first, each [user@]host[:port] (OpenSSH's -J, dbclient's multi-hop). The route to the server is pinned to the first hop, and every hop's key must be pinned (jump_hostkey, 'pppossh trust' fills it)."));
+		o.placeholder = "admin@bastion.example.net";
+
+		o = s.taboption('advanced', form.DynamicList, 'jump_hostkey', _("Pinned jump host keys"),
+			_("Pinned public keys of the jump hosts, one 'HOST[:PORT] TYPE BASE64' each, e.g. 'bastion.example.net ssh-ed25519 AAAA...'. Fill it with 'pppossh trust'."));
+
 		o = s.taboption('general', form.Value, 'ipaddr', _("Local tunnel address"),
 			_("Local address of the tunnel; empty: accept the one the server assigns (sshtun: required, nothing negotiates one, unless the tap device joins a bridge)."));
 		o.datatype = "ip4addr(\"nomask\")";
@@ -225,6 +232,11 @@ return network.registerProtocol('pppossh', {
 		o.remove = pf.removeUnlessDefault;
 
 		// dns: drawn by LuCI itself for every protocol (interfaces.js), with its datatype
+
+		o = s.taboption('advanced', form.Flag, 'system_dns', _("Set the system's DNS"),
+			_("Standalone (plain Linux) only: while the tunnel is up, the DNS servers it gets go into the system's resolver (resolvconf, systemd-resolved, or /etc/resolv.conf, restored exactly afterwards). netifd does this itself on OpenWrt."));
+		o.default = '0';
+		o.remove = pf.removeUnlessDefault;
 
 		// metric: drawn by LuCI itself for every protocol (interfaces.js), with its datatype
 
