@@ -127,9 +127,9 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := python3 python3-venv user-mode-linux ppp dropbear-bin openssh-server \
 	openssh-client iperf3 iputils-ping busybox-static kmod iproute2 iptables procps sudo \
-	passwd gawk chromium dnsmasq-base
+	passwd gawk chromium dnsmasq-base systemd
 
-.PHONY: all deps venv check test lint generate demo bench stage clean
+.PHONY: all deps venv check test lint generate demo bench stage clean install
 
 all: check
 
@@ -179,6 +179,21 @@ bench: deps venv stage
 	$(PY) bench/helper.py
 	$(SUDO) $(PY) bench/run.py
 	$(SUDO) $(PY) bench/faults.py
+
+# Plain Linux: pppossh in its own venv under $(INSTALL_ROOT), the command in $(PREFIX)/sbin,
+# and the systemd unit pppossh@.service (systemctl enable --now pppossh@vpn) naming it.
+PREFIX ?= /usr/local
+INSTALL_ROOT ?= /opt/pppossh
+UNITDIR ?= /etc/systemd/system
+CONFDIR ?= /etc/config
+install:
+	$(PYTHON) -m venv $(DESTDIR)$(INSTALL_ROOT)
+	$(DESTDIR)$(INSTALL_ROOT)/bin/pip install -q .
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
+	ln -sfn $(INSTALL_ROOT)/bin/pppossh $(DESTDIR)$(PREFIX)/sbin/pppossh
+	sed -e 's|@PPPOSSH@|$(PREFIX)/sbin/pppossh|' -e 's|@CONFDIR@|$(CONFDIR)|' pppossh/systemd/pppossh@.service \
+		>$(DESTDIR)$(UNITDIR)/pppossh@.service
+	@echo "installed; then: pppossh connect ... or, at boot: systemctl enable --now pppossh@IFACE"
 
 # The packages' install steps (top of this file) with the host's tools in place of the build
 # tree's: each package into $(STAGE)/<package>, byte-compiled by $(STAGE_PYTHON).

@@ -96,19 +96,22 @@ def cmd_pubkey(args: argparse.Namespace) -> int:
     return 0
 
 
+def _confirm(question: str) -> bool:
+    """A person's yes, as ssh asks for one; no terminal, no yes."""
+    if not sys.stdin.isatty():
+        return False
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _show(key: object, whose: str) -> None:
+    print(f"{whose}: " * bool(whose) + key.describe() + ".")  # type: ignore[attr-defined]
+
+
 def cmd_trust(args: argparse.Namespace) -> int:
     from .admin import trust
 
-    def confirm(question: str) -> bool:
-        if not sys.stdin.isatty():
-            return False
-        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-
-    def show(key: trust.HostKey, whose: str) -> None:
-        print(f"{whose}: " * bool(whose) + key.describe() + ".")
-
     result = trust.trust(_uci(args), args.iface, yes=args.yes, expected=args.fingerprint,
-                         confirm=confirm, show=show)
+                         confirm=_confirm, show=_show)
     print(result.message)
     return 0
 
@@ -246,11 +249,59 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_supervise(args: argparse.Namespace) -> int:
-    from .run.standalone import Supervisor
+def cmd_connect(args: argparse.Namespace) -> int:
+    from .admin import connect
+    from .run.status import format_text, interface_status
 
-    # args.lock_fd: the interface's lock, taken by 'up'; held open until this process ends
-    return Supervisor(_uci(args), args.iface, _rundir(args)).run()
+    request = connect.Request(
+        target=args.target, routes=args.routes, kind=args.type, addresses=args.ip or "",
+        dns=args.dns, dns_servers=args.dns_server, key=args.key or "", name=args.name or "",
+        jump=args.jump, options=args.option)
+    rundir = _rundir(args)
+    done = connect.connect(request, rundir, yes=args.yes, confirm=_confirm, show=_show)
+    for line in done.pinned:
+        print(line)
+    if not done.result.ok:
+        print(f"pppossh: {done.iface} failed: {done.result.message}", file=sys.stderr)
+        return 1
+    print(format_text(interface_status(rundir, done.iface)))
+    print(f"take it down with: pppossh disconnect {done.iface}")
+    return 0
+
+
+def cmd_disconnect(args: argparse.Namespace) -> int:
+    from .admin import connect
+
+    for item in connect.disconnect(_rundir(args), args.iface or "", args.all):
+        if item.down is None:
+            print(f"restored what a crashed connection left: {', '.join(item.dns)}")
+            continue
+        removed = f"; removed what it had left: {', '.join(item.down.removed)}" \
+            if item.down.removed else ""
+        state = "is down" if item.down.stopped else "was not running"
+        print(f"{item.iface} {state}{removed}")
+    return 0
+
+
+def cmd_save(args: argparse.Namespace) -> int:
+    from .admin import connect
+
+    connect.save(_uci(args), _rundir(args), args.iface, args.as_name or args.iface)
+    name = args.as_name or args.iface
+    print(f"saved {args.iface} as network.{name} in {args.confdir}/network;"
+          f" start it with: pppossh up {name} (after: pppossh disconnect {args.iface})")
+    return 0
+
+
+def cmd_supervise(args: argparse.Namespace) -> int:
+    """Started by 'up' (which took the lock), or in the foreground by systemd's
+    pppossh@.service, which takes it here; held open until this process ends."""
+    from .run.standalone import Supervisor, claim
+
+    uci = _uci(args)
+    if args.lock_fd is None:
+        claim(uci, args.iface, _rundir(args))  # the lock's fd stays open until the end
+    return Supervisor(uci, args.iface, _rundir(args)).run()
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -312,6 +363,42 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("down", help="take a standalone interface down")
     p.add_argument("iface")
     p.set_defaults(func=cmd_down)
+    p = sub.add_parser("connect", help="connect in one line: [user@]host[:port] [ROUTE...]",
+                       description="Bring up a tunnel without a configured interface, like"
+                       " pvpn: 'pppossh connect root@vpn.example.net default'. The section"
+                       " lives in the run directory until 'pppossh disconnect'.")
+    p.add_argument("target", metavar="[user@]host[:port]")
+    p.add_argument("routes", nargs="*", metavar="ROUTE",
+                   help="'default' (everything through the tunnel, the server pinned to"
+                   " the uplink) or a network such as 198.51.100.0/24")
+    p.add_argument("-t", "--type", choices=("ppp", "tun"), default="ppp",
+                   help="ppp: PPP over SSH (default); tun: OpenSSH's tun device (ssh -w)")
+    p.add_argument("-i", "--ip", metavar="LOCAL:REMOTE",
+                   help="the tunnel's addresses (default: a free 10.x /30; with ppp a"
+                   " server that assigns addresses wins)")
+    p.add_argument("-D", "--dns", action="store_true",
+                   help="put the peer's DNS servers into the system's resolver while up")
+    p.add_argument("--dns-server", action="append", default=[], metavar="ADDRESS",
+                   help="a DNS server to use while up (repeatable)")
+    p.add_argument("-k", "--key", metavar="FILE", help="the private key to log in with")
+    p.add_argument("--name", metavar="NAME", help="the connection's name (default vpnN)")
+    p.add_argument("-J", "--jump", action="append", default=[], metavar="[user@]host[:port]",
+                   help="a jump host on the way (repeatable, first hop first)")
+    p.add_argument("-o", "--option", action="append", default=[], metavar="NAME=VALUE",
+                   help="any option of 'pppossh options' (repeatable)")
+    p.add_argument("--yes", action="store_true",
+                   help="trust and pin an unknown host key without asking")
+    p.set_defaults(func=cmd_connect)
+    p = sub.add_parser("disconnect", help="take down connections made by 'connect'")
+    p.add_argument("iface", nargs="?", metavar="NAME")
+    p.add_argument("--all", action="store_true",
+                   help="all of them, and restore DNS a crashed one left")
+    p.set_defaults(func=cmd_disconnect)
+    p = sub.add_parser("save", help="keep a connection as an interface of the configuration")
+    p.add_argument("iface", metavar="NAME")
+    p.add_argument("--as", dest="as_name", metavar="IFACE",
+                   help="the interface's name (default: the connection's)")
+    p.set_defaults(func=cmd_save)
     p = sub.add_parser("status", help="show interface state")
     p.add_argument("iface", nargs="?")
     p.add_argument("--json", action="store_true")
@@ -388,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("event", choices=("ip-up", "ip-down", "ipv6-up", "ipv6-down"))
     p.add_argument("args", nargs="*")
     p.set_defaults(func=cmd_ppp_hook, syslog_only=True)
-    p = sub.add_parser("supervise", help="(started by 'up')")
+    p = sub.add_parser("supervise", help="run an interface in the foreground (systemd's"
+                       " pppossh@.service; 'up' starts it detached)")
     p.add_argument("iface")
     p.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_supervise)

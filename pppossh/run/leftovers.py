@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..plan import SECRETS_FILE
-from . import routes
+from . import resolver, routes
 from .ppphook import resolv_path
 from .state import State
 
@@ -156,6 +156,9 @@ def clean(state: State) -> list[str]:
     for pin in data.get("host_routes", []):
         routes.unpin_host_route(pin)
         removed.append(f"host route {pin.get('address')}")
+    restored = resolver.restore(state.dir.parent, state.iface)
+    if restored:
+        removed.append(f"its DNS servers (restored {restored})")
     for path in (resolv_path(state), state.path(SECRETS_FILE)):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

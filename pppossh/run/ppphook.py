@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import log
-from . import routes
+from . import resolver, routes
 from .state import State, write_atomic
 
 if TYPE_CHECKING:
@@ -112,11 +112,15 @@ def _standalone(event: str, iface: str, ifname: str, info: dict[str, Any], state
             d for d in info.get("dns_config", []) if d not in _dns(os.environ)]
         if servers:
             write_atomic(resolv, resolv_text(iface, servers), mode=0o644)
-        state.update(routes_added=added, resolv=str(resolv) if servers else None)
+        system = resolver.apply(state.dir.parent, iface, ifname, servers) \
+            if servers and info.get("system_dns") else ""
+        state.update(routes_added=added, resolv=str(resolv) if servers else None,
+                     system_dns_via=system)
     elif event == "ip-down":
         for network in info.get("routes_added", []):
             routes.delete_device_route(network, ifname, metric)
-        state.update(routes_added=[])
+        resolver.restore(state.dir.parent, iface)
+        state.update(routes_added=[], system_dns_via="")
 
 
 def resolv_path(state: State) -> Path:

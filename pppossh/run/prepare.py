@@ -54,6 +54,7 @@ def session_info(config: Config, plan: Plan) -> dict[str, Any]:
         "metric": config.metric,
         "routes": list(config.route),
         "dns_config": list(config.dns),
+        "system_dns": config.system_dns,
         "pinned": _fingerprints(plan.host_keys),
     }
 

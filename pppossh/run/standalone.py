@@ -30,7 +30,7 @@ from ..errors import PppsshError
 from ..plan import Plan, make_plan
 from ..plan.facts import probe
 from ..uci import Uci
-from . import backoff, leftovers, outcome, routes, tunstate, uplink
+from . import backoff, leftovers, outcome, resolver, routes, tunstate, uplink
 from .ppphook import resolv_path
 from .prepare import prepare_state_dir, remove_secrets, session_info
 from .resolve import resolve
@@ -96,8 +96,9 @@ class UpResult:
     state: dict[str, Any]
 
 
-def up(uci: Uci, iface: str, rundir: str) -> UpResult:
-    """Start the tunnel and wait until it is up or has failed."""
+def claim(uci: Uci, iface: str, rundir: str) -> tuple[int, Config]:
+    """Take the interface's lock and make sure it can start (no other supervisor, no device
+    of that name, a plan that holds); the lock's fd and the configuration."""
     config = load_config(uci, iface)
     state = State(rundir, iface)
     lock = take_lock(state)
@@ -119,6 +120,17 @@ def up(uci: Uci, iface: str, rundir: str) -> UpResult:
         with state.edit() as data:
             data.clear()
             data.update(mode="standalone", phase="starting", started=time.time(), failures=0)
+    except BaseException:
+        os.close(lock)
+        raise
+    return lock, config
+
+
+def up(uci: Uci, iface: str, rundir: str) -> UpResult:
+    """Start the tunnel and wait until it is up or has failed."""
+    lock, config = claim(uci, iface, rundir)
+    state = State(rundir, iface)
+    try:
         with open(state.path("supervisor.log"), "ab") as logfile:
             # isolated (-I) and from /: a pppossh/ in the caller's directory is never imported
             cmd = [sys.executable, "-I", "-m", "pppossh", "--confdir", uci.confdir, "--rundir",
@@ -224,8 +236,8 @@ class Supervisor:
                 except PppsshError as exc:
                     final = exc.config_error or not ever_up
                     self._fail(exc.code, exc.message, final)
-                    if final:
-                        return 1
+                    if final:  # 2: a restart (systemd's) would fail the same way
+                        return 2 if exc.config_error else 1
                 else:
                     if self.stop.is_set():
                         break
@@ -361,6 +373,7 @@ class Supervisor:
         self._unpin()
         with contextlib.suppress(OSError):
             resolv_path(self.state).unlink()
+        resolver.restore(self.rundir, self.iface)
         remove_secrets(self.state)
         with self.state.edit() as current:
             failed = current.get("phase") == "failed"
