@@ -43,6 +43,7 @@ SCENARIOS = [
     "scale",
     "uplink_change",
     "sshtun_tun",
+    "connect_oneline",
 ]
 
 

@@ -110,7 +110,7 @@ def claim(uci: Uci, iface: str, rundir: str) -> tuple[int, Config]:
             f" device {config.device}); run 'pppossh down {iface}' first",
         )
     try:
-        if device_exists(config.device):
+        if config.device and device_exists(config.device):  # sshtun: "" picks a free unit
             raise PppsshError(
                 "DEVICE_EXISTS",
                 f"device {config.device} already exists (netifd or another pppd owns it);"

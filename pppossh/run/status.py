@@ -38,6 +38,7 @@ def interface_status(rundir: str, iface: str) -> dict[str, Any]:
         "transport": data.get("transport"),
         "server": data.get("server"),
         "port": data.get("port"),
+        "jump": data.get("jump", []),
         "local": data.get("local") if up else None,
         "remote": data.get("remote") if up else None,
         "dns": data.get("dns", []) if up else [],
@@ -75,6 +76,8 @@ def _size(n: int | None) -> str:
 def format_text(status: dict[str, Any]) -> str:
     s = status
     where = f"{s['transport'] or 'ssh'} to {s['server']}:{s['port']}" if s["server"] else ""
+    if where and s.get("jump"):
+        where += f" through {', '.join(s['jump'])}"
     if s["up"]:
         lines = [
             f"{s['interface']}: up {s['uptime']:.0f} s, {s['device']} {s['local']} -> "

@@ -1,7 +1,8 @@
 """Entry point inside the guest: run named scenarios, leave a JSON result per scenario.
 
 ``python tests/uml/guest.py NAME [NAME ...]`` runs each scenario of ``scenarios.py``,
-``client_scenarios.py``, ``fault_scenarios.py`` or ``tun_scenarios.py`` in a fresh
+``client_scenarios.py``, ``fault_scenarios.py``, ``tun_scenarios.py`` or
+``connect_scenarios.py`` in a fresh
 :class:`bed.Bed` and writes ``/xfer/result-NAME.json``: ok, the error with its traceback,
 the figures the scenario measured, and how long it took.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import client_scenarios
+import connect_scenarios
 import fault_scenarios
 import scenarios
 import tun_scenarios
@@ -33,7 +35,7 @@ def main(names: list[str]) -> int:
         result: dict[str, object] = {"name": name}
         try:
             run = next(getattr(m, name) for m in (scenarios, client_scenarios, fault_scenarios,
-                                                   tun_scenarios)
+                                                   tun_scenarios, connect_scenarios)
                        if hasattr(m, name))
             result["metrics"] = run(bed) or {}
             result["ok"] = True
