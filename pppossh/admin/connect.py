@@ -274,6 +274,10 @@ def save(uci: Uci, rundir: str, name: str, new_name: str) -> dict[str, Value]:
         raise PppsshError("INTERFACE_EXISTS", f"network.{new_name} exists already in"
                           f" {uci.confdir}/network; choose another name")
     from_uci(new_name, dict(section.options))  # valid under its new name, too
+    network = Path(uci.confdir, "network")  # plain Linux has no /etc/config until now
+    if not network.exists():
+        network.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        network.touch(mode=0o644)
     uci.set_section("network", new_name, "interface")
     for key, value in section.options.items():
         uci.set("network", new_name, key, value)

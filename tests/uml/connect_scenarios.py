@@ -9,7 +9,9 @@
   same over OpenSSH's tun device.  Then a connection through a jump host: ``far`` runs
   dropbear and sshd and is reached only through ``server``; dbclient's multi-hop and
   OpenSSH's ``-J`` each come up with both host keys pinned, and the route pin goes to the
-  first hop.
+  first hop.  ``save`` keeps the tun connection as interface ``office``, which runs as
+  pppossh@office.service would: ``pppossh supervise office`` in the foreground, ended by
+  SIGTERM with everything removed; a broken section exits 2 (no restart).
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ import ipaddress
 import os
 import re
 import signal
+import subprocess
 from pathlib import Path
 
 from bed import (
     DROPBEAR_PORT,
     FAR,
     FAR_IP,
+    PPPOSSH,
     ROUTER,
     SSH_IP,
     SSHD_PORT,
+    VENV_BIN,
     Bed,
     sh,
     step,
@@ -90,6 +95,39 @@ def _far_servers(bed: Bed) -> dict[str, str]:
             "openssh": " ".join((keys / "openssh_host.pub").read_text().split()[:2])}
 
 
+def _foreground(bed: Bed, before: dict) -> dict:
+    """The saved connection as pppossh@office.service runs it: ``pppossh supervise office``
+    in the foreground (its ExecStart), stopped by SIGTERM as ``systemctl stop`` does."""
+    section = (bed.confdir / "network").read_text()
+    assert "config interface 'office'" in section and "option proto 'sshtun'" in section
+    env = {"PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
+           "PPPOSSH_UCI_BACKEND": "file", "PPPOSSH_NO_SYSLOG": "1"}
+    argv = ["ip", "netns", "exec", ROUTER, PPPOSSH, "--confdir", str(bed.confdir), "--rundir",
+            str(bed.rundir), "supervise", "office"]
+    log = open(bed.root / "foreground.log", "wb")  # noqa: SIM115  (closed below)
+    supervisor = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                  stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: bed.status("office")["up"], 30, "the foreground supervisor's link")
+        wait_for(lambda: _pings("10.77.0.1"), 15, "a ping through the saved connection")
+        second = bed.pppossh("supervise", "office")
+        assert second.returncode == 2 and "ALREADY_UP" in second.stderr, second.stderr
+        supervisor.send_signal(signal.SIGTERM)
+        status = supervisor.wait(30)
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+        log.close()
+    assert status == 0, (bed.root / "foreground.log").read_text()[-2000:]
+    after = _snapshot()
+    assert after["routes4"] == before["routes4"], after["routes4"]
+    assert not bed.leftovers("office"), bed.leftovers("office")
+    bad = bed.write_network({"broken": {"proto": "pppossh", "server": "-x", "sshuser": "r"}})
+    wrong = bed.pppossh("supervise", "broken")
+    assert wrong.returncode == 2, f"{bad}\n{wrong.stderr}"  # RestartPreventExitStatus=2
+    return {"stopped_with": status, "bad_config_exit": wrong.returncode}
+
+
 def connect_oneline(bed: Bed) -> dict:
     bed.network()
     keys = bed.keys()
@@ -149,7 +187,10 @@ def connect_oneline(bed: Bed) -> dict:
     wait_for(lambda: _pings("10.77.0.1"), 15, "a ping through the tun link")
     wait_for(lambda: _pings(FAR_IP), 15, "far through the tun link")
     metrics["tun_mbit"] = bed.iperf("10.77.0.1", seconds=3)
+    saved = bed.pppossh("save", name, "--as", "office")
+    assert saved.returncode == 0, saved.stdout + saved.stderr
     _disconnect_all(bed, before)
+    metrics["foreground"] = _foreground(bed, before)
 
     far_keys = _far_servers(bed)
     for client, port, key in (("dbclient", DROPBEAR_PORT, keys.client_dropbear),
