@@ -127,7 +127,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := python3 python3-venv user-mode-linux ppp dropbear-bin openssh-server \
 	openssh-client iperf3 iputils-ping busybox-static kmod iproute2 iptables procps sudo \
-	passwd gawk chromium dnsmasq-base systemd
+	passwd gawk chromium dnsmasq-base systemd systemd-container
 
 .PHONY: all deps venv check test lint generate demo bench stage clean install
 
