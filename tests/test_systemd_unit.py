@@ -1,8 +1,8 @@
 """pppossh@.service as ``make install`` puts it: the real install into a temporary prefix
-(a venv, the command, the unit naming it), then ``systemd-analyze verify`` on an instance,
-which also checks that ExecStart names an executable.  Running it under a real systemd is
-beyond this machine (no systemd as PID 1); the foreground supervisor it starts is the one
-the test bed runs (``pppossh supervise`` without --lock-fd takes the lock itself)."""
+(a venv, the command, the unit naming it), ``systemd-analyze verify`` on an instance (which
+also checks that ExecStart names an executable), and the unit's life under a real systemd
+booted in a systemd-nspawn container.  The data path of the supervisor it starts is proven
+in the test bed (``connect_scenarios``: ``pppossh supervise`` in the foreground)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ class Option:
 
     ``origin`` says who defined its name and meaning: ``pppossh`` (OpenWrt's own pppossh),
     ``ppp`` (OpenWrt's generic ppp options), ``netifd`` (interface options netifd itself
-    applies) or ``new`` (added by this package).  ``tab`` places it in the LuCI form.
+    applies) or ``new`` (added by this package).  ``tab`` places it in the LuCI form;
+    ``standalone`` options are not in it (on OpenWrt netifd does their job).
     """
 
     name: str
@@ -41,7 +42,7 @@ class Option:
     check: Check
     help: str
     origin: Literal["pppossh", "ppp", "netifd", "new"]
-    tab: Literal["general", "advanced"] = "advanced"
+    tab: Literal["general", "advanced", "standalone"] = "advanced"
     required: bool = False
     secret: bool = False
     placeholder: str = ""
@@ -101,7 +102,8 @@ OPTIONS: tuple[Option, ...] = (
            " (jump_hostkey, 'pppossh trust' fills it).",
            "new", placeholder="admin@bastion.example.net"),
     Option("jump_hostkey", "Pinned jump host keys", "list", [], checks.JUMP_HOSTKEY,
-           "Pinned public keys of the jump hosts, one 'HOST[:PORT] TYPE BASE64' each, e.g."
+           "Pinned public keys of the jump hosts, one known_hosts line each: 'HOST TYPE"
+           " BASE64', '[HOST]:PORT TYPE BASE64' for another port than 22, e.g."
            " 'bastion.example.net ssh-ed25519 AAAA...'. Fill it with 'pppossh trust'.",
            "new"),
     Option("ipaddr", "Local tunnel address", "string", "", checks.IPV4,
@@ -234,7 +236,7 @@ OPTIONS: tuple[Option, ...] = (
            "Standalone (plain Linux) only: while the tunnel is up, the DNS servers it"
            " gets go into the system's resolver (resolvconf, systemd-resolved, or"
            " /etc/resolv.conf, restored exactly afterwards). netifd does this itself on"
-           " OpenWrt.", "new"),
+           " OpenWrt.", "new", "standalone"),
     Option("metric", "Gateway metric", "int", 0, checks.uint(0, 2147483647),
            "Metric of the routes through the tunnel.", "netifd"),
     Option("route", "Routes through the tunnel", "list", [], checks.CIDR,

@@ -115,7 +115,7 @@ return network.registerProtocol('pppossh', {
 		o.placeholder = "admin@bastion.example.net";
 
 		o = s.taboption('advanced', form.DynamicList, 'jump_hostkey', _("Pinned jump host keys"),
-			_("Pinned public keys of the jump hosts, one 'HOST[:PORT] TYPE BASE64' each, e.g. 'bastion.example.net ssh-ed25519 AAAA...'. Fill it with 'pppossh trust'."));
+			_("Pinned public keys of the jump hosts, one known_hosts line each: 'HOST TYPE BASE64', '[HOST]:PORT TYPE BASE64' for another port than 22, e.g. 'bastion.example.net ssh-ed25519 AAAA...'. Fill it with 'pppossh trust'."));
 
 		o = s.taboption('general', form.Value, 'ipaddr', _("Local tunnel address"),
 			_("Local address of the tunnel; empty: accept the one the server assigns (sshtun: required, nothing negotiates one, unless the tap device joins a bridge)."));
@@ -233,10 +233,7 @@ return network.registerProtocol('pppossh', {
 
 		// dns: drawn by LuCI itself for every protocol (interfaces.js), with its datatype
 
-		o = s.taboption('advanced', form.Flag, 'system_dns', _("Set the system's DNS"),
-			_("Standalone (plain Linux) only: while the tunnel is up, the DNS servers it gets go into the system's resolver (resolvconf, systemd-resolved, or /etc/resolv.conf, restored exactly afterwards). netifd does this itself on OpenWrt."));
-		o.default = '0';
-		o.remove = pf.removeUnlessDefault;
+		// system_dns: plain Linux only (on OpenWrt netifd does its job): not in the form
 
 		// metric: drawn by LuCI itself for every protocol (interfaces.js), with its datatype
 
