@@ -13,6 +13,10 @@ code and a sentence):
   again hold no program option.
 - **netifd config JSON** (the real ``netifd.setup``, typed values and wrong types): the task
   handed to netifd passes the same pppd check; every message is JSON; nothing raises.
+- **connect's command line** (``[user@]host[:port]``, routes, ``-i``, ``--dns-server``,
+  ``-J``, ``--name``, ``-k``, ``-o NAME=VALUE``): built into a section and checked like UCI
+  (``connect.section_options`` then ``connect.validate``); an accepted one gets the same
+  pppd and pty checks as a UCI option.
 - **CLI arguments** (``cli.main`` in this process: the interface name and the paths of
   --confdir/--rundir/--keydir for plan, status, down, pubkey, keygen and check): a code and
   a sentence, or a normal answer; no traceback.
@@ -358,6 +362,50 @@ def test_cli_arguments(bench: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with capsys.disabled():
         print(f"\nCLI arguments: {counts}")
     assert counts["cases"] >= 1000
+
+
+def test_connect_arguments(bench: dict, capsys: pytest.CaptureFixture) -> None:
+    """Every slot of ``pppossh connect`` x every hostile value."""
+    from pppossh.admin import connect
+
+    values = hostile_values(str(bench["canary"]))
+    slots = {
+        "target": lambda v: {"target": v}, "user": lambda v: {"target": f"{v}@192.0.2.2"},
+        "route": lambda v: {"routes": ["default", v]}, "ip": lambda v: {"addresses": v},
+        "ip_remote": lambda v: {"addresses": f"10.1.0.1:{v}"},
+        "dns_server": lambda v: {"dns_servers": [v], "dns": True},
+        "jump": lambda v: {"jump": [v]}, "key": lambda v: {"key": v},
+        **{f"-o {name}": (lambda v, n=name: {"options": [f"{n}={v}"]})
+           for name in ("ssh_options", "pppd_options", "peer_pppd_options", "remote_pppd",
+                        "identity", "jump_hostkey", "hostkey", "mtu")},
+    }
+    counts = {"cases": 0, "refused": 0, "accepted": 0}
+    rng = __import__("random").Random(1)
+    for slot, make in slots.items():
+        for value in values:
+            counts["cases"] += 1
+            request = connect.Request(**{"target": "root@192.0.2.2", **make(value)})
+            try:
+                options = connect.section_options(request, [], rng)
+                config = from_uci("vpn", {**options, "hostkey": (KEY,)}
+                                  if slot != "-o hostkey" else options)
+                plan = make_plan(config, _facts(bench, "dbclient", config.identity))
+            except ConfigError as exc:
+                assert exc.code and exc.message, (slot, value)
+                counts["refused"] += 1
+                continue
+            except PppsshError as exc:  # NO_FREE_ADDRESSES and the like: still a sentence
+                assert exc.code and exc.message, (slot, value)
+                counts["refused"] += 1
+                continue
+            counts["accepted"] += 1
+            _pppd_options_ok(list(plan.pppd_argv)[1:], _allowed(plan))
+            assert _run_pty(bench, plan) == list(plan.ssh_argv[1:]), (slot, value)
+            assert not bench["canary"].exists(), (slot, value)
+    assert sorted(os.listdir(bench["work"])) == []
+    with capsys.disabled():
+        print(f"\nconnect arguments: {counts}")
+    assert counts["cases"] >= 1000 and counts["accepted"] > 0
 
 
 @pytest.mark.parametrize("value", [
