@@ -299,9 +299,10 @@ def cmd_supervise(args: argparse.Namespace) -> int:
     from .run.standalone import Supervisor, claim
 
     uci = _uci(args)
-    if args.lock_fd is None:
+    foreground = args.lock_fd is None
+    if foreground:
         claim(uci, args.iface, _rundir(args))  # the lock's fd stays open until the end
-    return Supervisor(uci, args.iface, _rundir(args)).run()
+    return Supervisor(uci, args.iface, _rundir(args), foreground=foreground).run()
 
 
 def cmd_status(args: argparse.Namespace) -> int:

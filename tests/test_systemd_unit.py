@@ -82,12 +82,16 @@ up vpn && say restarted "$(systemctl show -p NRestarts --value pppossh@vpn)" \
 systemctl stop pppossh@vpn
 say stopped "$(systemctl is-active pppossh@vpn)" \
     "$(ip -o link show | grep -c ' tun[0-9]*:')" "$(pgrep -c -f 'ssh .*-w' || true)"
+systemctl start pppossh@later
+sleep 6
+say later "$(systemctl is-active pppossh@later)" "$(systemctl show -p NRestarts --value \
+    pppossh@later)" "$(status later | grep -o '"failures": [0-9]*' | grep -o '[0-9]*$')"
+systemctl stop pppossh@later
 systemctl start pppossh@broken
 sleep 3
 say broken "$(systemctl show -p ExecMainStatus --value pppossh@broken)" \
     "$(systemctl show -p NRestarts --value pppossh@broken)" \
     "$(systemctl is-failed pppossh@broken)"
-systemctl --no-block poweroff
 """
 
 
@@ -95,8 +99,8 @@ systemctl --no-block poweroff
 def test_under_a_real_systemd(installed: Path, tmp_path: Path) -> None:
     """systemd 252 as PID 1 in a systemd-nspawn container (its own network, the host's /usr),
     with the unit ``make install`` wrote: enable --now brings the sshtun link up, a killed
-    supervisor is restarted, stop removes the link and the SSH client, a broken section
-    exits 2 and is not restarted."""
+    supervisor is restarted, stop removes the link and the SSH client, a server that does
+    not answer leaves the unit retrying, a broken section exits 2 and is not restarted."""
     import os
     import sys
 
@@ -130,6 +134,10 @@ def test_under_a_real_systemd(installed: Path, tmp_path: Path) -> None:
         f"\tlist identity '{keys / 'client'}'\n\tlist hostkey '{host_pub}'\n"
         "\toption ipaddr '10.5.0.1'\n\toption peeraddr '10.5.0.2'\n\toption unit '0'\n"
         "\toption remote_unit '1'\n\toption defaultroute '0'\n\toption use_hostdep '0'\n\n"
+        "config interface 'later'\n\toption proto 'sshtun'\n\toption server '127.0.0.1'\n"
+        "\toption port '2299'\n\toption sshuser 'root'\n\toption ipaddr '10.6.0.1'\n"
+        "\toption peeraddr '10.6.0.2'\n\toption unit '2'\n\toption use_hostdep '0'\n"
+        f"\tlist identity '{keys / 'client'}'\n\tlist hostkey '{host_pub}'\n\n"
         "config interface 'broken'\n\toption proto 'pppossh'\n\toption server '-x'\n"
         "\toption sshuser 'root'\n")
     units = root / "etc/systemd/system"
@@ -137,7 +145,8 @@ def test_under_a_real_systemd(installed: Path, tmp_path: Path) -> None:
     script = CONTAINER_SCRIPT.format(root=installed, pppossh=installed / "usr/sbin/pppossh")
     (installed / "container.sh").write_text(script)
     (units / "pppossh-test.service").write_text(
-        f"[Unit]\nDescription=pppossh under systemd\n[Service]\nType=oneshot\n"
+        "[Unit]\nDescription=pppossh under systemd\nSuccessAction=poweroff-force\n"
+        "FailureAction=poweroff-force\n[Service]\nType=oneshot\n"
         f"ExecStart=/bin/sh {installed}/container.sh\n")
     base = os.path.realpath(sys.base_prefix)
     binds = [f"--bind={installed}", f"--bind={tmp_path / 'root/out'}:/out",
@@ -155,4 +164,6 @@ def test_under_a_real_systemd(installed: Path, tmp_path: Path) -> None:
     assert lines.get("up") == '"device": "tun0"', f"{result}\n{log}"
     assert lines.get("restarted", "").split() == ["1", "new-pid"], f"{result}\n{log}"
     assert lines.get("stopped", "").split() == ["inactive", "0", "0"], f"{result}\n{log}"
+    later = lines.get("later", "").split()  # nothing listens on its port: it keeps trying
+    assert later[:2] == ["active", "0"] and int(later[2]) >= 1, f"{result}\n{log}"
     assert lines.get("broken", "").split() == ["2", "0", "failed"], f"{result}\n{log}"

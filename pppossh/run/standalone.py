@@ -201,8 +201,12 @@ class Stopped(Exception):
 class Supervisor:
     """Runs pppd attempts until stopped; lives in its own session, detached from ``up``."""
 
-    def __init__(self, uci: Uci, iface: str, rundir: str) -> None:
+    def __init__(self, uci: Uci, iface: str, rundir: str, foreground: bool = False) -> None:
+        """``foreground``: run by a service manager (pppossh@.service), not by ``up``: a
+        first attempt that fails is retried with back-off like any later one, since nobody
+        waits for it; what retrying cannot mend ends it with status 2 (no restart)."""
         self.uci = uci
+        self.foreground = foreground
         self.iface = iface
         self.rundir = rundir
         self.state = State(rundir, iface)
@@ -221,7 +225,7 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         self.state.update(supervisor_pid=os.getpid(), phase="connecting")
-        ever_up = False
+        ever_up = self.foreground  # in the foreground no first attempt ends the run
         try:
             while not self.stop.is_set():
                 try:
@@ -248,7 +252,7 @@ class Supervisor:
                     # like pppd's updetach: a first attempt that fails ends 'up'
                     if ending.outcome.block or not ever_up:
                         self._fail(ending.outcome.code, ending.outcome.message, True)
-                        return 1
+                        return 2 if ending.outcome.block and self.foreground else 1
                 self._back_off()
         finally:
             self._cleanup()
