@@ -160,15 +160,19 @@ def pubkey(a: dict[str, Any]) -> dict[str, Any]:
 
 def fetch_hostkey(a: dict[str, Any]) -> dict[str, Any]:
     from .admin import trust
-    from .plan import choose_client
+    from .plan import choose_client, make_plan
     from .plan.facts import probe
     from .plan.knownhosts import fingerprint
     from .run.standalone import load_config
 
     config = load_config(_uci(), a["interface"])
-    client, program = choose_client(config, probe(config))
-    key = trust.fetch_or_fail(client, program, config.server, config.port, config.sshuser,
-                              min(config.connect_timeout, RPC_BUDGET))
+    facts = probe(config)
+    client, program = choose_client(config, facts)
+    identities = list(make_plan(config, facts, require_hostkey=False).identities) \
+        if config.hops else []
+    wait = min(config.connect_timeout, RPC_BUDGET)
+    key = trust.first_or_fail(trust.server_keys(config, client, program, identities, wait),
+                              config.server, config.port, wait)
     pinned = [fingerprint(k) for k in config.hostkey]
     return {"key": key.key, "type": key.kind, "fingerprint": key.fingerprint,
             "description": key.describe(), "pinned": pinned,

@@ -26,7 +26,7 @@ from ..config import Config, tun_session
 from ..errors import PppsshError
 from ..plan import Plan, make_plan, sshtun
 from ..plan.facts import HostFacts, pppd_version, probe
-from ..plan.knownhosts import fingerprint, hop_keys
+from ..plan.knownhosts import fingerprint
 from ..run import outcome, routes
 from ..run.prepare import write_known_hosts
 from ..run.resolve import resolve, tcp_connect
@@ -141,16 +141,11 @@ def _tcp(ctx: Context) -> Done:
 def _hostkey(ctx: Context) -> Done:
     assert ctx.config and ctx.plan and ctx.facts
     config = ctx.config
-    if config.hops:  # the server's key comes through the jump hosts, whose keys are pinned
-        chain = [(user, host, port, hop_keys(config.jump_hostkey, host, port))
-                 for user, host, port in config.hops]
-        offered = [trust.HostKey(k) for k in trust.fetch_through(
-            ctx.plan.client, ctx.plan.ssh_argv[0], chain,
-            (config.sshuser, config.server, config.port), list(ctx.plan.identities),
-            config.connect_timeout)]
-    else:
-        offered = trust.fetch(ctx.plan.client, ctx.plan.ssh_argv[0], config.server,
-                              config.port, config.sshuser, config.connect_timeout)
+    try:  # with jump hosts, through them (their keys pinned)
+        offered = trust.server_keys(config, ctx.plan.client, ctx.plan.ssh_argv[0],
+                                    list(ctx.plan.identities), config.connect_timeout)
+    except PppsshError as exc:
+        raise Failed(exc.code, exc.message, exc.code, server=config.server) from None
     if not offered:
         raise Failed("the server offered no host key",
                      "the SSH server did not complete the key exchange; look at its log",

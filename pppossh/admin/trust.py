@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import Config
 from ..errors import PppsshError
 from ..plan.knownhosts import fingerprint
 from ..uci import Uci
@@ -153,9 +154,34 @@ def fetch_through(client: str, program: str, chain: list[tuple[str, str, int, tu
         return _keys_from_known_hosts("\n".join(lines))
 
 
+def server_keys(config: Config, client: str, program: str, identities: list[str],
+                timeout: float) -> list[HostKey]:
+    """The keys the server offers, straight or through its jump hosts, whose keys must be
+    pinned already (each hop is checked against them on the way)."""
+    from ..plan.knownhosts import hop_keys
+
+    if not config.hops:
+        return fetch(client, program, config.server, config.port, config.sshuser, timeout)
+    chain = [(user, host, port, hop_keys(config.jump_hostkey, host, port))
+             for user, host, port in config.hops]
+    unpinned = [host for _, host, _, keys in chain if not keys]
+    if unpinned:
+        raise PppsshError("JUMP_HOST_NOT_PINNED", f"the key of jump host {unpinned[0]} is not"
+                          f" pinned; pin every hop first: pppossh trust {config.iface} (or add"
+                          f" its known_hosts line to network.{config.iface}.jump_hostkey)")
+    return [HostKey(k) for k in fetch_through(client, program, chain,
+                                              (config.sshuser, config.server, config.port),
+                                              identities, timeout)]
+
+
 def fetch_or_fail(client: str, program: str, server: str, port: int, user: str,
                   timeout: float) -> HostKey:
-    keys = fetch(client, program, server, port, user, timeout)
+    return first_or_fail(fetch(client, program, server, port, user, timeout), server, port,
+                         timeout)
+
+
+def first_or_fail(keys: list[HostKey], server: str, port: int, timeout: float) -> HostKey:
+    """The key the client will check first, or the error that says none came."""
     if not keys:
         raise PppsshError(
             "HOSTKEY_FETCH_FAILED",

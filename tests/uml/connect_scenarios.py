@@ -1,17 +1,18 @@
 """``pppossh connect``/``disconnect`` in the test bed (issue 15), one guest for all of it.
 
-- ``connect_oneline``: ``pppossh connect --yes -D root@203.0.113.1 default`` pins the unknown
-  key on first use, brings up PPP with the default route through it (the server pinned via
-  the uplink), the server's DNS in /etc/resolv.conf; ping and iperf3 pass; ``disconnect
-  --all`` leaves the routes and /etc/resolv.conf exactly as they were, also after the
-  supervisor and pppd were killed (no hook ran: the resolver's record restores it).  A
-  server that assigns the addresses wins over connect's random ones.  ``-t tun`` does the
-  same over OpenSSH's tun device.  Then a connection through a jump host: ``far`` runs
+- ``connect_oneline``: ``pppossh connect --yes -D root@203.0.113.1 default`` pins the
+  unknown key on first use, brings up PPP with the default route through it (the server
+  pinned via the uplink), the server's DNS in /etc/resolv.conf; ping and iperf3 pass;
+  ``disconnect --all`` leaves the routes and /etc/resolv.conf exactly as they were, also
+  after the supervisor and pppd were killed (no hook ran: the resolver's record restores
+  it). A server that assigns the addresses wins over connect's random ones. ``-t tun`` does
+  the same over OpenSSH's tun device. Then a connection through a jump host: ``far`` runs
   dropbear and sshd and is reached only through ``server``; dbclient's multi-hop and
-  OpenSSH's ``-J`` each come up with both host keys pinned, and the route pin goes to the
-  first hop.  ``save`` keeps the tun connection as interface ``office``, which runs as
-  pppossh@office.service would: ``pppossh supervise office`` in the foreground, ended by
-  SIGTERM with everything removed; a broken section exits 2 (no restart).
+  OpenSSH's ``-J`` each come up with both host keys pinned, the route pin goes to the first
+  hop, and ``pppossh check`` passes every step through the jump host. ``save`` keeps the tun
+  connection as interface ``office``, which runs as pppossh@office.service would: ``pppossh
+  supervise office`` in the foreground, ended by SIGTERM with everything removed; a broken
+  section exits 2 (no restart).
 """
 
 from __future__ import annotations
@@ -209,6 +210,11 @@ def connect_oneline(bed: Bed) -> dict:
         wait_for(lambda s=status: _pings(s["remote"]), 15, "far's end of the tunnel")
         far_pppd = sh(["ip", "-o", "link"], ns=FAR).stdout
         assert "ppp" in far_pppd, f"the tunnel does not end in far:\n{far_pppd}"
+        check = bed.pppossh("check", name, "--confdir", str(bed.rundir / "connect"))
+        assert check.returncode == 0, f"check through the jump host:\n{check.stdout}" \
+            f"{check.stderr}"
+        assert f"{SSH_IP} port {port} answered" in check.stdout, check.stdout
+        metrics[f"check_{client}"] = check.stdout.strip().splitlines()[-1]
         metrics[f"jump_{client}"] = status["remote"]
         _disconnect_all(bed, before)
     return metrics
