@@ -184,6 +184,26 @@ def test_setup_sends_host_dependency_then_run_command(router: Router, keys) -> N
     _assert_json_c_spelling(calls)
 
 
+def test_setup_with_a_jump_host_depends_on_the_first_hop(router: Router, keys) -> None:
+    """With option jump the host dependency names the first hop (where TCP goes), not the
+    server behind it; the known_hosts holds both keys and dbclient gets its multi-hop chain."""
+    identities, hostkey = keys
+    data = json.loads(adapted_vpn_json(identities, hostkey))
+    key = " ".join(hostkey.split()[:2])
+    data.update(server="10.1.2.3", jump=["ops@192.0.2.9:2022"],
+                jump_hostkey=[f"[192.0.2.9]:2022 {key}"])
+    result = router.run("pppossh", "setup", "vpn", json.dumps(data))
+    assert result.returncode == 0, result.stderr
+    calls = router.calls()
+    assert [json.loads(argv[-1])["action"] for argv in calls] == [6, 1], result.stderr
+    assert json.loads(calls[0][-1]) == {"action": 6, "host": "192.0.2.9", "interface": "vpn"}
+    command = json.loads(calls[1][-1])["command"]
+    pty = command[command.index("pty") + 1]
+    assert f"ops@192.0.2.9/2022,{data['sshuser']}@10.1.2.3/{data['port']}" in pty
+    known = next((router.rundir / "vpn").rglob("known_hosts")).read_text().splitlines()
+    assert known == [f"10.1.2.3 {key}", f"192.0.2.9 {key}"]
+
+
 def test_setup_writes_pinned_known_hosts(router: Router, keys) -> None:
     """The per-interface known_hosts holds exactly the pinned key for the server."""
     identities, hostkey = keys
