@@ -68,6 +68,7 @@ var ERRORS = {
 	HOSTKEY_UNKNOWN: function() { return _('The server key is not pinned.'); },
 	NOT_PINNED: function(v) { return _('The server key is not pinned; the server offers %s %s.').format(val(v, 'type'), val(v, 'fingerprint')); },
 	HOSTKEY_NONE: function() { return _('The server offered no host key.'); },
+	JUMP_HOST_NOT_PINNED: function() { return _('The key of a jump host is not pinned: the server is reached through it only once it is.'); },
 
 	// the connection (check steps and the last error of the status)
 	RESOLVE_FAILED: function(v, c) { return _('The name %s could not be resolved.').format(v && v.server || c.server || '?'); },
@@ -141,6 +142,7 @@ var FIXES = {
 	NOT_PINNED: function() { return _('Fetch the server key above, compare its fingerprint with the one the admin of the server gives you, and pin it.'); },
 	HOSTKEY_MISMATCH: function() { return _('If the server really got a new key, pin it; otherwise someone may be in the middle.'); },
 	HOSTKEY_UNKNOWN: function() { return _('Fetch the server key above and pin it.'); },
+	JUMP_HOST_NOT_PINNED: function() { return _('Run "pppossh trust" for this interface on the router, which asks for every jump host\'s key, or add each jump host\'s known_hosts line under "Pinned jump host keys".'); },
 	LOGIN_TIMEOUT: function() { return _('The server did not finish the login; look at its log.'); },
 	AUTH_FAILED: function() { return _('Add the public key above to the server: "pppossh peer add" on a pppossh server, else the authorized_keys file of the user.'); },
 	INVALID_IDENTITY: function() { return _('Generate a key for this interface above.'); },
