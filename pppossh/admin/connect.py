@@ -198,7 +198,9 @@ def connect(request: Request, rundir: str, *, yes: bool,
             done = trust.trust(uci, name, yes=yes, expected=None, confirm=confirm, show=show)
             pinned.append(done.message)
         result = standalone.up(uci, name, rundir)
-    except BaseException:
+    except BaseException:  # Ctrl-C while it comes up: nothing may run on unseen
+        with contextlib.suppress(Exception):
+            standalone.down(name, rundir)
         _drop(uci, name)
         raise
     if not result.ok:

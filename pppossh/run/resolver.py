@@ -14,7 +14,6 @@ import base64
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +33,8 @@ def resolv_conf() -> Path:
 
 def detect() -> str:
     """systemd-resolved when it runs, resolvconf when installed, else the file."""
+    import shutil  # here: the hooks import this module at every link-up, rarely to detect
+
     forced = os.environ.get(BACKEND_ENV, "")
     if forced in BACKENDS:
         return forced
@@ -46,6 +47,8 @@ def detect() -> str:
 
 def _is_systemd_shim() -> bool:
     """systemd's resolvconf is resolvectl under another name: without resolved it fails."""
+    import shutil
+
     path = shutil.which("resolvconf")
     return bool(path) and os.path.realpath(path or "").endswith("resolvectl")
 
