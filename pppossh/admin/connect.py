@@ -186,6 +186,9 @@ def connect(request: Request, rundir: str, *, yes: bool,
     if uci.section("network", name) is not None:
         raise PppsshError("ALREADY_CONNECTED", f"{name} is a connection already; take it down"
                           f" first: pppossh disconnect {name}")
+    if standalone.pid_alive(State(rundir, name).load().get("supervisor_pid")):
+        raise PppsshError("ALREADY_UP", f"interface {name} is running ('pppossh up {name}');"
+                          " give the connection another --name")
     options = section_options(request, used_networks(), rng or random.SystemRandom())
     needs_pin = validate(name, options, rundir)
     uci.set_section("network", name, "interface")
@@ -198,9 +201,12 @@ def connect(request: Request, rundir: str, *, yes: bool,
             done = trust.trust(uci, name, yes=yes, expected=None, confirm=confirm, show=show)
             pinned.append(done.message)
         result = standalone.up(uci, name, rundir)
-    except BaseException:  # Ctrl-C while it comes up: nothing may run on unseen
+    except KeyboardInterrupt:  # Ctrl-C while it comes up: nothing may run on unseen
         with contextlib.suppress(Exception):
             standalone.down(name, rundir)
+        _drop(uci, name)
+        raise
+    except BaseException:
         _drop(uci, name)
         raise
     if not result.ok:
