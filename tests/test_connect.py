@@ -122,3 +122,23 @@ def test_save_copies_the_section(tmp_path: Path, capsys) -> None:
     assert main(["--confdir", str(confdir), "--rundir", str(tmp_path / "run"), "save", "vpn0",
                  "--as", "office"]) == 2
     assert "INTERFACE_EXISTS" in capsys.readouterr().err
+
+
+def test_an_unconfirmed_key_starts_nothing(tmp_path: Path, monkeypatch) -> None:
+    """No terminal to ask and no --yes: the fingerprint was shown, nothing is pinned, the
+    section is gone again and no supervisor started."""
+    from pppossh.errors import PppsshError
+
+    def refuse(*args, **kw):
+        raise PppsshError("NOT_PINNED", "nothing pinned")
+
+    started = []
+    monkeypatch.setattr(connect, "used_networks", lambda: [])
+    monkeypatch.setattr(connect, "validate", lambda *a: True)
+    monkeypatch.setattr(connect.trust, "trust", refuse)
+    monkeypatch.setattr(connect.standalone, "up", lambda *a: started.append(a))
+    with pytest.raises(PppsshError) as err:
+        connect.connect(connect.Request("root@203.0.113.1"), str(tmp_path), yes=False,
+                        confirm=None, show=None)
+    assert err.value.code == "NOT_PINNED" and "--yes" in err.value.message
+    assert started == [] and connect.connections(str(tmp_path)) == []

@@ -198,7 +198,16 @@ def connect(request: Request, rundir: str, *, yes: bool,
     pinned: list[str] = []
     try:
         if needs_pin:
-            done = trust.trust(uci, name, yes=yes, expected=None, confirm=confirm, show=show)
+            try:
+                done = trust.trust(uci, name, yes=yes, expected=None, confirm=confirm,
+                                   show=show)
+            except PppsshError as exc:
+                if exc.code != "NOT_PINNED":
+                    raise
+                raise PppsshError("NOT_PINNED", "nothing was pinned and nothing started:"
+                                  " compare the fingerprint above with the one the server's"
+                                  " admin gives you, then answer yes on a terminal, or add"
+                                  " --yes to pin it on first use") from None
             pinned.append(done.message)
         result = standalone.up(uci, name, rundir)
     except KeyboardInterrupt:  # Ctrl-C while it comes up: nothing may run on unseen
