@@ -9,10 +9,11 @@
   the same over OpenSSH's tun device. Then a connection through a jump host: ``far`` runs
   dropbear and sshd and is reached only through ``server``; dbclient's multi-hop and
   OpenSSH's ``-J`` each come up with both host keys pinned, the route pin goes to the first
-  hop, and ``pppossh check`` passes every step through the jump host. ``save`` keeps the tun
-  connection as interface ``office``, which runs as pppossh@office.service would: ``pppossh
-  supervise office`` in the foreground, ended by SIGTERM with everything removed; a broken
-  section exits 2 (no restart).
+  hop, and ``pppossh check`` passes every step through the jump host; under netifd too, with
+  the host dependency on the first hop. ``save`` keeps the tun connection as interface
+  ``office``, which runs as pppossh@office.service would: ``pppossh supervise office`` in
+  the foreground, ended by SIGTERM with everything removed; a broken section exits 2 (no
+  restart).
 """
 
 from __future__ import annotations
@@ -217,4 +218,32 @@ def connect_oneline(bed: Bed) -> dict:
         metrics[f"check_{client}"] = check.stdout.strip().splitlines()[-1]
         metrics[f"jump_{client}"] = status["remote"]
         _disconnect_all(bed, before)
+    metrics["netifd_jump"] = _netifd_jump(keys, far_keys)
     return metrics
+
+
+def _netifd_jump(keys, far_keys: dict[str, str]) -> dict:
+    """Option jump under netifd (the hook, its helper, netifd's double): the host dependency
+    is the first hop, and the link through it carries traffic."""
+    import fake_netifd
+    from scenarios import netns_enter
+
+    fake_netifd.install(VENV_BIN)
+    netns_enter(ROUTER)
+    section = {"proto": "pppossh", "server": FAR_IP, "port": str(DROPBEAR_PORT),
+               "sshuser": "root", "ssh_client": "dbclient",
+               "identity": [str(keys.client_dropbear)], "hostkey": [far_keys["dbclient"]],
+               "jump": [f"root@{SSH_IP}"], "jump_hostkey": [f"{SSH_IP} {keys.dropbear_host_pub}"],
+               "ipaddr": "10.88.0.2", "peeraddr": "10.88.0.1", "defaultroute": "0",
+               "connect_timeout": "20"}
+    netifd = fake_netifd.FakeNetifd("vpnj", section)
+    step("ifup vpnj (proto pppossh, jump root@203.0.113.1, netifd)")
+    netifd.ifup()
+    try:
+        wait_for(lambda: netifd.status()["up"] and _pings("10.88.0.1"), 60,
+                 "vpnj up through the jump host")
+        pinned = list(netifd.host_routes)
+        assert pinned == [SSH_IP], pinned  # the first hop's
+    finally:
+        netifd.ifdown()
+    return {"host_dependency": pinned, "setups": netifd.status()["setups"]}
