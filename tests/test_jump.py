@@ -5,6 +5,7 @@ host is proven in the test bed (``tests/uml/connect_scenarios.py``)."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import pytest
 from helpers import ed25519_key
@@ -114,3 +115,25 @@ def test_sshtun_goes_through_jump_hosts_too() -> None:
     plan = make_plan(config, facts("openssh"))
     assert value_after(plan.ssh_argv, "-J").startswith("admin@bastion")
     assert plan.ssh_config and plan.ssh_argv[0] == SSH
+
+
+def test_the_local_dbclient_offers_multi_hop() -> None:
+    """Debian's dbclient (the bed's) is built with it: its usage line says so."""
+    from pppossh.plan.facts import dbclient_multihop
+
+    assert dbclient_multihop(shutil.which("dbclient"))
+    assert not dbclient_multihop("/bin/true")  # a usage line without it
+
+
+def test_a_dbclient_without_multi_hop_hands_over_to_openssh() -> None:
+    # keys OpenSSH reads (a dropbear-format key would be refused, INVALID_IDENTITY)
+    both = facts("openssh", clients={"dbclient": "/usr/bin/dbclient", "openssh": SSH},
+                 dbclient_multihop=False)
+    plan = make_plan(jumped(ssh_client="auto"), both)
+    assert plan.client == "openssh" and "-J" in plan.ssh_argv
+    for config, found in ((jumped(ssh_client="dbclient"), both),
+                          (jumped(ssh_client="auto"),
+                           facts("dbclient", dbclient_multihop=False))):
+        with pytest.raises(ConfigError) as err:
+            make_plan(config, found)
+        assert err.value.code == "NO_MULTIHOP"

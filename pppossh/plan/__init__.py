@@ -66,6 +66,14 @@ def choose_client(config: Config, facts: HostFacts) -> tuple[str, str]:
     """(client, program path) for option ssh_client."""
     wanted = config.ssh_client
     order = ["dbclient", "openssh"] if wanted == "auto" else [wanted]
+    if config.jump and not facts.dbclient_multihop:  # no multi-hop in this dropbear build
+        if wanted == "dbclient" or "openssh" not in facts.clients:
+            raise ConfigError(
+                "NO_MULTIHOP",
+                f"network.{config.iface}.jump is set, but this dbclient was built without"
+                " multi-hop; install openssh-client (and set ssh_client to openssh or auto)",
+            )
+        order = ["openssh"]
     for client in order:
         if client in facts.clients:
             return client, facts.clients[client]

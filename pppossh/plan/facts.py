@@ -42,6 +42,7 @@ class HostFacts:
     hooks_dir: str = str(PACKAGE_DIR / "ppp")
     known_host_keys: tuple[str, ...] = ()  # keys the user's known_hosts has for the server
     known_jump_keys: tuple[tuple[str, ...], ...] = ()  # the same for each jump host
+    dbclient_multihop: bool = True  # asked only with jump hosts: a build may leave it out
     terminal_refused: bool = False  # the server ended a login that asked for a terminal
     net_devices: frozenset[str] = frozenset()  # sshtun: the devices there are (a free unit)
 
@@ -70,6 +71,17 @@ def pppd_version(pppd: str) -> tuple[int, ...]:
         return (2, 4)
     match = re.search(r"version (\d+)\.(\d+)(?:\.(\d+))?", out.stdout + out.stderr)
     return tuple(int(g) for g in match.groups() if g is not None) if match else (2, 4)
+
+
+def dbclient_multihop(dbclient: str) -> bool:
+    """Whether this dbclient was built with multi-hop (DROPBEAR_CLI_MULTIHOP, which needs
+    its proxy command and netcat mode): its usage line then offers 'host/port,...'."""
+    try:
+        out = subprocess.run([dbclient, "-h"], capture_output=True, text=True, timeout=5,
+                             check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "host/port]," in out.stdout + out.stderr
 
 
 def search_path() -> str:
@@ -132,6 +144,8 @@ def probe(config: Config, rundir: str | None = None, keydir: str | None = None) 
         rundir=rundir,
         known_host_keys=known_for(config.server, config.port),
         known_jump_keys=tuple(known_for(host, port) for _, host, port in config.hops),
+        dbclient_multihop=dbclient_multihop(clients["dbclient"])
+        if config.jump and "dbclient" in clients else True,
         terminal_refused=refused == [config.server, str(config.port)],
     )
 
