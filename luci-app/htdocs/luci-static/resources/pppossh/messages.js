@@ -49,6 +49,7 @@ var ERRORS = {
 	INVALID_IDENTITY: function() { return _('A private key file is not usable by the chosen SSH client.'); },
 	UNREADABLE_IDENTITY: function() { return _('A private key file cannot be read.'); },
 	NO_SSH_CLIENT: function() { return _('No SSH client is installed: install dropbear or openssh-client.'); },
+	NO_MULTIHOP: function() { return _('This router\'s dbclient was built without multi-hop, which jump hosts need.'); },
 	// proto sshtun: the server's device and the router's
 	TUNNEL_DISABLED: function() { return _('The server does not allow tunnels to this user (PermitTunnel).'); },
 	TUNNEL_BUSY: function(v) { return _('The server\'s %s is held by another session.').format(val(v, 'device')); },
@@ -163,6 +164,7 @@ var FIXES = {
 	SSH_FAILED: function(c) { return _('Run "pppossh check %s" on the router to read the message of the SSH client.').format(c.iface); },
 	RUNDIR_UNWRITABLE: function() { return _('Free space in /var/run (System > Processes shows what runs; a reboot empties it), then start the interface again.'); },
 	NO_SSH_CLIENT: function() { return _('Install dropbear or openssh-client.'); },
+	NO_MULTIHOP: function() { return _('Install openssh-client and set the SSH client to OpenSSH or automatic.'); },
 	TUNNEL_DISABLED: function() { return _('On the server: "pppossh server-setup --apply" allows tunnels to its account; set up by hand, PermitTunnel point-to-point (tun), ethernet (tap) or yes for this user.'); },
 	TUNNEL_BUSY: function() { return _('Another router uses the same server unit, or the server has not yet noticed this router\'s last session (a pppossh server ends it within about 12 s); pppossh tries again.'); },
 	TUNNEL_NO_DEVICE: function() { return _('On the server: run "pppossh server-setup --apply", which makes the devices now and at boot.'); },
