@@ -17,6 +17,7 @@ from . import log
 from .errors import PppsshError
 
 if TYPE_CHECKING:
+    from .admin.trust import HostKey
     from .uci import Uci
 
 EXIT_CONFIG = 2  # bad input: nothing was started
@@ -103,8 +104,8 @@ def _confirm(question: str) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
-def _show(key: object, whose: str) -> None:
-    print(f"{whose}: " * bool(whose) + key.describe() + ".")  # type: ignore[attr-defined]
+def _show(key: HostKey, whose: str) -> None:
+    print(f"{whose}: " * bool(whose) + key.describe() + ".")
 
 
 def cmd_trust(args: argparse.Namespace) -> int:
@@ -286,8 +287,8 @@ def cmd_disconnect(args: argparse.Namespace) -> int:
 def cmd_save(args: argparse.Namespace) -> int:
     from .admin import connect
 
-    connect.save(_uci(args), _rundir(args), args.iface, args.as_name or args.iface)
     name = args.as_name or args.iface
+    connect.save(_uci(args), _rundir(args), args.iface, name)
     print(f"saved {args.iface} as network.{name} in {args.confdir}/network;"
           f" start it with: pppossh up {name} (after: pppossh disconnect {args.iface})")
     return 0

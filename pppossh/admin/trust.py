@@ -109,13 +109,18 @@ def fetch(client: str, program: str, server: str, port: int, user: str,
     return [HostKey(k) for k in keys]
 
 
-def fetch_through(client: str, program: str, chain: list[tuple[str, str, int, tuple[str, ...]]],
-                  target: tuple[str, str, int], identities: list[str],
-                  timeout: float) -> list[str]:
-    """The key ``target`` (user, host, port) offers, reached through the jump hosts of
-    ``chain`` (user, host, port, their pinned keys), which must log us in: a throw-away HOME
-    whose known_hosts holds the chain's keys, so that only the target's is new."""
+Hop = tuple[str, str, int]  # (user or "", host, port)
+Chain = list[tuple[str, str, int, tuple[str, ...]]]  # hops with their pinned keys
+
+
+def fetch_through(client: str, program: str, chain: Chain, target: Hop,
+                  identities: list[str], timeout: float) -> list[str]:
+    """The key ``target`` offers, reached through the jump hosts of ``chain``, which must
+    log us in: a throw-away HOME whose known_hosts holds the chain's keys, so that only the
+    target's is new.  The client's words are the session's own (:mod:`..plan.ssh`)."""
+    from ..config.checks import hop_text
     from ..plan.knownhosts import host_token, render
+    from ..plan.ssh import dbclient_chain, ssh_config_body
 
     with tempfile.TemporaryDirectory(prefix="pppossh-trust-") as home:
         os.makedirs(f"{home}/.ssh", mode=0o700)
@@ -123,21 +128,15 @@ def fetch_through(client: str, program: str, chain: list[tuple[str, str, int, tu
         known.write_text("".join(render(h, p, client, keys) for _, h, p, keys in chain))
         user, host, port = target
         hops = [(u, h, p) for u, h, p, _ in chain]
-        ids = [w for path in identities for w in ("-i", path)]
         if client == "dbclient":
-            chained = [f"{u + '@' if u else ''}{h}/{p}" for u, h, p in hops]
-            argv = [program, "-T", *ids,
-                    ",".join([*chained, f"{user + '@' if user else ''}{host}/{port}"]), "true"]
+            ids = [w for path in identities for w in ("-i", path)]
+            argv = [program, "-T", *ids, dbclient_chain([*hops, target]), "true"]
             answer = b"y\n"
         else:
             config = Path(home, ".ssh", "config")
-            config.write_text(
-                f'BatchMode yes\nStrictHostKeyChecking accept-new\nUserKnownHostsFile "{known}"\n'
-                "GlobalKnownHostsFile /dev/null\nUpdateHostKeys no\nIdentitiesOnly yes\n"
-                + "".join(f'IdentityFile "{i}"\n' for i in identities if '"' not in i
-                          and "%" not in i) + f"ConnectTimeout {max(1, int(timeout))}\n")
-            jump = ",".join(f"{u + '@' if u else ''}{f'[{h}]' if ':' in h else h}:{p}"
-                            for u, h, p in hops)
+            config.write_text(ssh_config_body(identities, str(known), max(1, int(timeout)),
+                                              host_keys="accept-new"))
+            jump = ",".join(hop_text(*hop) for hop in hops)
             argv = [program, "-T", "-F", str(config), *(["-J", jump] if jump else []),
                     "-p", str(port), *(["-l", user] if user else []), host, "true"]
             answer = b""
@@ -154,14 +153,22 @@ def fetch_through(client: str, program: str, chain: list[tuple[str, str, int, tu
         return _keys_from_known_hosts("\n".join(lines))
 
 
+def keys_of(client: str, program: str, chain: Chain, target: Hop, identities: list[str],
+            timeout: float) -> list[HostKey]:
+    """The keys ``target`` offers: straight without a chain, else through it."""
+    user, host, port = target
+    if not chain:
+        return fetch(client, program, host, port, user, timeout)
+    return [HostKey(k) for k in fetch_through(client, program, chain, target, identities,
+                                              timeout)]
+
+
 def server_keys(config: Config, client: str, program: str, identities: list[str],
                 timeout: float) -> list[HostKey]:
     """The keys the server offers, straight or through its jump hosts, whose keys must be
     pinned already (each hop is checked against them on the way)."""
     from ..plan.knownhosts import hop_keys
 
-    if not config.hops:
-        return fetch(client, program, config.server, config.port, config.sshuser, timeout)
     chain = [(user, host, port, hop_keys(config.jump_hostkey, host, port))
              for user, host, port in config.hops]
     unpinned = [host for _, host, _, keys in chain if not keys]
@@ -169,24 +176,19 @@ def server_keys(config: Config, client: str, program: str, identities: list[str]
         raise PppsshError("JUMP_HOST_NOT_PINNED", f"the key of jump host {unpinned[0]} is not"
                           f" pinned; pin every hop first: pppossh trust {config.iface} (or add"
                           f" its known_hosts line to network.{config.iface}.jump_hostkey)")
-    return [HostKey(k) for k in fetch_through(client, program, chain,
-                                              (config.sshuser, config.server, config.port),
-                                              identities, timeout)]
+    return keys_of(client, program, chain, (config.sshuser, config.server, config.port),
+                   identities, timeout)
 
 
-def fetch_or_fail(client: str, program: str, server: str, port: int, user: str,
-                  timeout: float) -> HostKey:
-    return first_or_fail(fetch(client, program, server, port, user, timeout), server, port,
-                         timeout)
-
-
-def first_or_fail(keys: list[HostKey], server: str, port: int, timeout: float) -> HostKey:
+def first_or_fail(keys: list[HostKey], server: str, port: int, timeout: float,
+                  chain: Chain | None = None) -> HostKey:
     """The key the client will check first, or the error that says none came."""
     if not keys:
+        via = f" through {', '.join(h for _, h, _, _ in chain)}" if chain else ""
         raise PppsshError(
             "HOSTKEY_FETCH_FAILED",
-            f"{server} port {port} offered no host key within {timeout:.0f} s; check that the"
-            " server is reachable ('pppossh check' says where it stops)",
+            f"{server} port {port} offered no host key{via} within {timeout:.0f} s; check"
+            " that it is reachable ('pppossh check' says where it stops)",
         )
     return keys[0]
 
@@ -224,31 +226,30 @@ def trust(uci: Uci, iface: str, *, yes: bool, expected: str | None,
     facts = probe(config)
     client, program = choose_client(config, facts)
     wait = min(config.connect_timeout, timeout or config.connect_timeout)
-    chain: list[tuple[str, str, int, tuple[str, ...]]] = []
-    if config.hops:
-        identities = list(make_plan(config, facts, require_hostkey=False).identities)
-        pins = list(config.jump_hostkey)
-        for user, host, port in config.hops:
-            keys = _fetched(client, program, chain, (user, host, port), identities, wait)
-            pinned = hop_keys(tuple(pins), host, port)
-            if show:
-                show(keys[0], f"jump host {host} port {port}")
-            if keys[0].key not in pinned:
-                if not yes and (confirm is None or not confirm(_question(
-                        f"jump host {host} of {iface}", pinned))):
-                    raise PppsshError("NOT_PINNED", f"nothing pinned for jump host {host};"
-                                      " check its fingerprint, then run 'pppossh trust"
-                                      f" {iface}' again (or with --yes)")
-                pins = [p for p in pins if not hop_keys((p,), host, port)]
-                pins.append(pin_line(host, port, keys[0].key))
-                uci.set("network", iface, "jump_hostkey", tuple(pins))
-                uci.commit("network")
-            chain.append((user, host, port, (keys[0].key,)))
-        offered = _fetched(client, program, chain, (config.sshuser, config.server, config.port),
-                           identities, wait)[0]
-    else:
-        offered = fetch_or_fail(client, program, config.server, config.port, config.sshuser,
-                                wait)
+    chain: Chain = []
+    identities = list(make_plan(config, facts, require_hostkey=False).identities) \
+        if config.hops else []
+    pins = list(config.jump_hostkey)
+    for user, host, port in config.hops:  # each hop through the ones before it
+        key = first_or_fail(keys_of(client, program, chain, (user, host, port), identities,
+                                    wait), host, port, wait, chain)
+        pinned = hop_keys(tuple(pins), host, port)
+        if show:
+            show(key, f"jump host {host} port {port}")
+        if key.key not in pinned:
+            if not yes and (confirm is None or not confirm(_question(
+                    f"jump host {host} of {iface}", pinned))):
+                raise PppsshError("NOT_PINNED", f"nothing pinned for jump host {host};"
+                                  " check its fingerprint, then run 'pppossh trust"
+                                  f" {iface}' again (or with --yes)")
+            pins = [p for p in pins if not hop_keys((p,), host, port)]
+            pins.append(pin_line(host, port, key.key))
+            uci.set("network", iface, "jump_hostkey", tuple(pins))
+            uci.commit("network")
+        chain.append((user, host, port, (key.key,)))
+    server = (config.sshuser, config.server, config.port)
+    offered = first_or_fail(keys_of(client, program, chain, server, identities, wait),
+                            config.server, config.port, wait, chain)
     before = config.hostkey
     if show:
         show(offered, f"server {config.server}" if config.hops else "")
@@ -280,21 +281,3 @@ def _question(what: str, before: tuple[str, ...]) -> str:
                 f"{', '.join(fingerprint(k) for k in before)}). Replace the pin?")
     return f"Pin this key for {what}?"
 
-
-def _fetched(client: str, program: str, chain: list[tuple[str, str, int, tuple[str, ...]]],
-             target: tuple[str, str, int], identities: list[str],
-             timeout: float) -> list[HostKey]:
-    """The keys of a hop or the server: straight for the first, through the hops before
-    it (pinned already) for the others."""
-    user, host, port = target
-    if chain:
-        keys = [HostKey(k) for k in fetch_through(client, program, chain, target, identities,
-                                                  timeout)]
-    else:
-        keys = fetch(client, program, host, port, user, timeout)
-    if not keys:
-        via = f" through {', '.join(h for _, h, _, _ in chain)}" if chain else ""
-        raise PppsshError("HOSTKEY_FETCH_FAILED", f"{host} port {port} offered no host key"
-                          f"{via} within {timeout:.0f} s; check that it is reachable"
-                          " ('pppossh check' says where it stops)")
-    return keys

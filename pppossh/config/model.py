@@ -73,8 +73,7 @@ class Config:
         """Where the TCP connection goes: the first jump host, else the server.  The host
         dependency and the pinned route follow it."""
         if self.jump:
-            _, host, port = parse_hop(self.jump[0])
-            return host, port
+            return self.hops[0][1:]
         return self.server, self.port
 
     @property

@@ -13,11 +13,11 @@ from __future__ import annotations
 import base64
 import re
 
+from ..config.checks import known_host, known_host_token
+
 
 def host_token(server: str, port: int, client: str) -> str:
-    if client == "openssh" and port != 22:
-        return f"[{server}]:{port}"
-    return server
+    return known_host_token(server, port) if client == "openssh" else server
 
 
 def fingerprint(key: str) -> str:
@@ -46,7 +46,7 @@ def _pattern_matches(pattern: str, token: str) -> bool:
 
 def matching_keys(text: str, server: str, port: int) -> list[str]:
     """Keys (``type base64``) that a known_hosts text trusts for ``server``/``port``."""
-    token = server if port == 22 else f"[{server}]:{port}"
+    token = known_host_token(server, port)
     keys: list[str] = []
     for line in text.splitlines():
         fields = line.split()
@@ -71,8 +71,6 @@ def render(server: str, port: int, client: str, keys: list[str] | tuple[str, ...
 
 def hop_keys(pins: tuple[str, ...], server: str, port: int) -> tuple[str, ...]:
     """The keys option ``jump_hostkey`` pins for the jump host ``server``/``port``."""
-    from ..config.checks import known_host
-
     keys = []
     for pin in pins:
         token, _, key = pin.partition(" ")
@@ -83,6 +81,4 @@ def hop_keys(pins: tuple[str, ...], server: str, port: int) -> tuple[str, ...]:
 
 def pin_line(server: str, port: int, key: str) -> str:
     """A ``jump_hostkey`` entry: ``HOST[:PORT] TYPE BASE64`` in its normal form."""
-    from ..config.checks import known_host_token
-
     return f"{known_host_token(server, port)} {key}"

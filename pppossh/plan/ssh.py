@@ -96,29 +96,43 @@ def target(config: Config, client: str) -> str:
     chain ``[user@]hop/port,...,user@server/port`` (OpenSSH takes them with ``-J``)."""
     if not config.jump or client != "dbclient":
         return config.server
-    hops = [f"{user + '@' if user else ''}{host}/{port}" for user, host, port in config.hops]
-    return ",".join([*hops, f"{config.sshuser}@{config.server}/{config.port}"])
+    return dbclient_chain([*config.hops, (config.sshuser, config.server, config.port)])
+
+
+def dbclient_chain(hops: list[tuple[str, str, int]]) -> str:
+    """dbclient's multi-hop word for (user or "", host, port) hops, the last one the
+    server it logs in to: ``[user@]host/port,...``."""
+    return ",".join(f"{user + '@' if user else ''}{host}/{port}" for user, host, port in hops)
 
 
 def ssh_config_text(config: Config, identities: list[str], known_hosts: str) -> str:
     """The OpenSSH client configuration for a session through jump hosts: the same checks
-    as on the command line, for the clients ``-J`` starts as well.  Paths are quoted and
-    their '%' doubled, as ssh_config expands tokens in them."""
+    as on the command line, for the clients ``-J`` starts as well."""
+    text = (f"# pppossh: the SSH client of interface {config.iface} and its jump hosts' (-F)\n"
+            + ssh_config_body(identities, known_hosts, config.connect_timeout))
+    if config.ssh_keepalive:
+        text += f"ServerAliveInterval {config.ssh_keepalive}\nServerAliveCountMax 3\n"
+    return text
+
+
+def ssh_config_body(identities: list[str], known_hosts: str, timeout: int,
+                    host_keys: str = "yes") -> str:
+    """What every client of a jump chain must do: no prompts, only ``known_hosts``
+    (``host_keys``: StrictHostKeyChecking; ``accept-new`` while fetching a key), only the
+    given keys.  Paths are quoted and their '%' doubled, as ssh_config expands tokens in
+    them; a path with '"' cannot be written (ValueError)."""
     def path(value: str) -> str:
         if '"' in value:
             raise ValueError(f"{value!r}: a path with '\"' cannot go into ssh_config")
         return '"' + value.replace("%", "%%") + '"'
 
     lines = [
-        f"# pppossh: the SSH client of interface {config.iface} and its jump hosts' (-F)",
-        "BatchMode yes", "StrictHostKeyChecking yes",
+        "BatchMode yes", f"StrictHostKeyChecking {host_keys}",
         f"UserKnownHostsFile {path(known_hosts)}", "GlobalKnownHostsFile /dev/null",
         "UpdateHostKeys no", "IdentitiesOnly yes",
         *(f"IdentityFile {path(identity)}" for identity in identities),
-        f"ConnectTimeout {config.connect_timeout}",
+        f"ConnectTimeout {timeout}",
     ]
-    if config.ssh_keepalive:
-        lines += [f"ServerAliveInterval {config.ssh_keepalive}", "ServerAliveCountMax 3"]
     return "".join(f"{line}\n" for line in lines)
 
 
